@@ -1,0 +1,1 @@
+"""gridwall HTTP service: create_app builds it."""

@@ -1,0 +1,75 @@
+"""Database settings: which PostGIS to use and where the embedded one lives.
+
+With ``GRIDWALL_DATABASE_URL`` unset, gridwall runs its own PostGIS cluster in
+``data_dir`` (``var/pg`` of the working folder by default). With the URL set,
+every command uses that server instead and never starts or stops it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from layers.errors import ConfigError
+
+__all__ = ["DatabaseSettings"]
+
+
+class DatabaseSettings(BaseSettings):
+    """Where the store is.
+
+    Attributes
+    ----------
+    url:
+        An external PostGIS (``postgresql+psycopg://user:pass@host:port/db``).
+        ``None`` means the embedded cluster.
+    data_dir:
+        Folder of the embedded cluster (its PGDATA, credentials and log).
+    name:
+        Database name inside the embedded cluster.
+    fsync:
+        Keep on for a district's real data; tests turn it off.
+    pool_size:
+        Connections kept open by one process.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GRIDWALL_DATABASE_", extra="ignore")
+
+    url: str | None = None
+    data_dir: Path = Field(default_factory=lambda: Path.cwd() / "var" / "pg")
+    name: str = "gridwall"
+    fsync: bool = True
+    pool_size: int = Field(default=5, ge=1, le=100)
+    statement_timeout_ms: int = Field(default=60_000, ge=0)
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+            raise ValueError("GRIDWALL_DATABASE_URL must be a postgresql:// URL (PostGIS is required)")
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value[len("postgres://"):]
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value[len("postgresql://"):]
+        return value
+
+    @model_validator(mode="after")
+    def _embedded_needs_absolute_dir(self) -> "DatabaseSettings":
+        if self.url is None and not self.data_dir.is_absolute():
+            self.data_dir = self.data_dir.resolve()
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """True when gridwall runs its own cluster."""
+        return self.url is None
+
+    def require_url(self) -> str:
+        """The external URL, or a ConfigError naming the setting."""
+        if self.url is None:
+            raise ConfigError("no GRIDWALL_DATABASE_URL set and the embedded cluster was not started")
+        return self.url
