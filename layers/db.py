@@ -1,0 +1,113 @@
+"""Engines, migrations and the store's health, for every entry point.
+
+Nothing here runs at import: callers build an engine from settings when they
+start (the API in its lifespan hook, the command line per command).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from layers.cluster import LocalCluster
+from layers.errors import DatabaseError
+from layers.settings import DatabaseSettings
+
+__all__ = ["database_url", "make_engine", "migrate", "ensure_up", "StoreHealth", "health", "alembic_config"]
+
+log = logging.getLogger(__name__)
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def database_url(settings: DatabaseSettings) -> str:
+    """The URL to connect to: the external one, or the embedded cluster's."""
+    if settings.url:
+        return settings.url
+    return LocalCluster(settings.data_dir, database=settings.name, fsync=settings.fsync).url()
+
+
+def make_engine(settings: DatabaseSettings, *, url: str | None = None) -> Engine:
+    """An engine with the pool size and statement timeout of the settings."""
+    options = f"-c statement_timeout={settings.statement_timeout_ms} -c application_name=gridwall"
+    return create_engine(
+        url or database_url(settings),
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_pre_ping=True,
+        connect_args={"options": options},
+    )
+
+
+def ensure_up(settings: DatabaseSettings) -> str:
+    """Start the embedded cluster (or check the external server); return the URL."""
+    if settings.embedded:
+        return LocalCluster(settings.data_dir, database=settings.name, fsync=settings.fsync).up()
+    engine = make_engine(settings)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    except OperationalError as exc:
+        raise DatabaseError(f"cannot reach GRIDWALL_DATABASE_URL: {exc.orig}") from exc
+    finally:
+        engine.dispose()
+    return settings.require_url()
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """Alembic configuration pointing at the migrations shipped in the package."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` inside one transaction."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+@dataclass(frozen=True)
+class StoreHealth:
+    """What the health page and ``gridwall db status`` report."""
+
+    ok: bool
+    postgres: str | None
+    postgis: str | None
+    schema_revision: str | None
+    schema_head: str
+    current_grid_version: int | None
+
+    @property
+    def migrated(self) -> bool:
+        """True when the schema is at the newest migration."""
+        return self.schema_revision == self.schema_head
+
+
+def health(engine: Engine) -> StoreHealth:
+    """Ask the store what it runs and whether its schema is current."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    try:
+        with engine.connect() as conn:
+            pg = conn.execute(text("SHOW server_version")).scalar()
+            postgis = conn.execute(text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")).scalar()
+            revision = MigrationContext.configure(conn).get_current_revision()
+            current = None
+            if revision is not None:
+                current = conn.execute(text("SELECT id FROM grid_version WHERE is_current")).scalar()
+    except OperationalError as exc:
+        log.warning("store unreachable: %s", exc.orig)
+        return StoreHealth(False, None, None, None, head or "", None)
+    return StoreHealth(True, pg, postgis, revision, head or "", current)

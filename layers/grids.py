@@ -1,0 +1,124 @@
+"""Grid versions: create one, make it current, move members and workers over.
+
+Every re-partition writes a new version; the old ones keep their grid rows and
+stay queryable. Making a version current re-homes buildings, components and
+cameras by geometry, and hands each worker over to the new grid that shares
+most area with their old one (one worker per grid).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import Connection, func, insert, select, text, update
+
+from layers import models as m
+from layers.errors import NotFound
+
+__all__ = [
+    "current_version",
+    "create_version",
+    "make_current",
+    "assign_members",
+    "hand_over_workers",
+    "home_grids",
+    "sql_text",
+    "grid_count",
+]
+
+log = logging.getLogger(__name__)
+
+_SQL = Path(__file__).parent / "sql"
+_gv = m.GridVersion.__table__
+_grid = m.Grid.__table__
+
+
+@cache
+def sql_text(name: str):
+    """A named query from ``layers/sql`` as a SQLAlchemy ``text`` (bound params)."""
+    return text((_SQL / f"{name}.sql").read_text())
+
+
+def current_version(conn: Connection) -> int | None:
+    """Id of the current grid version, ``None`` before any grids exist."""
+    return conn.execute(select(_gv.c.id).where(_gv.c.is_current)).scalar()
+
+
+def create_version(
+    conn: Connection,
+    *,
+    source: str,
+    created_by: str = "system",
+    note: str | None = None,
+    params: dict | None = None,
+) -> int:
+    """A new, not yet current, grid version; returns its id."""
+    return conn.execute(
+        insert(_gv)
+        .values(source=source, created_by=created_by, note=note, params=params, is_current=False)
+        .returning(_gv.c.id)
+    ).scalar_one()
+
+
+def make_current(conn: Connection, version_id: int, *, hand_over: bool = True) -> None:
+    """Make ``version_id`` the current version and re-home everything on it."""
+    exists = conn.execute(select(_gv.c.id).where(_gv.c.id == version_id)).scalar()
+    if exists is None:
+        raise NotFound(f"no grid version {version_id}")
+    previous = current_version(conn)
+    conn.execute(update(_gv).where(_gv.c.is_current).values(is_current=False))
+    conn.execute(update(_gv).where(_gv.c.id == version_id).values(is_current=True))
+    if hand_over and previous is not None and previous != version_id:
+        hand_over_workers(conn, previous, version_id)
+    assign_members(conn, version_id)
+
+
+def assign_members(conn: Connection, version_id: int) -> dict[str, int]:
+    """Re-home buildings, components and cameras in ``version_id``'s grids."""
+    moved = {}
+    for name in ("buildings", "components", "cameras"):
+        moved[name] = conn.execute(sql_text(f"assign_{name}"), {"version_id": version_id}).rowcount
+    log.info("grid version %s: re-homed %s", version_id, moved)
+    return moved
+
+
+def hand_over_workers(conn: Connection, old_version: int, new_version: int) -> int:
+    """Give each new grid the worker of the old grid it overlaps most.
+
+    Greedy on shared area: the largest overlaps are matched first, each
+    worker and each new grid at most once. Returns how many were handed over.
+    Grids of the new version that already name a worker keep them.
+    """
+    taken_grids = set(
+        conn.execute(
+            select(_grid.c.id).where(_grid.c.version_id == new_version, _grid.c.worker_id.is_not(None))
+        ).scalars()
+    )
+    taken_workers = set(
+        conn.execute(
+            select(_grid.c.worker_id).where(_grid.c.version_id == new_version, _grid.c.worker_id.is_not(None))
+        ).scalars()
+    )
+    pairs = []
+    rows = conn.execute(sql_text("worker_handover"), {"old_version": old_version, "new_version": new_version})
+    for grid_id, worker_id, _area in rows:
+        if grid_id in taken_grids or worker_id in taken_workers:
+            continue
+        taken_grids.add(grid_id)
+        taken_workers.add(worker_id)
+        pairs.append({"gid": grid_id, "wid": worker_id})
+    if pairs:
+        conn.execute(text("UPDATE grid SET worker_id = :wid WHERE id = :gid"), pairs)
+    return len(pairs)
+
+
+def home_grids(conn: Connection) -> list[dict]:
+    """Every worker with their home grid in the current version (or none)."""
+    return [dict(r._mapping) for r in conn.execute(sql_text("home_grids"))]
+
+
+def grid_count(conn: Connection, version_id: int) -> int:
+    """How many grids a version has."""
+    return conn.execute(select(func.count()).select_from(_grid).where(_grid.c.version_id == version_id)).scalar_one()
