@@ -1,0 +1,248 @@
+"""The ``gridwall`` command line: the one place that wires every package.
+
+::
+
+    gridwall up                       embedded PostGIS + demo district (if empty) + service
+    gridwall db up | down | status | migrate
+    gridwall demo [--scale small|default|city] [--seed N]
+    gridwall load FILE --layer NAME [--crs EPSG:xxxx|gcj02|bd09]
+    gridwall serve [--host H] [--port P]
+    gridwall partition UNITS.gpkg --out assignment.csv [--rebalance] [--report report.json]
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from layers.errors import GridwallError
+
+__all__ = ["main", "cli"]
+
+log = logging.getLogger("gridwall")
+
+
+def _db_settings():
+    from layers.settings import DatabaseSettings
+
+    return DatabaseSettings()
+
+
+def _engine():
+    from layers.db import make_engine
+
+    return make_engine(_db_settings())
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def cli(verbose: bool) -> None:
+    """gridwall: the command platform for city grid governance (网格化管理)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+# -- db ---------------------------------------------------------------------------
+@cli.group()
+def db() -> None:
+    """Start, stop and inspect the store."""
+
+
+@db.command("up")
+def db_up() -> None:
+    """Start the embedded PostGIS (or check the external one) and migrate it."""
+    from layers.db import ensure_up, migrate
+
+    settings = _db_settings()
+    ensure_up(settings)
+    engine = _engine()
+    migrate(engine)
+    engine.dispose()
+    click.echo("store up and migrated" + ("" if settings.embedded else " (external GRIDWALL_DATABASE_URL)"))
+
+
+@db.command("down")
+def db_down() -> None:
+    """Stop the embedded PostGIS (an external server is left alone)."""
+    from layers.cluster import LocalCluster
+
+    settings = _db_settings()
+    if not settings.embedded:
+        click.echo("GRIDWALL_DATABASE_URL is set: the external server is not ours to stop")
+        return
+    stopped = LocalCluster(settings.data_dir, database=settings.name).down()
+    click.echo("embedded PostGIS stopped" if stopped else "embedded PostGIS was not running")
+
+
+@db.command("status")
+def db_status() -> None:
+    """Say whether the store runs, its versions, and what it holds."""
+    from layers.cluster import LocalCluster
+    from layers.db import health
+    from layers.queries import layer_counts
+
+    settings = _db_settings()
+    if settings.embedded:
+        status = LocalCluster(settings.data_dir, database=settings.name).status()
+        click.echo(str(status))
+        if not status.running:
+            sys.exit(1)
+    engine = _engine()
+    h = health(engine)
+    if not h.ok:
+        click.echo("store unreachable")
+        sys.exit(1)
+    click.echo(f"PostgreSQL {h.postgres}, PostGIS {h.postgis}, schema {h.schema_revision} (head {h.schema_head})")
+    if h.schema_revision:
+        with engine.connect() as conn:
+            for name, count in layer_counts(conn).items():
+                click.echo(f"  {name:<14}{count:>10,}")
+    engine.dispose()
+
+
+@db.command("migrate")
+def db_migrate() -> None:
+    """Bring the schema to the newest migration."""
+    from layers.db import migrate
+
+    engine = _engine()
+    migrate(engine)
+    engine.dispose()
+    click.echo("schema migrated")
+
+
+# -- data -----------------------------------------------------------------------------
+@cli.command()
+@click.option("--scale", type=click.Choice(["small", "default", "city"]), default="default", show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing when the store already holds buildings.")
+def demo(scale: str, seed: int, if_empty: bool) -> None:
+    """Generate the demo district and load it (one transaction)."""
+    from gis_data.load import load_demo, store_is_empty
+
+    engine = _engine()
+    with engine.begin() as conn:
+        if not store_is_empty(conn):
+            if if_empty:
+                click.echo("store already holds a district: demo not loaded")
+                return
+            raise click.ClickException("the store already holds a district; the demo loads into an empty store")
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        counts = load_demo(conn, scale=scale, seed=seed, progress=_progress_echo)
+    engine.dispose()
+    click.echo(f"demo district ({scale}, seed {seed}) loaded in {time.perf_counter() - started:.1f} s:")
+    for name, n in counts.items():
+        click.echo(f"  {name:<14}{n:>10,}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--layer", "layer_name", required=True, help="Target layer (buildings, cameras, grids, …).")
+@click.option("--crs", default=None, help="The file's CRS if it has none or a wrong one: EPSG:xxxx, gcj02 or bd09.")
+@click.option("--source-layer", default=None, help="Layer inside a GeoPackage.")
+@click.option("--actor", default="cli", show_default=True, help="Who loads, for the audit log.")
+def load(file: Path, layer_name: str, crs: str | None, source_layer: str | None, actor: str) -> None:
+    """Load FILE (GeoJSON, GeoPackage, Shapefile, GeoParquet) into a layer, all or nothing."""
+    from gis_data.load import load_file
+
+    engine = _engine()
+    with click.progressbar(length=100, label=f"loading {file.name}") as bar:
+        done = [0]
+
+        def progress(share: float, _stage: str) -> None:
+            bar.update(int(share * 100) - done[0])
+            done[0] = int(share * 100)
+
+        with engine.begin() as conn:
+            written = load_file(conn, file, layer_name, crs=crs, source_layer=source_layer, actor=actor,
+                                progress=progress)
+    engine.dispose()
+    click.echo(f"{written:,} features loaded into {layer_name}")
+
+
+# -- serve ----------------------------------------------------------------------------
+@cli.command()
+@click.option("--host", default=None, help="Bind address (default from GRIDWALL_API_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default from GRIDWALL_API_PORT).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the API (and what it mounts) until interrupted."""
+    _serve(host, port)
+
+
+@cli.command()
+@click.option("--scale", type=click.Choice(["small", "default", "city"]), default="default", show_default=True)
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+def up(scale: str, host: str | None, port: int | None) -> None:
+    """Everything for a first look: store up, demo district if empty, service."""
+    ctx = click.get_current_context()
+    ctx.invoke(db_up)
+    ctx.invoke(demo, scale=scale, seed=7, if_empty=True)
+    _serve(host, port)
+
+
+def _serve(host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from api.main import create_app
+    from api.settings import ApiSettings
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = ApiSettings(**overrides)
+    app = create_app(settings, _db_settings())
+    click.echo(f"gridwall serving on http://{settings.host}:{settings.port}/  (health: /health, API docs: /docs)")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+# -- partition -----------------------------------------------------------------------
+@cli.command()
+@click.argument("units", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_csv", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--rebalance", is_flag=True, help="Keep in-band grids of the current plan; re-draw the rest.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def partition(units: Path, out_csv: Path, rebalance: bool, report_path: Path | None) -> None:
+    """Partition a units GeoPackage (gridbench format) into grids; write unit_id,grid_id."""
+    from gis_data.gridbench import run_partition_file
+
+    with click.progressbar(length=100, label="partitioning") as bar:
+        done = [0]
+
+        def progress(share: float, _stage: str) -> None:
+            step = int(share * 100) - done[0]
+            if step > 0:
+                bar.update(step)
+                done[0] += step
+
+        report = run_partition_file(units, out_csv, rebalance=rebalance, report_path=report_path, progress=progress)
+    summary = report.to_dict() if hasattr(report, "to_dict") else dict(report)
+    overall = summary.get("overall", summary)
+    for key in ("n_grids", "share_grids_within_bounds", "all_contiguous", "mean_polsby_popper",
+                "changed_units_share", "runtime_s"):
+        if key in overall:
+            click.echo(f"  {key:<28}{overall[key]}")
+    click.echo(f"assignment written to {out_csv}")
+
+
+def _progress_echo(share: float, stage: str) -> None:
+    log.info("%3.0f%% %s", share * 100, stage)
+
+
+def main() -> None:
+    """Entry point: errors of the family end the command with their message."""
+    try:
+        cli(standalone_mode=False)
+    except GridwallError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
