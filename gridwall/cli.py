@@ -15,11 +15,17 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from layers.errors import GridwallError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = ["main", "cli"]
 
@@ -32,10 +38,16 @@ def _db_settings():
     return DatabaseSettings()
 
 
-def _engine():
+@contextmanager
+def _engine() -> Iterator[Engine]:
+    """An engine for one command, disposed whatever happens."""
     from layers.db import make_engine
 
-    return make_engine(_db_settings())
+    engine = make_engine(_db_settings())
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @click.group()
@@ -61,9 +73,8 @@ def db_up() -> None:
 
     settings = _db_settings()
     ensure_up(settings)
-    engine = _engine()
-    migrate(engine)
-    engine.dispose()
+    with _engine() as engine:
+        migrate(engine)
     click.echo("store up and migrated" + ("" if settings.embedded else " (external GRIDWALL_DATABASE_URL)"))
 
 
@@ -93,17 +104,17 @@ def db_status() -> None:
         click.echo(str(status))
         if not status.running:
             sys.exit(1)
-    engine = _engine()
-    h = health(engine)
-    if not h.ok:
-        click.echo("store unreachable")
-        sys.exit(1)
-    click.echo(f"PostgreSQL {h.postgres}, PostGIS {h.postgis}, schema {h.schema_revision} (head {h.schema_head})")
-    if h.schema_revision:
-        with engine.connect() as conn:
-            for name, count in layer_counts(conn).items():
-                click.echo(f"  {name:<14}{count:>10,}")
-    engine.dispose()
+    with _engine() as engine:
+        h = health(engine)
+        if not h.ok:
+            click.echo("store unreachable")
+            sys.exit(1)
+        click.echo(f"PostgreSQL {h.postgres}, PostGIS {h.postgis}, schema {h.schema_revision} "
+                   f"(head {h.schema_head})")
+        if h.schema_revision:
+            with engine.connect() as conn:
+                for name, count in layer_counts(conn).items():
+                    click.echo(f"  {name:<14}{count:>10,}")
 
 
 @db.command("migrate")
@@ -111,9 +122,8 @@ def db_migrate() -> None:
     """Bring the schema to the newest migration."""
     from layers.db import migrate
 
-    engine = _engine()
-    migrate(engine)
-    engine.dispose()
+    with _engine() as engine:
+        migrate(engine)
     click.echo("schema migrated")
 
 
@@ -126,17 +136,16 @@ def demo(scale: str, seed: int, if_empty: bool) -> None:
     """Generate the demo district and load it (one transaction)."""
     from gis_data.load import load_demo, store_is_empty
 
-    engine = _engine()
-    with engine.begin() as conn:
-        if not store_is_empty(conn):
-            if if_empty:
-                click.echo("store already holds a district: demo not loaded")
-                return
-            raise click.ClickException("the store already holds a district; the demo loads into an empty store")
-    started = time.perf_counter()
-    with engine.begin() as conn:
-        counts = load_demo(conn, scale=scale, seed=seed, progress=_progress_echo)
-    engine.dispose()
+    with _engine() as engine:
+        with engine.begin() as conn:
+            if not store_is_empty(conn):
+                if if_empty:
+                    click.echo("store already holds a district: demo not loaded")
+                    return
+                raise click.ClickException("the store already holds a district; the demo loads into an empty store")
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            counts = load_demo(conn, scale=scale, seed=seed, progress=_progress_echo)
     click.echo(f"demo district ({scale}, seed {seed}) loaded in {time.perf_counter() - started:.1f} s:")
     for name, n in counts.items():
         click.echo(f"  {name:<14}{n:>10,}")
@@ -152,8 +161,7 @@ def load(file: Path, layer_name: str, crs: str | None, source_layer: str | None,
     """Load FILE (GeoJSON, GeoPackage, Shapefile, GeoParquet) into a layer, all or nothing."""
     from gis_data.load import load_file
 
-    engine = _engine()
-    with click.progressbar(length=100, label=f"loading {file.name}") as bar:
+    with _engine() as engine, click.progressbar(length=100, label=f"loading {file.name}") as bar:
         done = [0]
 
         def progress(share: float, _stage: str) -> None:
@@ -163,7 +171,6 @@ def load(file: Path, layer_name: str, crs: str | None, source_layer: str | None,
         with engine.begin() as conn:
             written = load_file(conn, file, layer_name, crs=crs, source_layer=source_layer, actor=actor,
                                 progress=progress)
-    engine.dispose()
     click.echo(f"{written:,} features loaded into {layer_name}")
 
 

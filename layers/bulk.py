@@ -65,8 +65,9 @@ def write_frame(
         staging.create(conn)
         _copy(conn, staging, frame)
         _check_refs(conn, ld, staging, source)
-        written = conn.execute(_upsert(ld, staging, fixed or {})).rowcount
+        conn.execute(_upsert(ld, staging, fixed or {}))
         staging.drop(conn)
+    written = len(frame)  # every staged row was inserted or, by its key, updated
     log.info("%s: %d rows into %s", source, written, ld.name)
     return written
 
@@ -102,10 +103,12 @@ def _staging_table(ld: LayerDef, frame: pd.DataFrame) -> Table:
     return Table(f"_stage_{ld.name}", MetaData(), *cols, prefixes=["TEMPORARY"])
 
 
-def _column_values(series: pd.Series, *, geometry: bool) -> list:
-    if geometry:
+def _column_values(series: pd.Series, column: Column) -> list:
+    if isinstance(column.type, Geometry):
         geoms = shapely.set_srid(np.asarray(series, dtype=object), m.SRID)
         return shapely.to_wkb(geoms, hex=True, include_srid=True).tolist()
+    if isinstance(column.type, Integer) and pd.api.types.is_float_dtype(series):
+        series = series.astype("Int64")  # integers with gaps arrive from pandas as floats
     if pd.api.types.is_datetime64_any_dtype(series):
         return [None if pd.isna(v) else v.to_pydatetime() for v in series]
     values = series.astype(object).where(series.notna(), None)
@@ -113,9 +116,8 @@ def _column_values(series: pd.Series, *, geometry: bool) -> list:
 
 
 def _copy(conn: Connection, staging: Table, frame: pd.DataFrame) -> None:
-    geometry_names = {c.name for c in staging.columns if isinstance(c.type, Geometry)}
     names = [c.name for c in staging.columns if c.name != "_row"]
-    columns = [range(len(frame))] + [_column_values(frame[n], geometry=n in geometry_names) for n in names]
+    columns = [range(len(frame))] + [_column_values(frame[n], staging.c[n]) for n in names]
     statement = psql.SQL("COPY {} ({}) FROM STDIN").format(
         psql.Identifier(staging.name), psql.SQL(", ").join(psql.Identifier(n) for n in ["_row", *names])
     )

@@ -20,8 +20,10 @@ def test_up_starts_the_store_loads_the_demo_and_serves(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDWALL_")}
     env |= {"GRIDWALL_DATABASE_DATA_DIR": str(data_dir), "GRIDWALL_API_PORT": str(port)}
     gridwall = Path(sys.executable).parent / "gridwall"
-    proc = subprocess.Popen([str(gridwall), "up", "--scale", "small"], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tmp_path / "up.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([str(gridwall), "up", "--scale", "small"], env=env, cwd=tmp_path,
+                                stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 240
         body = None
@@ -34,10 +36,11 @@ def test_up_starts_the_store_loads_the_demo_and_serves(tmp_path):
             except httpx.TransportError:
                 pass
             time.sleep(0.5)
-        assert body is not None, proc.stdout.read() if proc.poll() is not None else "no answer in time"
+        assert body is not None, log.read_text()[-3000:]
         assert body["status"] == "ok" and body["current_grid_version"] is not None
         counts = httpx.get(f"http://127.0.0.1:{port}/layers/counts", timeout=5).json()
         assert counts["buildings"] > 1000 and counts["grids"] > 20
+        assert f"http://127.0.0.1:{port}/" in log.read_text()  # the URL is printed for the newcomer
     finally:
         proc.terminate()
         proc.wait(timeout=30)
