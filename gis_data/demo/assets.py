@@ -276,7 +276,7 @@ def make_cameras(rng: np.random.Generator, city: City, st: Streets, bld: Buildin
     code = DISTRICT_CODE + "00" + cam["industry"].to_numpy()[perm] + "1320" + serial
     return pd.DataFrame({
         "code": code, "name": cam["name"].to_numpy()[perm], "kind": kind[perm],
-        "heading_deg": np.round(cam["heading_deg"].to_numpy()[perm], 1), "fov_deg": np.round(fov[perm], 1),
+        "heading_deg": np.round(cam["heading_deg"].to_numpy()[perm], 1) % 360.0, "fov_deg": np.round(fov[perm], 1),
         "range_m": np.round(rng_m[perm], 1), "cam_class": cam_class[perm], "owner_dept": owner[perm],
         "online": online[perm], "last_seen": last_seen[perm],
         "x": cam["x"].to_numpy()[perm], "y": cam["y"].to_numpy()[perm],
