@@ -175,7 +175,10 @@ def load_district(conn: Connection, district, *, progress: Progress = _noop) -> 
         "resources": district.resources,
         "events": district.events,
     }
+    from command.taxonomy import load_taxonomy
+
     scale, seed = str(getattr(district.scale, "name", district.scale)), district.seed
+    load_taxonomy(conn, actor="system")  # events name its leaves; idempotent by version
     counts: dict[str, int] = {}
     version = grid_versions.create_version(conn, source="demo", note=f"demo district {scale}, seed {seed}",
                                            params={"scale": scale, "seed": seed})

@@ -12,7 +12,8 @@ table, and the command line prints ``str(err)`` and exits non-zero.
     ├── LoadError          an input file or frame is wrong: says file, feature, field
     ├── NotFound           a thing asked for by code or id does not exist
     ├── Conflict           the write would break a rule someone else's write holds
-    └── PartitionError     a partition or rebalance cannot run on what it was given
+    ├── PartitionError     a partition or rebalance cannot run on what it was given
+    └── InvalidTransition  an event cannot move from its state to the one asked for
 
 ``LoadError`` carries where the fault is (``source``, ``feature`` index,
 ``field``) so that a client can point at it; ``str()`` spells all of it out.
@@ -28,6 +29,7 @@ __all__ = [
     "NotFound",
     "Conflict",
     "PartitionError",
+    "InvalidTransition",
 ]
 
 
@@ -53,6 +55,22 @@ class Conflict(GridwallError):
 
 class PartitionError(GridwallError):
     """A partition or rebalance cannot run on its input."""
+
+
+class InvalidTransition(GridwallError):
+    """An event cannot go from its current state to the one asked for.
+
+    Carries ``event_id``, ``from_state``, ``to_state`` and the states that
+    would have been allowed, so that a client can offer them.
+    """
+
+    def __init__(self, event_id: int, from_state: str, to_state: str, allowed: tuple[str, ...]) -> None:
+        self.event_id = event_id
+        self.from_state = from_state
+        self.to_state = to_state
+        self.allowed = allowed
+        can = ", ".join(allowed) if allowed else "nothing (final state)"
+        super().__init__(f"event {event_id} is '{from_state}' and cannot become '{to_state}'; it can become: {can}")
 
 
 class LoadError(GridwallError):

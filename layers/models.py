@@ -38,7 +38,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
@@ -57,6 +57,10 @@ __all__ = [
     "Road",
     "Water",
     "GridVersion",
+    "VERSION_STATES",
+    "JOB_STATES",
+    "PARTITION_MODES",
+    "PartitionJob",
     "Grid",
     "Building",
     "Component",
@@ -66,6 +70,12 @@ __all__ = [
     "Event",
     "EventHistory",
     "AuditLog",
+    "LOCATION_KINDS",
+    "ASSIGNMENT_KINDS",
+    "TaxonomyVersion",
+    "EventClass",
+    "EventClassAlias",
+    "Assignment",
 ]
 
 SRID = 4326
@@ -177,6 +187,42 @@ class GridVersion(Base):
     note: Mapped[str | None] = mapped_column(Text)
     params: Mapped[dict | None] = mapped_column(JSONB)
     is_current: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # added by migration 0003: a partition run writes a *proposed* version that a
+    # planner reviews (report: figures, per-grid rows, changes) and accepts or discards
+    state: Mapped[str] = mapped_column(Text, server_default="accepted")
+    report: Mapped[dict | None] = mapped_column(JSONB)
+
+
+VERSION_STATES = ("proposed", "accepted", "discarded")
+JOB_STATES = ("queued", "running", "done", "failed")
+PARTITION_MODES = ("partition", "rebalance")
+GridVersion.__table__.append_constraint(
+    CheckConstraint("state IN ('proposed', 'accepted', 'discarded')", name="state_allowed")
+)
+
+
+class PartitionJob(Base):
+    """A partition or rebalance run in the background; its result is a proposed grid version."""
+
+    __tablename__ = "partition_job"
+    __table_args__ = (
+        _one_of("mode", PARTITION_MODES),
+        _one_of("state", JOB_STATES),
+        CheckConstraint("progress >= 0 AND progress <= 1", name="progress_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(Text)
+    mode: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict | None] = mapped_column(JSONB)
+    state: Mapped[str] = mapped_column(Text, server_default="queued", index=True)
+    progress: Mapped[float] = mapped_column(Float, server_default="0")
+    stage: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("grid_version.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Grid(Base):
@@ -331,6 +377,13 @@ class Event(Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"), index=True)
     duplicate_count: Mapped[int] = mapped_column(Integer, server_default="0")
     geom = _geom("POINT", nullable=True)
+    # added by the event loop (migration 0002): how the event was located, what class
+    # name the channel sent, and supervision (督办) of overdue work
+    location_kind: Mapped[str | None] = mapped_column(Text)
+    source_class: Mapped[str | None] = mapped_column(Text)
+    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    supervision_level: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    supervised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class EventHistory(Base):
@@ -360,3 +413,136 @@ class AuditLog(Base):
     entity: Mapped[str] = mapped_column(Text)
     entity_id: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict | None] = mapped_column(JSONB)
+
+
+# -- the event loop (migration 0002) --------------------------------------------------
+LOCATION_KINDS = ("point", "address", "community", "street")
+ASSIGNMENT_KINDS = ("worker", "camera", "resource")
+
+# lookups the event loop makes many times a second (intake, dispatch, camera search)
+# open events of a leaf class in a time window: the duplicate check at every intake (partial, so that
+# the planner prefers it to ix_event_reported_at even when statistics lag behind the newest events)
+Index(
+    "ix_event_open_category_reported", Event.__table__.c.category_code, Event.__table__.c.reported_at,
+    postgresql_where=text("state NOT IN ('closed', 'rejected')"),
+)
+Index("ix_building_address", Building.__table__.c.address)
+Index("ix_camera_range_m", Camera.__table__.c.range_m)
+Event.__table__.append_constraint(
+    CheckConstraint(
+        "location_kind IS NULL OR location_kind IN ('point', 'address', 'community', 'street')",
+        name="location_kind_allowed",
+    )
+)
+
+
+class TaxonomyVersion(Base):
+    """One loaded pair of taxonomy and alias files; exactly one is current.
+
+    The key is the pair of file versions; the checksum of both files guards
+    against a file edited without its version being raised.
+    """
+
+    __tablename__ = "taxonomy_version"
+    __table_args__ = (
+        UniqueConstraint("version", "aliases_version"),
+        Index("uq_taxonomy_version_one_current", "is_current", unique=True, postgresql_where=text("is_current")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    aliases_version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+    checksum: Mapped[str] = mapped_column(Text)
+    calendar: Mapped[dict] = mapped_column(JSONB)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    loaded_by: Mapped[str] = mapped_column(Text, server_default="system")
+    is_current: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class EventClass(Base):
+    """A top class, sub-class or leaf class of one taxonomy version.
+
+    Only leaves (level 3) carry the handling rules: department, deadline,
+    priority, duplicate radius and window, the resource kinds an emergency
+    calls for, and whether the deadline runs on clock hours.
+    """
+
+    __tablename__ = "event_class"
+    __table_args__ = (
+        UniqueConstraint("version_id", "code"),
+        CheckConstraint("level IN (1, 2, 3)", name="level_allowed"),
+        CheckConstraint(
+            "(level = 3) = (department IS NOT NULL AND deadline_hours IS NOT NULL AND priority IS NOT NULL"
+            " AND dup_radius_m IS NOT NULL AND dup_window_hours IS NOT NULL)",
+            name="leaf_rules_iff_leaf",
+        ),
+        CheckConstraint(
+            "deadline_hours IS NULL OR (deadline_hours > 0 AND dup_radius_m >= 0 AND dup_window_hours >= 0)",
+            name="rules_positive",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("taxonomy_version.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(Text)
+    parent_code: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    department: Mapped[str | None] = mapped_column(Text)
+    deadline_hours: Mapped[float | None] = mapped_column(Float)
+    priority: Mapped[int | None] = mapped_column(SmallInteger)
+    dup_radius_m: Mapped[float | None] = mapped_column(Float)
+    dup_window_hours: Mapped[float | None] = mapped_column(Float)
+    calendar_hours: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    resource_kinds: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+
+
+class EventClassAlias(Base):
+    """A class name or code another system sends, mapped onto a leaf."""
+
+    __tablename__ = "event_class_alias"
+    __table_args__ = (UniqueConstraint("version_id", "source", "alias"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("taxonomy_version.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(Text)
+    alias: Mapped[str] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(Text)
+
+
+class Assignment(Base):
+    """Who or what was sent to an event: a worker, a camera or a resource.
+
+    A worker has at most one active (unreleased) assignment: a partial unique
+    index holds that across connections, behind the conditional status update
+    that dispatch makes first.
+    """
+
+    __tablename__ = "assignment"
+    __table_args__ = (
+        _one_of("kind", ASSIGNMENT_KINDS),
+        CheckConstraint(
+            "(kind = 'worker') = (worker_id IS NOT NULL) AND (kind = 'camera') = (camera_id IS NOT NULL)"
+            " AND (kind = 'resource') = (resource_id IS NOT NULL)",
+            name="target_matches_kind",
+        ),
+        Index(
+            "uq_assignment_active_worker", "worker_id", unique=True,
+            postgresql_where=text("released_at IS NULL AND worker_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(Text)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("grid_worker.id", ondelete="CASCADE"))
+    camera_id: Mapped[int | None] = mapped_column(ForeignKey("camera.id", ondelete="CASCADE"))
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    assigned_by: Mapped[str] = mapped_column(Text)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    straight_m: Mapped[float | None] = mapped_column(Float)
+    network_m: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)

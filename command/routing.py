@@ -1,0 +1,159 @@
+"""Routing: where an event is, and so whose it is.
+
+A point is routed by point-in-polygon (PostGIS, GiST-indexed) to the current
+grid and its community, and to the community's street (the street covering it
+when no community does); an address is first matched against the
+buildings layer (the longest building address that starts the incoming one);
+a hotline record that names only a community or a street (or whose address
+text contains one's name) is routed to that area without a grid: it is still
+registered and can still be dispatched, to the area's nearest worker. A point
+outside the district, or a location that matches nothing, is refused with the
+reason; nothing is stored.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from command.audit import sql
+from layers.errors import LoadError
+
+__all__ = ["Location", "route_point", "match_address", "route_area", "locate"]
+
+_MIN_ADDRESS_PREFIX = 4
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where an event was placed and to which areas it was routed."""
+
+    kind: str  # point | address | community | street
+    lon: float | None
+    lat: float | None
+    grid_id: int | None
+    community_id: int | None
+    street_id: int | None
+    building_id: int | None = None
+
+
+def route_point(conn: Connection, lon: float, lat: float, *, kind: str = "point",
+                building_id: int | None = None) -> Location:
+    """Route a WGS 84 point to the current grid, community and street.
+
+    Raises
+    ------
+    LoadError
+        With ``field='location'`` when the point is outside the district.
+    """
+    row = conn.execute(sql("route_point"), {"lon": lon, "lat": lat}).one()
+    if not row.inside:
+        raise LoadError(f"the point ({lon:.6f}, {lat:.6f}) is outside the district", field="location")
+    return Location(kind, lon, lat, row.grid_id, row.community_id, row.street_id, building_id)
+
+
+def _normalise_address(address: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", address).split())
+
+
+def match_address(conn: Connection, address: str) -> tuple[int, float, float] | None:
+    """``(building id, lon, lat)`` of the building an address names, or ``None``.
+
+    The incoming address and each of its prefixes down to four characters are
+    compared with the buildings' addresses (one indexed lookup), so a room or
+    a floor after the building's own address does not stop the match.
+    """
+    full = _normalise_address(address)
+    candidates = {address.strip(), full}
+    candidates.update(full[:i] for i in range(len(full) - 1, _MIN_ADDRESS_PREFIX - 1, -1))
+    row = conn.execute(sql("match_address"), {"candidates": sorted(candidates, key=len, reverse=True)}).first()
+    return None if row is None else (row.id, row.lon, row.lat)
+
+
+def _area(conn: Connection, level: str, name: str, parent_id: int | None = None) -> tuple[int, int | None]:
+    rows = conn.execute(
+        text("SELECT id, parent_id, name FROM admin_area WHERE level = :level AND (code = :v OR name = :v)"
+             " AND (CAST(:parent AS integer) IS NULL OR parent_id = :parent) ORDER BY id"),
+        {"level": level, "v": name.strip(), "parent": parent_id},
+    ).all()
+    if not rows:
+        raise LoadError(f"no {level} called {name!r} in the district", field=level)
+    if len(rows) > 1:
+        raise LoadError(f"{len(rows)} {level}s are called {name!r}; give the street too, or a code", field=level)
+    return rows[0].id, rows[0].parent_id
+
+
+def route_area(conn: Connection, *, community: str | None = None, street: str | None = None) -> Location:
+    """Route to a community and/or street given by name or code (no point, no grid).
+
+    Raises
+    ------
+    LoadError
+        When a name matches no area, matches several, or the community is not
+        in the street named with it.
+    """
+    street_id = _area(conn, "street", street)[0] if street else None
+    if community:
+        community_id, parent = _area(conn, "community", community, street_id)
+        return Location("community", None, None, None, community_id, parent)
+    if street_id is None:
+        raise LoadError("no community or street given", field="location")
+    return Location("street", None, None, None, None, street_id)
+
+
+def _area_in_text(conn: Connection, address: str) -> Location | None:
+    """The community (else street) whose name the address text contains, longest name first."""
+    row = conn.execute(
+        text("SELECT id, parent_id, level FROM admin_area WHERE level IN ('community', 'street')"
+             " AND length(name) >= 2 AND strpos(:address, name) > 0"
+             " ORDER BY level = 'community' DESC, length(name) DESC, id LIMIT 1"),
+        {"address": _normalise_address(address)},
+    ).first()
+    if row is None:
+        return None
+    if row.level == "community":
+        return Location("community", None, None, None, row.id, row.parent_id)
+    return Location("street", None, None, None, None, row.id)
+
+
+def locate(
+    conn: Connection,
+    *,
+    lon: float | None = None,
+    lat: float | None = None,
+    address: str | None = None,
+    community: str | None = None,
+    street: str | None = None,
+) -> Location:
+    """Route whatever location an event carries, most precise first.
+
+    A point wins; then an address matched to a building; then a community or
+    street by name or code; then a community or street named inside the
+    address text.
+
+    Raises
+    ------
+    LoadError
+        With the field at fault: a point outside the district, an area name
+        that matches nothing, or an address that matches no building and names
+        no area.
+    """
+    if lon is not None and lat is not None:
+        return route_point(conn, lon, lat)
+    if address:
+        hit = match_address(conn, address)
+        if hit is not None:
+            building_id, b_lon, b_lat = hit
+            return route_point(conn, b_lon, b_lat, kind="address", building_id=building_id)
+    if community or street:
+        return route_area(conn, community=community, street=street)
+    if address:
+        area = _area_in_text(conn, address)
+        if area is not None:
+            return area
+        raise LoadError(f"the address {address!r} matches no building and names no community or street",
+                        field="address")
+    raise LoadError("the event has no location: give a point, an address, a community or a street",
+                    field="location")

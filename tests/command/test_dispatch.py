@@ -1,0 +1,235 @@
+"""Dispatch: own grid first, nearest next, cameras that can see, resources, and no double booking."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
+
+from command.dispatch import (
+    dispatch_resources,
+    dispatch_worker,
+    link_cameras,
+    nearest_workers,
+    visible_cameras,
+    worker_candidates,
+)
+from command.intake import EventIn, intake
+from command.taxonomy import load_taxonomy
+from layers.errors import Conflict, InvalidTransition
+
+
+def _event(conn, kit, spot, ext="d-1", category="020103", east=0.0, north=0.0):
+    lon, lat = kit.offset(spot.lon, spot.lat, east, north)
+    return intake(conn, EventIn(channel="patrol", external_id=ext, category=category, lon=lon, lat=lat,
+                                reported_at=kit.at(6, 10))).id
+
+
+def test_the_own_grid_worker_comes_first_when_free(conn, quiet, kit):
+    own = kit.worker("T-OWN", *kit.offset(quiet.lon, quiet.lat, 120, 0))
+    near = kit.worker("T-NEAR", *kit.offset(quiet.lon, quiet.lat, 0, 20))
+    kit.staff(quiet.grid_id, own)
+    event = _event(conn, kit, quiet)
+    found = worker_candidates(conn, event)
+    assert [(c.worker_id, c.own_grid) for c in found[:2]] == [(own, True), (near, False)]
+    done = dispatch_worker(conn, event, actor="op-1")
+    assert (done.worker.worker_id, done.from_state, done.state) == (own, "reported", "dispatched")
+    assert kit.status(own) == "busy" and kit.event_row(event).state == "dispatched"
+    moves = conn.execute(text("SELECT to_state FROM event_history WHERE event_id = :e ORDER BY id"),
+                         {"e": event}).scalars().all()
+    assert moves == ["reported", "accepted", "dispatched"]
+    assignment = conn.execute(text("SELECT kind, worker_id, assigned_by, released_at FROM assignment"
+                                   " WHERE event_id = :e"), {"e": event}).one()
+    assert tuple(assignment) == ("worker", own, "op-1", None)
+
+
+def test_when_the_own_worker_is_busy_the_nearest_goes(conn, quiet, kit):
+    own = kit.worker("T-OWN", *kit.offset(quiet.lon, quiet.lat, 60, 0), status="busy")
+    near = kit.worker("T-NEAR", *kit.offset(quiet.lon, quiet.lat, 0, 40))
+    far = kit.worker("T-FAR", *kit.offset(quiet.lon, quiet.lat, 0, -140))
+    kit.worker("T-OFF", *kit.offset(quiet.lon, quiet.lat, 5, 5), status="off_duty")
+    kit.staff(quiet.grid_id, own)
+    event = _event(conn, kit, quiet)
+    found = worker_candidates(conn, event)
+    assert {c.worker_id for c in found} == {near, far}  # neither the busy own worker nor the one off duty
+    assert not any(c.own_grid for c in found)
+    assert [c.network_m for c in found] == sorted(c.network_m for c in found)  # ranked along the streets
+    straight = worker_candidates(conn, event, network_top=0)
+    assert [c.worker_id for c in straight] == [near, far]
+    assert dispatch_worker(conn, event, actor="op").worker.worker_id == found[0].worker_id
+
+
+def test_nearest_workers_by_straight_line_then_street_network(conn, quiet, kit):
+    ids = [kit.worker(f"T-{d}", *kit.offset(quiet.lon, quiet.lat, d, 0)) for d in (30, 90, 60, 120)]
+    bare = nearest_workers(conn, quiet.lon, quiet.lat, limit=4, network_top=0)
+    assert [c.worker_id for c in bare] == [ids[0], ids[2], ids[1], ids[3]]
+    assert [round(c.straight_m) for c in bare] == [30, 60, 90, 120]
+    assert all(c.network_m is None for c in bare)
+    ranked = nearest_workers(conn, quiet.lon, quiet.lat, limit=4, network_top=3)
+    assert {c.worker_id for c in ranked} == set(ids) and ranked[3].network_m is None
+    head = [c.network_m for c in ranked[:3]]
+    assert all(n is not None for n in head) and head == sorted(head)
+    assert all(c.network_m >= 0.99 * c.straight_m for c in ranked[:3])  # no shortcut beats a straight line
+
+
+def test_a_busy_worker_cannot_be_dispatched_again(conn, quiet, kit):
+    worker = kit.worker("T-W", quiet.lon, quiet.lat)
+    first = _event(conn, kit, quiet, "d-1")
+    second = _event(conn, kit, quiet, "d-2", category="020202")
+    dispatch_worker(conn, first, actor="op-a", worker_id=worker)
+    with pytest.raises(Conflict, match="T-W is busy"):
+        dispatch_worker(conn, second, actor="op-b", worker_id=worker)
+    assert kit.event_row(second).state == "reported"
+    assert kit.count("SELECT count(*) FROM assignment WHERE worker_id = :w AND released_at IS NULL", w=worker) == 1
+    with pytest.raises(Conflict, match="no worker is on duty"):
+        dispatch_worker(conn, second, actor="op-b")
+
+
+def test_a_finished_event_is_not_dispatched(conn, quiet, kit):
+    kit.worker("T-W", quiet.lon, quiet.lat)
+    event = _event(conn, kit, quiet)
+    conn.execute(text("UPDATE event SET state = 'handled' WHERE id = :e"), {"e": event})
+    with pytest.raises(InvalidTransition):
+        dispatch_worker(conn, event, actor="op")
+
+
+def test_cameras_that_see_the_point_nearest_first(conn, quiet, kit):
+    lon, lat = quiet.lon, quiet.lat
+    south = kit.offset(lon, lat, 0, -50)  # 50 m south of the point: facing north sees it
+    seeing = kit.camera("T-SEE", *south, heading=0, fov=60, range_m=100)
+    kit.camera("T-AWAY", *south, heading=180, fov=60, range_m=100)  # facing away
+    kit.camera("T-OFF", *south, heading=0, fov=60, range_m=100, online=False)
+    kit.camera("T-SHORT", *south, heading=0, fov=60, range_m=40)  # too short
+    edge = kit.camera("T-EDGE", *kit.offset(lon, lat, -30, -30), heading=15, fov=70, range_m=100)  # 45° within ±35°
+    kit.camera("T-MISS", *kit.offset(lon, lat, -30, -30), heading=0, fov=60, range_m=100)  # 45° outside ±30°
+    dome = kit.camera("T-DOME", *kit.offset(lon, lat, 70, 0), kind="dome", heading=None, fov=360, range_m=80)
+    ptz = kit.camera("T-PTZ", *kit.offset(lon, lat, 0, 20), kind="ptz", heading=90, fov=50, range_m=50)
+    hits = visible_cameras(conn, lon, lat)
+    assert [h.camera_id for h in hits] == [ptz, edge, seeing, dome]
+    assert [round(h.distance_m) for h in hits] == [20, 42, 50, 70]
+    assert hits[2].bearing_deg == pytest.approx(0, abs=0.5)
+
+
+def test_cameras_are_linked_to_an_event(conn, quiet, kit):
+    cam = kit.camera("T-DOME", *kit.offset(quiet.lon, quiet.lat, 10, 0), kind="dome", heading=None, fov=360)
+    event = _event(conn, kit, quiet)
+    assert [h.camera_id for h in link_cameras(conn, event, actor="op")] == [cam]
+    assert kit.count("SELECT count(*) FROM assignment WHERE event_id = :e AND kind = 'camera'", e=event) == 1
+
+
+def test_emergencies_call_the_nearest_resources_of_their_kinds(conn, quiet, kit):
+    lon, lat = kit.offset(quiet.lon, quiet.lat, 10, 0)
+    fire = conn.execute(text("INSERT INTO resource (code, name, kind, geom) VALUES ('T-FS', '测试消防站',"
+                             " 'fire_station', ST_SetSRID(ST_MakePoint(:x, :y), 4326)) RETURNING id"),
+                        {"x": lon, "y": lat}).scalar_one()
+    event = _event(conn, kit, quiet, category="070201")
+    hits = dispatch_resources(conn, event, actor="op")
+    assert [h.kind for h in hits] == ["fire_station", "hospital"]
+    assert hits[0].resource_id == fire and hits[0].distance_m == pytest.approx(10, abs=0.5)
+    assert dispatch_resources(conn, _event(conn, kit, quiet, "d-2"), actor="op") == []  # no emergency
+
+
+def _committed_fixture(engine):
+    """A free worker and two events at a district point, committed so that two connections see them."""
+    with engine.begin() as c:
+        loaded = load_taxonomy(c)
+    with engine.begin() as c:
+        lon, lat = c.execute(text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM grid"
+            " WHERE version_id = (SELECT id FROM grid_version WHERE is_current) ORDER BY id LIMIT 1) q")).one()
+        worker = c.execute(text("INSERT INTO grid_worker (code, name, status, geom) VALUES ('T-RACE', 'T-RACE',"
+                                " 'on_duty', ST_SetSRID(ST_MakePoint(:x, :y), 4326)) RETURNING id"),
+                           {"x": lon, "y": lat}).scalar_one()
+        events = [intake(c, EventIn(channel="video", external_id=f"race-{i}", category=cat, lon=lon, lat=lat)).id
+                  for i, cat in enumerate(("020103", "020202"))]
+    return loaded, worker, events
+
+
+def _clean(engine, loaded, worker, events):
+    with engine.begin() as c:
+        ids = [str(e) for e in events]
+        c.execute(text("DELETE FROM audit_log WHERE (entity = 'event' AND entity_id = ANY(:ids))"
+                       " OR (entity = 'grid_worker' AND entity_id = :w)"), {"ids": ids, "w": str(worker)})
+        c.execute(text("DELETE FROM event WHERE id = ANY(:e)"), {"e": events})
+        c.execute(text("DELETE FROM grid_worker WHERE id = :w"), {"w": worker})
+        if loaded.created:
+            c.execute(text("DELETE FROM audit_log WHERE action = 'load_taxonomy' AND entity_id = :v"),
+                      {"v": str(loaded.version_id)})
+            c.execute(text("DELETE FROM taxonomy_version WHERE id = :v"), {"v": loaded.version_id})
+
+
+def test_two_operators_dispatching_one_worker_at_once_one_wins(engine, small_district):
+    loaded, worker, (first, second) = _committed_fixture(engine)
+    outcome: dict[str, object] = {}
+    try:
+        with engine.connect() as a, engine.connect() as b, engine.connect() as watch:
+            b.execute(text("SET lock_timeout = '30s'"))
+            b.commit()
+            b_pid = b.connection.driver_connection.info.backend_pid
+            tx = a.begin()
+            dispatch_worker(a, first, actor="op-a", worker_id=worker)  # holds the worker's row, not committed
+
+            def operator_b() -> None:
+                try:
+                    with b.begin():
+                        dispatch_worker(b, second, actor="op-b", worker_id=worker)
+                    outcome["b"] = "booked"
+                except Conflict as err:
+                    outcome["b"] = err
+
+            thread = threading.Thread(target=operator_b)
+            thread.start()
+            waiting = None
+            for _ in range(600):  # until B waits on A's row lock (a guard, not a timing)
+                waiting = watch.execute(text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :p"),
+                                        {"p": b_pid}).scalar()
+                watch.commit()
+                if waiting == "Lock" or not thread.is_alive():
+                    break
+                time.sleep(0.05)
+            tx.commit()
+            assert waiting == "Lock"  # B really was held behind A, not merely later
+            thread.join(60)
+        assert isinstance(outcome.get("b"), Conflict), outcome
+        assert "T-RACE is busy" in str(outcome["b"])
+        with engine.connect() as c:
+            active = c.execute(text("SELECT event_id FROM assignment WHERE worker_id = :w AND released_at IS NULL"),
+                               {"w": worker}).scalars().all()
+            states = dict(c.execute(text("SELECT id, state FROM event WHERE id IN (:a, :b)"),
+                                    {"a": first, "b": second}).all())
+            status = c.execute(text("SELECT status FROM grid_worker WHERE id = :w"), {"w": worker}).scalar()
+        assert active == [first] and status == "busy"
+        assert states == {first: "dispatched", second: "reported"}
+    finally:
+        _clean(engine, loaded, worker, [first, second])
+
+
+def test_two_operators_racing_freely_never_double_book(engine, small_district):
+    loaded, worker, events = _committed_fixture(engine)
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def operator(event_id: int, name: str) -> None:
+        with engine.connect() as c:
+            barrier.wait()
+            try:
+                with c.begin():
+                    dispatch_worker(c, event_id, actor=name, worker_id=worker)
+                results.append(name)
+            except Conflict as err:
+                results.append(err)
+
+    try:
+        threads = [threading.Thread(target=operator, args=(e, f"op-{i}")) for i, e in enumerate(events)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sorted(type(r).__name__ for r in results) == ["Conflict", "str"]
+        with engine.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM assignment WHERE worker_id = :w AND released_at IS NULL"),
+                             {"w": worker}).scalar_one() == 1
+    finally:
+        _clean(engine, loaded, worker, events)

@@ -1,0 +1,156 @@
+"""Intake: one register, idempotent per channel and external id, nothing stored half."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import text
+
+from command.intake import EventIn, intake, intake_many
+from layers.errors import LoadError
+
+
+def _count(conn) -> int:
+    return conn.execute(text("SELECT count(*) FROM event")).scalar_one()
+
+
+def test_an_event_is_routed_and_given_department_priority_and_deadline(conn, spot, kit):
+    reported = kit.at(3, 16, 30)  # Friday 3 January 2031
+    got = intake(conn, EventIn(channel="patrol", external_id="p-1", category="020103", lon=spot.lon, lat=spot.lat,
+                               reported_at=reported), actor="worker-7")
+    assert got.created and got.category_code == "020103"
+    assert (got.grid_id, got.community_id, got.street_id) == (spot.grid_id, spot.community_id, spot.street_id)
+    assert (got.department, got.priority, got.location_kind) == ("环卫处", 2, "point")
+    # 8 working hours from Friday 16:30: 1 h on Friday, 7 h on Monday -> Monday 17:30
+    assert got.deadline_at == kit.at(6, 17, 30)
+    row = kit.event_row(got.id)
+    assert (row.state, row.channel, row.source_class, row.grid_id) == ("reported", "patrol", "020103", spot.grid_id)
+    history = conn.execute(text("SELECT from_state, to_state, actor FROM event_history WHERE event_id = :id"),
+                           {"id": got.id}).all()
+    assert [tuple(h) for h in history] == [(None, "reported", "worker-7")]
+    audit = conn.execute(text("SELECT action, actor, detail FROM audit_log WHERE entity = 'event' AND entity_id = :id"),
+                         {"id": str(got.id)}).one()
+    assert (audit.action, audit.actor, audit.detail["leaf"]) == ("intake", "worker-7", "020103")
+
+
+def test_a_priority_one_leaf_runs_on_clock_hours_through_the_weekend(conn, spot, kit):
+    got = intake(conn, EventIn(channel="video", external_id="v-9", category="070201", lon=spot.lon, lat=spot.lat,
+                               reported_at=kit.at(3, 17, 0)))
+    assert got.deadline_at == kit.at(3, 18, 0)
+
+
+def test_the_same_channel_and_external_id_twice_is_one_event(conn, spot, kit):
+    first = intake(conn, EventIn(channel="hotline", external_id="12345-0001", category="暴露垃圾", lon=spot.lon,
+                                 lat=spot.lat, reported_at=kit.at(6, 10)))
+    before = _count(conn)
+    again = intake(conn, EventIn(channel="hotline", external_id="12345-0001", category="暴露垃圾", lon=spot.lon,
+                                 lat=spot.lat, reported_at=kit.at(6, 11)))
+    assert (again.id, again.code, again.created) == (first.id, first.code, False)
+    assert again.deadline_at == first.deadline_at
+    assert _count(conn) == before
+    # even a repeat that would now be refused answers with the first id
+    odd = intake(conn, EventIn(channel="hotline", external_id="12345-0001", category="no such class", street="x"))
+    assert odd.id == first.id and not odd.created
+    # the same external id on another channel is another event
+    other = intake(conn, EventIn(channel="patrol", external_id="12345-0001", category="暴露垃圾", lon=spot.lon,
+                                 lat=spot.lat, reported_at=kit.at(20, 10)))
+    assert other.created and other.id != first.id
+
+
+def test_a_hotline_record_with_only_a_community_is_routed_not_refused(conn, spot):
+    name = conn.execute(text("SELECT name FROM admin_area WHERE id = :c"), {"c": spot.community_id}).scalar_one()
+    got = intake(conn, EventIn(channel="hotline", external_id="h-77", category="下水井盖", community=name))
+    assert got.created and got.category_code == "020902"  # resolved through the 12345 alias table
+    assert (got.location_kind, got.grid_id, got.community_id, got.street_id) == (
+        "community", None, spot.community_id, spot.street_id)
+    assert _geom_is_null(conn, got.id)
+
+
+def _geom_is_null(conn, event_id: int) -> bool:
+    return conn.execute(text("SELECT geom IS NULL FROM event WHERE id = :id"), {"id": event_id}).scalar_one()
+
+
+def test_refusals_store_nothing(conn, spot):
+    before = _count(conn)
+    with pytest.raises(LoadError, match="unknown event class") as err:
+        intake(conn, EventIn(channel="city_mgmt", external_id="dcm-1", category="飞碟降落", lon=spot.lon, lat=spot.lat))
+    assert (err.value.field, err.value.source) == ("category", "city_mgmt:dcm-1")
+    west = conn.execute(text("SELECT ST_XMin(geom) - 0.02, ST_YMin(geom) FROM admin_area"
+                             " WHERE level = 'district'")).one()
+    with pytest.raises(LoadError, match="outside the district"):
+        intake(conn, EventIn(channel="video", external_id="v-1", category="020103", lon=west[0], lat=west[1]))
+    assert _count(conn) == before
+    assert conn.execute(text("SELECT count(*) FROM audit_log WHERE detail->>'external_id' IN ('dcm-1', 'v-1')")
+                        ).scalar_one() == 0
+
+
+def test_incoming_events_are_validated():
+    with pytest.raises(ValidationError, match="needs a location"):
+        EventIn(channel="hotline", external_id="x", category="020103")
+    with pytest.raises(ValidationError, match="both lon and lat"):
+        EventIn(channel="hotline", external_id="x", category="020103", lon=113.0)
+    with pytest.raises(ValidationError):
+        EventIn(channel="fax", external_id="x", category="020103", street="s")
+
+
+def test_a_batch_is_taken_in_order(conn, spot, kit):
+    events = [EventIn(channel="patrol", external_id=f"b-{i}", category="020202",
+                      lon=kit.offset(spot.lon, spot.lat, 100.0 * i, 0)[0], lat=spot.lat, reported_at=kit.at(7, 10))
+              for i in range(-1, 2)]
+    got = intake_many(conn, events, actor="gateway")
+    assert [g.created for g in got] == [True, True, True]
+    assert len({g.id for g in got}) == 3 and all(g.duplicate_of is None for g in got)
+
+
+def test_a_burst_is_registered_like_single_events(conn, spot, kit):
+    def ev(ext, east, north=0.0, category="020103", channel="video", hour=10):
+        lon, lat = kit.offset(spot.lon, spot.lat, east, north)
+        return EventIn(channel=channel, external_id=ext, category=category, lon=lon, lat=lat,
+                       reported_at=kit.at(7, hour))
+
+    stored = intake(conn, ev("s-1", -100))
+    burst = [
+        ev("b-1", 0), ev("b-2", 40), ev("b-3", 130), ev("b-4", -90), ev("s-1", -100),
+        ev("b-1", 0), ev("b-5", 0, category="070201"), ev("b-6", 10, channel="patrol", hour=9),
+    ]
+    got = intake_many(conn, burst, actor="gateway")
+    assert [g.created for g in got] == [True, True, True, True, False, False, True, True]
+    first, second, third, fourth, repeat, again, fire, earlier = got
+    assert second.duplicate_of == first.id  # 40 m from b-1, earlier in the same burst
+    assert third.duplicate_of is None  # 130 m from b-1, 90 m from b-2
+    assert fourth.duplicate_of == stored.id  # 10 m from a stored event
+    assert repeat.id == stored.id and again.id == first.id
+    assert fire.duplicate_of is None and fire.priority == 1 and fire.deadline_at == kit.at(7, 11)
+    assert earlier.duplicate_of == first.id  # the batch's own order decides, as it would one by one
+    assert (first.grid_id, first.community_id, first.street_id) == (spot.grid_id, spot.community_id, spot.street_id)
+    assert kit.event_row(first.id).duplicate_count == 2 and kit.event_row(stored.id).duplicate_count == 1
+    assert kit.event_row(first.id).code == first.code
+    assert kit.count("SELECT count(*) FROM event_history WHERE event_id = ANY(:ids)",
+                     ids=[g.id for g in got if g.created]) == 6
+    assert kit.count("SELECT count(*) FROM audit_log WHERE actor = 'gateway' AND entity = 'event'") == 6
+
+
+def test_a_burst_with_one_bad_event_stores_nothing(conn, spot, kit):
+    before = _count(conn)
+    good = EventIn(channel="video", external_id="g-1", category="020103", lon=spot.lon, lat=spot.lat)
+    bad = EventIn(channel="video", external_id="g-2", category="飞碟降落", lon=spot.lon, lat=spot.lat)
+    with pytest.raises(LoadError, match="unknown event class") as err:
+        intake_many(conn, [good, bad])
+    assert err.value.feature == 1
+    outside = EventIn(channel="video", external_id="g-3", category="020103", lon=spot.lon + 1.0, lat=spot.lat)
+    with pytest.raises(LoadError, match="outside the district") as err:
+        intake_many(conn, [good, outside])
+    assert err.value.feature == 1
+    assert _count(conn) == before
+
+
+def test_a_batch_with_events_without_a_point_is_taken_one_by_one(conn, spot):
+    name = conn.execute(text("SELECT name FROM admin_area WHERE id = :c"), {"c": spot.community_id}).scalar_one()
+    got = intake_many(conn, [
+        EventIn(channel="hotline", external_id="m-1", category="下水井盖", community=name),
+        EventIn(channel="patrol", external_id="m-2", category="020202", lon=spot.lon, lat=spot.lat),
+    ])
+    assert [(g.created, g.location_kind) for g in got] == [(True, "community"), (True, "point")]
+    with pytest.raises(LoadError, match="no community called") as err:
+        intake_many(conn, [EventIn(channel="hotline", external_id="m-3", category="020202", community="不存在社区")])
+    assert err.value.feature == 0
