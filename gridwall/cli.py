@@ -72,9 +72,13 @@ def db_up() -> None:
     from layers.db import ensure_up, migrate
 
     settings = _db_settings()
+    from command.taxonomy import load_taxonomy
+
     ensure_up(settings)
     with _engine() as engine:
         migrate(engine)
+        with engine.begin() as conn:
+            load_taxonomy(conn, actor="cli")  # a no-op when this taxonomy version is current
     click.echo("store up and migrated" + ("" if settings.embedded else " (external GRIDWALL_DATABASE_URL)"))
 
 
@@ -210,14 +214,21 @@ def _serve(host: str | None, port: int | None) -> None:
 
 # -- partition -----------------------------------------------------------------------
 @cli.command()
-@click.argument("units", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out_csv", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("units", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_csv", type=click.Path(dir_okay=False, path_type=Path),
+              help="With UNITS: where to write unit_id,grid_id.")
 @click.option("--rebalance", is_flag=True, help="Keep in-band grids of the current plan; re-draw the rest.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def partition(units: Path, out_csv: Path, rebalance: bool, report_path: Path | None) -> None:
-    """Partition a units GeoPackage (gridbench format) into grids; write unit_id,grid_id."""
-    from gis_data.gridbench import run_partition_file
+@click.option("--accept", "accept_now", is_flag=True, help="Store mode: make the proposal current at once.")
+@click.option("--actor", default="cli", show_default=True)
+def partition(units: Path | None, out_csv: Path | None, rebalance: bool, report_path: Path | None,
+              accept_now: bool, actor: str) -> None:
+    """Re-draw grids to household and population bands.
 
+    With UNITS (a gridbench-format GeoPackage): write unit_id,grid_id to --out.
+    Without: run on the store's buildings and write a proposed grid version
+    (accept it here with --accept, or later in the planner).
+    """
     with click.progressbar(length=100, label="partitioning") as bar:
         done = [0]
 
@@ -227,14 +238,39 @@ def partition(units: Path, out_csv: Path, rebalance: bool, report_path: Path | N
                 bar.update(step)
                 done[0] += step
 
-        report = run_partition_file(units, out_csv, rebalance=rebalance, report_path=report_path, progress=progress)
-    summary = report.to_dict() if hasattr(report, "to_dict") else dict(report)
-    overall = summary.get("overall", summary)
+        if units is not None:
+            if out_csv is None:
+                raise click.UsageError("--out is required with a UNITS file")
+            from gis_data.gridbench import run_partition_file
+
+            report = run_partition_file(units, out_csv, rebalance=rebalance, report_path=report_path,
+                                        progress=progress)
+            summary = report.summary()
+        else:
+            summary = _partition_store(rebalance, accept_now, actor, report_path, progress)
     for key in ("n_grids", "share_grids_within_bounds", "all_contiguous", "mean_polsby_popper",
-                "changed_units_share", "runtime_s"):
-        if key in overall:
-            click.echo(f"  {key:<28}{overall[key]}")
-    click.echo(f"assignment written to {out_csv}")
+                "changed_units_share", "n_infeasible", "runtime_seconds"):
+        if key in summary:
+            click.echo(f"  {key:<28}{summary[key]}")
+    if units is not None:
+        click.echo(f"assignment written to {out_csv}")
+
+
+def _partition_store(rebalance: bool, accept_now: bool, actor: str, report_path: Path | None, progress) -> dict:
+    import json
+
+    from layers import partitioning
+
+    with _engine() as engine, engine.begin() as conn:
+        version, report = partitioning.propose(conn, mode="rebalance" if rebalance else "partition",
+                                               created_by=actor, progress=progress)
+        if accept_now:
+            partitioning.accept(conn, version, actor=actor)
+    if report_path is not None:
+        report_path.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    state = "accepted and current" if accept_now else "proposed (accept it in the planner or with --accept)"
+    click.echo(f"\ngrid version {version}: {state}; {report['n_changed_grids']} grids changed")
+    return report["summary"]
 
 
 def _progress_echo(share: float, stage: str) -> None:

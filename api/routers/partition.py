@@ -1,0 +1,73 @@
+"""Grid partition jobs: start, watch, preview, accept or discard.
+
+A job runs on a background thread of this process and writes a proposed grid
+version; its state and progress live in the store, so any API process (and
+the wall) can follow it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from api.deps import ConnDep, EngineDep
+from grid_partition import PartitionParams
+from layers import models as m
+from layers import partitioning
+from layers.errors import NotFound
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/partition", tags=["partition"])
+
+
+class JobIn(BaseModel):
+    """What to run."""
+
+    mode: Literal["partition", "rebalance"] = "rebalance"
+    params: PartitionParams = Field(default_factory=PartitionParams)
+    created_by: str = Field(default="planner", max_length=100)
+
+
+@router.post("/jobs", status_code=status.HTTP_202_ACCEPTED)
+def start(body: JobIn, engine: EngineDep) -> dict:
+    """Queue a run and start it in the background; poll the job for progress."""
+    with engine.begin() as conn:
+        job_id = partitioning.create_job(conn, mode=body.mode, params=body.params, created_by=body.created_by)
+    partitioning.start_job(engine, job_id)
+    return {"job_id": job_id, "state": "queued", "href": f"/partition/jobs/{job_id}"}
+
+
+@router.get("/jobs/{job_id}")
+def job(job_id: int, conn: ConnDep) -> dict:
+    """State, progress, stage, error, and the proposed version when done."""
+    return partitioning.job_status(conn, job_id)
+
+
+@router.get("/versions/{version_id}")
+def preview(version_id: int, conn: ConnDep) -> dict:
+    """A version's state and report: figures, per-grid rows with a changed flag, unit changes."""
+    row = conn.execute(
+        select(m.GridVersion.state, m.GridVersion.is_current, m.GridVersion.source, m.GridVersion.created_by,
+               m.GridVersion.report).where(m.GridVersion.id == version_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no grid version {version_id}")
+    return {"version_id": version_id, **row._asdict()}
+
+
+@router.post("/versions/{version_id}/accept")
+def accept(version_id: int, engine: EngineDep, actor: str = "planner") -> dict:
+    """Make a proposal current; members and workers move over."""
+    with engine.begin() as conn:
+        return partitioning.accept(conn, version_id, actor=actor)
+
+
+@router.post("/versions/{version_id}/discard")
+def discard(version_id: int, engine: EngineDep, actor: str = "planner") -> dict:
+    """Drop a proposal (its report stays on record)."""
+    with engine.begin() as conn:
+        return partitioning.discard(conn, version_id, actor=actor)

@@ -1,0 +1,291 @@
+"""Re-draw the district's grids from the store: propose, review, accept.
+
+A run reads the buildings (with their tessellation cells) of the current
+version, runs :class:`grid_partition.BandPartitioner` in the district's metric
+CRS, and writes the result as a **proposed** grid version with its report. A
+planner reviews it (figures, per-grid rows, which grids changed) and accepts
+it — it becomes current and buildings, components, cameras and workers move
+over — or discards it. The current version is never touched before accept.
+
+Runs can be jobs: a ``partition_job`` row records state and progress so that
+the command line, any API process and the wall see the same run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+
+from grid_partition import BandPartitioner, PartitionInputError, PartitionParams, adjacency_from_cells
+from layers import grids as versions
+from layers import models as m
+from layers.bulk import write_frame
+from layers.errors import Conflict, GridwallError, NotFound, PartitionError
+from layers.registry import layer
+
+__all__ = [
+    "PartitionInput",
+    "units_from_store",
+    "propose",
+    "accept",
+    "discard",
+    "create_job",
+    "run_job",
+    "start_job",
+    "job_status",
+]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class PartitionInput:
+    """What the partitioner needs, read from the store (metric CRS)."""
+
+    units: geopandas.GeoDataFrame
+    cells: geopandas.GeoSeries
+    adjacency: pd.DataFrame
+    current: pd.Series
+    metric_srid: int
+    version_id: int
+
+
+def _metric_srid(conn: Connection) -> int:
+    srid = conn.execute(select(m.AdminArea.metric_srid).where(m.AdminArea.level == "district")).scalar()
+    if srid is None:
+        raise PartitionError("no district with a metric CRS in the store: load the district outline first")
+    return srid
+
+
+def units_from_store(conn: Connection) -> PartitionInput:
+    """Buildings of the district as partition units, with cells and neighbours.
+
+    Neighbours come from the cells: the same block, across a local street, or
+    across an arterial (from the road layer), so that grids follow streets.
+    """
+    version = versions.current_version(conn)
+    if version is None:
+        raise PartitionError("no current grid version: load grids (or the demo district) first")
+    srid = _metric_srid(conn)
+    b, blk, g = m.Building.__table__, m.Block.__table__, m.Grid.__table__
+    rows = conn.execute(
+        select(
+            b.c.id.label("unit_id"), b.c.code, b.c.households, b.c.population, b.c.zone,
+            blk.c.code.label("block_code"), g.c.code.label("grid_code"), b.c.community_id,
+            func.ST_AsBinary(func.ST_Transform(b.c.geom, srid)).label("footprint"),
+            func.ST_AsBinary(func.ST_Transform(b.c.cell, srid)).label("cell"),
+        )
+        .select_from(b.outerjoin(blk, blk.c.id == b.c.block_id).outerjoin(g, g.c.id == b.c.grid_id))
+        .order_by(b.c.id)
+    ).all()
+    if not rows:
+        raise PartitionError("the store holds no buildings to partition")
+    frame = pd.DataFrame(rows, columns=list(rows[0]._fields))
+    missing = frame["cell"].isna()
+    if missing.any():
+        raise PartitionError(
+            f"{int(missing.sum())} buildings have no tessellation cell (first: {frame.loc[missing, 'code'].iloc[0]}); "
+            "grids are unions of cells, so every building needs one"
+        )
+    crs = f"EPSG:{srid}"
+    cells = geopandas.GeoSeries(shapely.from_wkb(frame["cell"].map(bytes).to_numpy()), index=frame["unit_id"], crs=crs)
+    units = geopandas.GeoDataFrame(
+        frame[["unit_id", "code", "households", "population", "zone", "community_id"]],
+        geometry=shapely.from_wkb(frame["footprint"].map(bytes).to_numpy()), crs=crs,
+    )
+    arterial_wkb = conn.execute(
+        select(func.ST_AsBinary(func.ST_Transform(m.Road.geom, srid))).where(m.Road.kind == "arterial")
+    ).scalars().all()
+    arterials = geopandas.GeoSeries(shapely.from_wkb([bytes(w) for w in arterial_wkb]), crs=crs) if arterial_wkb else None
+    adjacency = adjacency_from_cells(cells, frame["block_code"].to_numpy(), arterials)
+    current = pd.Series(frame["grid_code"].to_numpy(), index=frame["unit_id"], name="grid")
+    return PartitionInput(units, cells, adjacency, current, srid, version)
+
+
+def propose(
+    conn: Connection,
+    *,
+    mode: str = "rebalance",
+    params: PartitionParams | None = None,
+    created_by: str = "planner",
+    progress: Progress | None = None,
+) -> tuple[int, dict]:
+    """Run a partition or rebalance and write it as a proposed grid version.
+
+    Returns
+    -------
+    (version_id, report)
+        The proposed version and its report (``summary``, per-grid ``grids``
+        with a ``changed`` flag and the grid each one came from, and unit
+        ``changes``).
+    """
+    if mode not in m.PARTITION_MODES:
+        raise PartitionError(f"mode must be one of {', '.join(m.PARTITION_MODES)}, not '{mode}'")
+    params = params or PartitionParams()
+    inp = units_from_store(conn)
+    try:
+        part = BandPartitioner(inp.units, inp.adjacency, params, cells=inp.cells, progress=progress)
+        part = part.solve() if mode == "partition" else part.rebalance(inp.current)
+    except PartitionInputError as exc:
+        raise PartitionError(str(exc)) from exc
+    labels = part.labels_.reindex(inp.units["unit_id"]).to_numpy()
+    polygons = part.grid_polygons().to_crs("EPSG:4326")
+    grids, codes = _grid_rows(conn, inp, labels, polygons, part.report_)
+    version = versions.create_version(conn, source=mode, created_by=created_by, params=params.model_dump(mode="json"),
+                                      note=f"{mode} proposed by {created_by}")
+    write_frame(conn, layer("grids"), grids, source=mode, fixed={"version_id": version})
+    report = _report(part.report_, grids, codes, inp)
+    conn.execute(update(m.GridVersion).where(m.GridVersion.id == version).values(state="proposed", report=report))
+    _audit(conn, created_by, "propose_grids", version, report["summary"])
+    return version, report
+
+
+def _grid_rows(conn, inp: PartitionInput, labels, polygons, report) -> tuple[pd.DataFrame, dict]:
+    """One store row per new grid: code, zone, sums, community holding most households.
+
+    A grid keeps its old code when the partitioner kept its label; it counts as
+    *changed* unless its buildings are exactly those of an old grid.
+    """
+    units = inp.units.assign(label=[str(v) for v in labels])
+    community_codes = dict(conn.execute(select(m.AdminArea.id, m.AdminArea.code)).all())
+    old_members = units.groupby(inp.current.astype(str).to_numpy())["unit_id"].apply(frozenset).to_dict()
+    old_sets = set(old_members.values())
+    zone_of = {str(row.grid_id): row.zone for row in report.grids}
+    geom_of = dict(zip(polygons["grid_id"].astype(str), polygons.geometry))
+    rows, codes, used = [], {}, set()
+    for label, members in units.groupby("label", sort=True):
+        weights = members.groupby("community_id")["households"].sum()
+        community = community_codes.get(weights.idxmax()) if len(weights) else None
+        code = label if label in old_members and label not in used else _new_code(community, used, old_members)
+        used.add(code)
+        codes[label] = (code, frozenset(members["unit_id"]) not in old_sets)
+        rows.append({
+            "code": code, "zone": zone_of.get(label, members["zone"].mode().iat[0]),
+            "households": int(members["households"].sum()), "population": int(members["population"].sum()),
+            "community_code": community, "geom": geom_of[label],
+        })
+    return pd.DataFrame(rows), codes
+
+
+def _new_code(community: str | None, used: set, old: dict) -> str:
+    seq = 1
+    while (code := f"{community or 'G'}-N{seq:02d}") in used or code in old:
+        seq += 1
+    return code
+
+
+def _report(report, grids: pd.DataFrame, codes: dict, inp: PartitionInput) -> dict:
+    by_label = {str(k): v for k, v in codes.items()}
+    summary = report.summary()
+    rows = []
+    for row in report.grids:
+        code, changed = by_label[str(row.grid_id)]
+        item = row.model_dump(mode="json")
+        item.update(code=code, changed=changed)
+        rows.append(item)
+    changes = [c.model_dump(mode="json") for c in report.changes]
+    return {"summary": summary, "grids": rows, "changes": changes, "n_changed_grids": sum(r["changed"] for r in rows),
+            "base_version": inp.version_id}
+
+
+def _proposed(conn: Connection, version_id: int) -> None:
+    row = conn.execute(select(m.GridVersion.state).where(m.GridVersion.id == version_id)).scalar()
+    if row is None:
+        raise NotFound(f"no grid version {version_id}")
+    if row != "proposed":
+        raise Conflict(f"grid version {version_id} is {row}, not proposed: only a proposal can be accepted or discarded")
+
+
+def accept(conn: Connection, version_id: int, *, actor: str) -> dict:
+    """Make a proposal current: members re-homed, workers handed over."""
+    _proposed(conn, version_id)
+    versions.make_current(conn, version_id)
+    conn.execute(update(m.GridVersion).where(m.GridVersion.id == version_id).values(state="accepted"))
+    moved = conn.execute(select(func.count()).select_from(m.Building).where(
+        m.Building.grid_id.in_(select(m.Grid.id).where(m.Grid.version_id == version_id)))).scalar_one()
+    _audit(conn, actor, "accept_grids", version_id, {"buildings_in_version": moved})
+    return {"version_id": version_id, "state": "accepted", "buildings": moved}
+
+
+def discard(conn: Connection, version_id: int, *, actor: str) -> dict:
+    """Drop a proposal's grids; the version row and its report stay for the record."""
+    _proposed(conn, version_id)
+    conn.execute(delete(m.Grid).where(m.Grid.version_id == version_id))
+    conn.execute(update(m.GridVersion).where(m.GridVersion.id == version_id).values(state="discarded"))
+    _audit(conn, actor, "discard_grids", version_id, {})
+    return {"version_id": version_id, "state": "discarded"}
+
+
+def _audit(conn: Connection, actor: str, action: str, version_id: int, detail: dict) -> None:
+    conn.execute(insert(m.AuditLog).values(actor=actor, action=action, entity="grid_version",
+                                           entity_id=str(version_id), detail=detail))
+
+
+# -- jobs -------------------------------------------------------------------------------
+def create_job(conn: Connection, *, mode: str, params: PartitionParams | None, created_by: str) -> int:
+    """A queued job row; run it with :func:`run_job` or :func:`start_job`."""
+    if mode not in m.PARTITION_MODES:
+        raise PartitionError(f"mode must be one of {', '.join(m.PARTITION_MODES)}, not '{mode}'")
+    payload = (params or PartitionParams()).model_dump(mode="json")
+    return conn.execute(
+        insert(m.PartitionJob).values(mode=mode, params=payload, created_by=created_by).returning(m.PartitionJob.id)
+    ).scalar_one()
+
+
+def run_job(engine: Engine, job_id: int) -> None:
+    """Run a queued job to the end, recording progress as it goes (never raises)."""
+    job = m.PartitionJob.__table__
+    with engine.begin() as conn:
+        row = conn.execute(select(job).where(job.c.id == job_id).with_for_update()).one_or_none()
+        if row is None or row.state != "queued":
+            return
+        conn.execute(update(job).where(job.c.id == job_id).values(state="running", started_at=func.now()))
+    last = [-1.0]
+
+    def progress(share: float, stage: str) -> None:
+        if share - last[0] < 0.02 and share < 1:
+            return
+        last[0] = share
+        with engine.begin() as pconn:
+            pconn.execute(update(job).where(job.c.id == job_id).values(progress=min(max(share, 0.0), 1.0), stage=stage))
+
+    try:
+        with engine.begin() as conn:
+            version, _ = propose(conn, mode=row.mode, params=PartitionParams.model_validate(row.params),
+                                 created_by=row.created_by, progress=progress)
+        values = dict(state="done", progress=1.0, stage="proposed", version_id=version)
+    except GridwallError as exc:
+        values = dict(state="failed", error=str(exc))
+    except Exception as exc:  # a job must end in a state a planner can read
+        log.exception("partition job %s failed", job_id)
+        values = dict(state="failed", error=f"internal error: {type(exc).__name__}: {exc}")
+    with engine.begin() as conn:
+        conn.execute(update(job).where(job.c.id == job_id).values(finished_at=func.now(), **values))
+
+
+def start_job(engine: Engine, job_id: int) -> threading.Thread:
+    """Run a job on a background thread of this process."""
+    thread = threading.Thread(target=run_job, args=(engine, job_id), name=f"partition-job-{job_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def job_status(conn: Connection, job_id: int) -> dict:
+    """State, progress and result of a job."""
+    job = m.PartitionJob.__table__
+    row = conn.execute(select(job).where(job.c.id == job_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"no partition job {job_id}")
+    out = {k: v for k, v in row._mapping.items()}
+    for key in ("created_at", "started_at", "finished_at"):
+        out[key] = out[key].isoformat() if out[key] else None
+    return out

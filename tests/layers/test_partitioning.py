@@ -1,0 +1,86 @@
+"""Re-drawing grids from the store: a proposal leaves the current plan alone until accepted."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from layers import partitioning
+from layers.errors import Conflict, NotFound
+from layers.grids import current_version
+
+
+def test_units_come_with_cells_and_street_aware_neighbours(conn, small_district):
+    inp = partitioning.units_from_store(conn)
+    assert len(inp.units) == small_district["buildings"]
+    assert inp.cells.crs.to_epsg() == 4547
+    kinds = set(inp.adjacency["kind"])
+    assert kinds == {"block", "street", "arterial"}
+    assert inp.current.notna().all()
+
+
+def test_a_proposal_does_not_touch_the_current_plan(conn):
+    before = current_version(conn)
+    grid_of = dict(conn.execute(text("SELECT id, grid_id FROM building")).all())
+    version, report = partitioning.propose(conn, mode="partition", created_by="planner-1")
+    assert current_version(conn) == before
+    assert dict(conn.execute(text("SELECT id, grid_id FROM building")).all()) == grid_of
+    state, stored = conn.execute(text("SELECT state, report FROM grid_version WHERE id = :v"), {"v": version}).one()
+    assert state == "proposed"
+    assert stored["summary"]["n_grids"] == len(report["grids"])
+    assert report["summary"]["all_contiguous"] is True
+
+
+def test_proposed_grids_tile_the_district_and_sum_their_buildings(conn):
+    version, report = partitioning.propose(conn, mode="partition")
+    district, grids = conn.execute(text("""
+        SELECT (SELECT ST_Area(geom::geography) FROM admin_area WHERE level = 'district'),
+               (SELECT sum(ST_Area(geom::geography)) FROM grid WHERE version_id = :v)
+    """), {"v": version}).one()
+    assert abs(grids - district) / district < 1e-4
+    hh_grids = conn.execute(text("SELECT sum(households) FROM grid WHERE version_id = :v"), {"v": version}).scalar()
+    hh_buildings = conn.execute(text("SELECT sum(households) FROM building")).scalar()
+    assert hh_grids == hh_buildings
+
+
+def test_accept_makes_it_current_and_moves_buildings(conn):
+    version, report = partitioning.propose(conn, mode="partition")
+    partitioning.accept(conn, version, actor="planner-1")
+    assert current_version(conn) == version
+    # every building now sits in the grid of the new version that covers it
+    wrong = conn.execute(text("""
+        SELECT count(*) FROM building b JOIN grid g ON g.id = b.grid_id
+        WHERE g.version_id <> :v OR NOT ST_Covers(g.geom, ST_PointOnSurface(b.geom))
+    """), {"v": version}).scalar()
+    assert wrong == 0
+    audited = conn.execute(text(
+        "SELECT count(*) FROM audit_log WHERE action = 'accept_grids' AND entity_id = :v"), {"v": str(version)}).scalar()
+    assert audited == 1
+    with pytest.raises(Conflict):
+        partitioning.accept(conn, version, actor="planner-1")
+
+
+def test_discard_keeps_the_record_but_not_the_grids(conn):
+    version, _ = partitioning.propose(conn, mode="partition")
+    partitioning.discard(conn, version, actor="planner-1")
+    state, n = conn.execute(text(
+        "SELECT state, (SELECT count(*) FROM grid WHERE version_id = :v) FROM grid_version WHERE id = :v"),
+        {"v": version}).one()
+    assert (state, n) == ("discarded", 0)
+    with pytest.raises(NotFound):
+        partitioning.accept(conn, 10**6, actor="x")
+
+
+def test_rebalance_lists_exactly_the_buildings_that_change_grid(conn):
+    version, report = partitioning.propose(conn, mode="rebalance")
+    moves = conn.execute(text("""
+        SELECT b.id, old.code AS before, new.code AS after
+        FROM building b
+        JOIN grid old ON old.id = b.grid_id
+        JOIN grid new ON new.version_id = :v AND ST_Covers(new.geom, ST_PointOnSurface(b.geom))
+    """), {"v": version}).all()
+    listed = {int(c["unit_id"]): c for c in report["changes"]}
+    unlisted_moves = [r for r in moves if r.id not in listed and r.before != r.after]
+    assert unlisted_moves == []
+    assert all(listed[r.id]["grid_before"] == r.before for r in moves if r.id in listed)
+    assert report["summary"]["n_changed_units"] == len(listed)
