@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# 1. Debian packages: PostgreSQL 15 with PostGIS 3, and Chromium for the browser tests.
+# 1. Debian packages: PostgreSQL 15 with PostGIS 3, Chromium and a CJK font for the browser tests.
 missing=()
 dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1 || missing+=(postgresql-15-postgis-3)
 dpkg -s chromium >/dev/null 2>&1 || missing+=(chromium)
+dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)   # Chinese labels in Chromium
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   as_root apt-get update -qq
