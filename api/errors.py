@@ -1,7 +1,21 @@
 """One table from the error family to HTTP status codes, one JSON shape.
 
 Every error answer is ``{"error": {"type", "message", "source", "feature",
-"field"}}`` so a client can always point at what was wrong.
+"field"}}`` (validation errors add ``details``) so that a client can always
+point at what was wrong. The service adds three members to the family, for
+what only HTTP has::
+
+    GridwallError                      (layers.errors)
+    ├── ...                            the store's and the event loop's errors
+    ├── Unauthorized                   no key, or a key nobody issued        → 401
+    ├── Forbidden                      a known key whose role may not do it  → 403
+    └── PayloadTooLarge                a body over ``max_body_bytes``        → 413
+
+A pydantic model that a route builds from request values and that refuses
+them is a 422 as well. Database errors that bad input can cause (a value out of a column's range, a
+text with a NUL byte, a unique key taken meanwhile) are 4xx too, never a 5xx:
+``DataError`` → 422, ``IntegrityError`` → 409; an unreachable store or a
+statement timeout is 503. Anything else is a 500 in the same shape, logged.
 """
 
 from __future__ import annotations
@@ -11,26 +25,55 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from layers.errors import (
-    Conflict,
     ConfigError,
+    Conflict,
     DatabaseError,
     GridwallError,
+    InvalidTransition,
     LoadError,
     NotFound,
     PartitionError,
 )
 
-__all__ = ["STATUS_CODES", "install_error_handlers", "error_body"]
+__all__ = [
+    "Unauthorized",
+    "Forbidden",
+    "PayloadTooLarge",
+    "STATUS_CODES",
+    "install_error_handlers",
+    "error_body",
+    "error_response",
+]
 
 log = logging.getLogger(__name__)
+
+
+class Unauthorized(GridwallError):
+    """No API key was presented, or one nobody issued."""
+
+
+class Forbidden(GridwallError):
+    """The key is known but its role (or its department, or its worker) may not do this."""
+
+
+class PayloadTooLarge(GridwallError):
+    """The request body is larger than the service accepts."""
+
 
 STATUS_CODES: dict[type[GridwallError], int] = {
     LoadError: 422,
     NotFound: 404,
     Conflict: 409,
+    InvalidTransition: 409,
     PartitionError: 422,
+    Unauthorized: 401,
+    Forbidden: 403,
+    PayloadTooLarge: 413,
     ConfigError: 500,
     DatabaseError: 503,
 }
@@ -38,32 +81,93 @@ STATUS_CODES: dict[type[GridwallError], int] = {
 
 def error_body(kind: str, message: str, **where: object) -> dict:
     """The one error shape."""
-    return {"error": {"type": kind, "message": message, **{k: where.get(k) for k in ("source", "feature", "field")}}}
+    body = {"type": kind, "message": message, **{k: where.get(k) for k in ("source", "feature", "field")}}
+    body.update({k: v for k, v in where.items() if k not in body})
+    return {"error": body}
+
+
+def error_response(status: int, kind: str, message: str, **where: object) -> JSONResponse:
+    """A JSONResponse in the one shape (for middleware that runs outside the handlers)."""
+    headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if status == 401 else None
+    return JSONResponse(error_body(kind, message, **where), status_code=status, headers=headers)
 
 
 async def _gridwall_error(request: Request, exc: GridwallError) -> JSONResponse:
     status = next((code for cls, code in STATUS_CODES.items() if isinstance(exc, cls)), 500)
-    where = exc.as_dict() if isinstance(exc, LoadError) else {}
-    message = exc.message if isinstance(exc, LoadError) else str(exc)
+    where: dict[str, object] = {}
+    message = str(exc)
+    if isinstance(exc, LoadError):
+        where, message = exc.as_dict(), exc.message
+        where.pop("message")
+    elif isinstance(exc, InvalidTransition):
+        where = {"source": f"event {exc.event_id}", "field": "to_state", "allowed": list(exc.allowed)}
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
-    return JSONResponse(error_body(type(exc).__name__, message, **where), status_code=status)
+    return error_response(status, type(exc).__name__, message, **where)
+
+
+def _location(loc: tuple | list) -> tuple[str | None, str | None]:
+    parts = [str(p) for p in loc]
+    return (parts[0] if parts else None), (".".join(parts[1:]) or None)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    first = exc.errors()[0] if exc.errors() else {"msg": "invalid request", "loc": ()}
-    loc = [str(p) for p in first.get("loc", ())]
-    body = error_body(
-        "RequestValidationError",
-        f"{first.get('msg')} ({len(exc.errors())} problem(s) in the request)",
-        source=loc[0] if loc else None,
-        field=".".join(loc[1:]) or None,
-    )
-    body["error"]["details"] = [{"loc": e.get("loc"), "msg": e.get("msg")} for e in exc.errors()][:20]
-    return JSONResponse(body, status_code=422)
+    errors = exc.errors()
+    first = errors[0] if errors else {"msg": "invalid request", "loc": ()}
+    source, field = _location(first.get("loc", ()))
+    details = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg")} for e in errors][:20]
+    return error_response(422, "RequestValidationError", f"{first.get('msg')} ({len(errors)} problem(s) in the "
+                          "request)", source=source, field=field, details=details)
+
+
+async def _model_error(request: Request, exc: ValidationError) -> JSONResponse:
+    """A domain model built from request values refused them (e.g. an area level without its id)."""
+    errors = exc.errors()
+    first = errors[0] if errors else {"msg": "invalid value", "loc": ()}
+    field = ".".join(str(p) for p in first.get("loc", ())) or None
+    details = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg")} for e in errors][:20]
+    return error_response(422, "RequestValidationError", str(first.get("msg")), source=exc.title, field=field,
+                          details=details)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    kind = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}.get(exc.status_code, "HTTPError")
+    response = error_response(exc.status_code, kind, str(exc.detail), source=request.url.path)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def _data_error(request: Request, exc: DataError) -> JSONResponse:
+    reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+    return error_response(422, "InvalidValue", f"the store refused a value: {reason}", source=request.url.path)
+
+
+async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+    reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+    return error_response(409, "Conflict", f"the write breaks a rule of the store: {reason}",
+                          source=request.url.path)
+
+
+async def _operational_error(request: Request, exc: OperationalError) -> JSONResponse:
+    log.warning("%s %s: store unavailable: %s", request.method, request.url.path, exc.orig)
+    return error_response(503, "DatabaseError", "the store is unreachable or the query took too long; try again",
+                          source=request.url.path)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("%s %s failed", request.method, request.url.path)
+    return error_response(500, "InternalError", "the service failed on this request; it has been logged",
+                          source=request.url.path)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Map the error family and request validation onto the one shape."""
+    """Map the error family, request validation, HTTP and store errors onto the one shape."""
     app.add_exception_handler(GridwallError, _gridwall_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ValidationError, _model_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OperationalError, _operational_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,23 +1,59 @@
 """The app factory: nothing is built at import.
 
-``create_app(api_settings, db_settings)`` returns a FastAPI app whose engine
-opens in the lifespan hook and lives on ``app.state.engine``.
+``create_app(api_settings, db_settings)`` returns a FastAPI app whose engine,
+key store, taxonomy cache and live feed open in the lifespan hook and live
+on ``app.state`` (``engine``, ``keys``, ``taxonomies``, ``feed``). One router per resource; routes stay thin
+and call down into ``command`` and ``layers``.
+
+Run it with uvicorn's factory mode, giving open live-feed streams a moment
+to end on shutdown::
+
+    uvicorn --factory api.main:create_app --timeout-graceful-shutdown 5
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from api.errors import install_error_handlers
-from api.routers import health
+from api.live import LiveFeed
+from api.middleware import BodyLimit
+from api.routers import (
+    coverage,
+    dispatch,
+    duplicates,
+    events,
+    health,
+    kpi,
+    layers,
+    live,
+    ogc,
+    open311,
+    partition,
+    tiles,
+    workers,
+)
+from api.security import KeyStore
 from api.settings import ApiSettings
+from api.store import TaxonomyCache
 from layers.db import make_engine
 from layers.settings import DatabaseSettings
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "libpq_url"]
+
+log = logging.getLogger(__name__)
+
+_ROUTERS = (health, layers, tiles, ogc, open311, events, duplicates, dispatch, kpi, coverage, workers, live, partition)
+
+
+def libpq_url(engine: Engine) -> str:
+    """The engine's URL as libpq takes it (for the live feed's own connection)."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None = None) -> FastAPI:
@@ -29,20 +65,38 @@ def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None 
         API settings; read from the environment when omitted.
     db:
         Database settings; read from the environment when omitted.
+
+    Raises
+    ------
+    ConfigError
+        At start (lifespan), when the keys file cannot be read.
     """
     settings = settings or ApiSettings()
     db = db or DatabaseSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.keys = KeyStore(settings.keys_file,
+                                  settings.admin_key.get_secret_value() if settings.admin_key else None)
+        if len(app.state.keys) == 0:
+            log.warning("no API keys configured: %s", "every caller is admin (development only)"
+                        if settings.environment == "development" else "only /health answers")
         app.state.engine = make_engine(db)
+        app.state.taxonomies = TaxonomyCache()
+        app.state.feed = LiveFeed(libpq_url(app.state.engine), queue_size=settings.stream_queue)
+        await app.state.feed.start()
         try:
             yield
         finally:
+            await app.state.feed.stop()
             app.state.engine.dispose()
 
-    app = FastAPI(title=settings.title, lifespan=lifespan)
+    app = FastAPI(title=settings.title, lifespan=lifespan,
+                  description="The command platform of grid governance (网格化管理): map layers, tiles, OGC API – "
+                              "Features, Open311, the event loop, dispatch and the live feed.")
     app.state.settings = settings
     install_error_handlers(app)
-    app.include_router(health.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    for module in _ROUTERS:
+        app.include_router(module.router)
     return app

@@ -1,0 +1,374 @@
+"""Bound queries over the map layers: GeoJSON pages, extents and vector tiles.
+
+Why one module for three outputs: the GeoJSON of ``/layers``, the items of
+OGC API – Features and the Mapbox Vector Tiles of ``/tiles`` must agree on
+which rows a caller sees — the bbox, the attribute filters, the grid version
+and, for a department's key, only its own cameras and events (根据权限共享).
+So every query is built here from one :class:`Scope`.
+
+Tables come from :data:`SERVED` (the registry's layers with a geometry, a
+closed set); user values are always bound parameters — no SQL is built from
+strings. Features are serialised to GeoJSON by PostgreSQL
+(``json_build_object``), tiles by ``ST_AsMVT``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ColumnElement,
+    Connection,
+    DateTime,
+    Float,
+    Integer,
+    Select,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    false,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from api.security import Principal
+from layers import models as m
+from layers.errors import LoadError, NotFound
+from layers.registry import LAYERS
+
+__all__ = [
+    "ServedLayer",
+    "SERVED",
+    "served",
+    "Scope",
+    "Page",
+    "parse_filters",
+    "feature_page",
+    "feature_by_id",
+    "extent",
+    "tile",
+    "tile_query",
+    "TILE_EXTENT",
+]
+
+TILE_EXTENT = 4096
+_MERCATOR_HALF = 20037508.342789244
+_GEOJSON_DIGITS = 7
+
+
+@dataclass(frozen=True)
+class ServedLayer:
+    """A map layer as the service shows it.
+
+    Attributes
+    ----------
+    properties:
+        Columns shown as feature properties (GeoJSON, OGC).
+    tile_properties:
+        The leaner set carried in vector tiles.
+    department:
+        The column a department key is scoped by, if any.
+    versioned:
+        Grids: rows belong to a grid version (the current one by default).
+    minzoom:
+        Below this zoom a tile is empty (50,000 buildings are no map at z10).
+    """
+
+    name: str
+    title: str
+    table: Table
+    properties: tuple[str, ...]
+    tile_properties: tuple[str, ...]
+    department: str | None = None
+    versioned: bool = False
+    minzoom: int = 0
+
+    @property
+    def geom(self) -> Column:
+        """The layer's geometry column."""
+        return self.table.c[LAYERS[self.name].geometry]
+
+    def column(self, name: str) -> Column:
+        """A property column, or LoadError naming the ones there are."""
+        if name not in self.properties:
+            raise LoadError(f"layer '{self.name}' has no property '{name}'; it has: {', '.join(self.properties)}",
+                            source=self.name, field="filter")
+        return self.table.c[name]
+
+
+def _plain(table: Table, exclude: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return tuple(c.name for c in table.c if not isinstance(c.type, Geometry) and c.name not in exclude)
+
+
+_TITLES = {
+    "admin_areas": ("Administrative areas (区/街道/社区)", 0),
+    "blocks": ("Street blocks", 12),
+    "roads": ("Roads", 0),
+    "water": ("Water", 0),
+    "workers": ("Grid workers (网格员)", 0),
+    "grids": ("Base grids (基础网格)", 0),
+    "buildings": ("Buildings", 13),
+    "components": ("City components (城市部件)", 14),
+    "cameras": ("Cameras (雪亮工程)", 0),
+    "resources": ("Emergency resources", 0),
+    "events": ("Events (事件)", 0),
+}
+_DEPARTMENT = {"cameras": "owner_dept", "events": "department"}
+
+
+def _served() -> dict[str, ServedLayer]:
+    out = {}
+    for name, (title, minzoom) in _TITLES.items():
+        ld = LAYERS[name]
+        out[name] = ServedLayer(
+            name=name, title=title, table=ld.table, properties=_plain(ld.table),
+            tile_properties=tuple(c for c in ("id", *ld.columns, "grid_id", "version_id", "worker_id")
+                                  if c in ld.table.c and c not in ("description", "external_id")),
+            department=_DEPARTMENT.get(name), versioned=name == "grids", minzoom=minzoom,
+        )
+    return out
+
+
+#: the layers the service serves, by name (the registry's layers with a geometry)
+SERVED: dict[str, ServedLayer] = _served()
+
+
+def served(name: str) -> ServedLayer:
+    """The served layer ``name``, or NotFound listing them."""
+    try:
+        return SERVED[name]
+    except KeyError:
+        raise NotFound(f"no map layer '{name}'; layers are: {', '.join(SERVED)}") from None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows of a layer a request sees.
+
+    Attributes
+    ----------
+    bbox:
+        (min lon, min lat, max lon, max lat) in WGS 84, or ``None``.
+    filters:
+        Property name → accepted values (equality, or any of several).
+    version:
+        Grid version for the grids layer; the current one when ``None``.
+    """
+
+    principal: Principal
+    bbox: tuple[float, float, float, float] | None = None
+    filters: dict[str, tuple] = field(default_factory=dict)
+    version: int | None = None
+
+
+def _parse_value(col: Column, raw: str, layer: str):
+    kind = col.type
+    try:
+        if isinstance(kind, Boolean):
+            if raw.lower() not in ("true", "false", "1", "0"):
+                raise ValueError("not true or false")
+            return raw.lower() in ("true", "1")
+        if isinstance(kind, Integer):
+            value = int(raw)
+            if not -(2**63) <= value < 2**63:
+                raise ValueError("out of range")
+            return value
+        if isinstance(kind, Float):
+            value = float(raw)
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ValueError("not a finite number")
+            return value
+        if isinstance(kind, DateTime):
+            value = datetime.fromisoformat(raw)
+            if value.tzinfo is None:
+                raise ValueError("a time needs its time zone")
+            return value
+    except ValueError as exc:
+        raise LoadError(f"'{raw}' is no value of {col.name}: {exc}", source=layer, field=col.name) from exc
+    if "\x00" in raw:
+        raise LoadError("a filter value cannot hold a NUL character", source=layer, field=col.name)
+    return raw
+
+
+def parse_filters(layer: ServedLayer, raw: list[str] | None) -> dict[str, tuple]:
+    """``["kind:dome", "state:reported|accepted"]`` → ``{"kind": ("dome",), "state": (…)}``, typed per column.
+
+    Raises
+    ------
+    LoadError
+        With ``field`` naming the property: an unknown property, a value of the
+        wrong type, or a filter without ``:``.
+    """
+    out: dict[str, tuple] = {}
+    for item in raw or []:
+        name, sep, values = item.partition(":")
+        if not sep:
+            raise LoadError(f"a filter is property:value (or property:a|b), not '{item}'", source=layer.name,
+                            field="filter")
+        col = layer.column(name.strip())
+        out[col.name] = out.get(col.name, ()) + tuple(_parse_value(col, v, layer.name) for v in values.split("|"))
+    return out
+
+
+def _current_version():
+    return select(m.GridVersion.id).where(m.GridVersion.is_current).scalar_subquery()
+
+
+def _conditions(layer: ServedLayer, scope: Scope) -> list[ColumnElement]:
+    t = layer.table
+    conds: list[ColumnElement] = []
+    if layer.versioned:
+        conds.append(t.c.version_id == (scope.version if scope.version is not None else _current_version()))
+    if layer.department and scope.principal.scoped:
+        conds.append(t.c[layer.department].in_(scope.principal.departments) if scope.principal.departments
+                     else false())
+    for name, values in scope.filters.items():
+        col = t.c[name]
+        conds.append(col == values[0] if len(values) == 1 else col.in_(values))
+    if scope.bbox is not None:
+        env = func.ST_MakeEnvelope(*scope.bbox, 4326)
+        conds.append(func.ST_Intersects(layer.geom, env))
+    return conds
+
+
+def _feature_json(layer: ServedLayer) -> ColumnElement:
+    t = layer.table
+    pairs = [x for c in layer.properties for x in (literal(c), t.c[c])]
+    return cast(func.json_build_object(
+        literal("type"), literal("Feature"), literal("id"), t.c.id,
+        literal("geometry"), cast(func.ST_AsGeoJSON(layer.geom, _GEOJSON_DIGITS), JSON),
+        literal("properties"), func.json_build_object(*pairs),
+    ), Text)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of features, already serialised by the store."""
+
+    features: list[str]
+    matched: int
+    offset: int
+    limit: int
+
+    @property
+    def has_next(self) -> bool:
+        """True when features follow this page."""
+        return self.offset + len(self.features) < self.matched
+
+    def feature_collection(self, **members: object) -> str:
+        """The page as a GeoJSON FeatureCollection text, with extra top-level members."""
+        head = {"type": "FeatureCollection", "numberMatched": self.matched, "numberReturned": len(self.features),
+                **members}
+        return json.dumps(head, ensure_ascii=False)[:-1] + ',"features":[' + ",".join(self.features) + "]}"
+
+
+def feature_page(conn: Connection, layer: ServedLayer, scope: Scope, *, limit: int, offset: int) -> Page:
+    """The features of a layer in a scope, ordered by id, one page of them."""
+    conds = _conditions(layer, scope)
+    t = layer.table
+    matched = conn.execute(select(func.count()).select_from(t).where(*conds)).scalar_one()
+    rows = conn.execute(
+        select(_feature_json(layer)).where(*conds).order_by(t.c.id).limit(limit).offset(offset)
+    ).scalars().all()
+    return Page(list(rows), matched, offset, limit)
+
+
+def feature_by_id(conn: Connection, layer: ServedLayer, scope: Scope, feature_id: int) -> str:
+    """One feature's GeoJSON text.
+
+    Raises
+    ------
+    NotFound
+        No such feature in the caller's scope (a department does not learn
+        that another department's camera exists).
+    """
+    conds = [*_conditions(layer, scope), layer.table.c.id == feature_id]
+    row = conn.execute(select(_feature_json(layer)).where(*conds)).scalar()
+    if row is None:
+        raise NotFound(f"no feature {feature_id} in layer '{layer.name}'")
+    return row
+
+
+def extent(conn: Connection, layer: ServedLayer, scope: Scope) -> list[float] | None:
+    """[min lon, min lat, max lon, max lat] of what the scope sees, or ``None`` when empty."""
+    ext = func.ST_Extent(layer.geom)
+    row = conn.execute(
+        select(func.ST_XMin(ext), func.ST_YMin(ext), func.ST_XMax(ext), func.ST_YMax(ext))
+        .where(*_conditions(layer, scope))
+    ).one()
+    return None if row[0] is None else [float(v) for v in row]
+
+
+@cache
+def _tile_statement(name: str, filters: tuple[str, ...], scoped: bool) -> Select:
+    """The ``ST_AsMVT`` statement of a layer, built once per shape with every value a bind parameter.
+
+    Building the construct anew for each tile costs as much as the query
+    itself; built once per (layer, filtered properties, scoped) it is
+    compiled once and then only executed.
+    """
+    layer = SERVED[name]
+    t = layer.table
+    z, x, y = bindparam("z", type_=Integer), bindparam("x", type_=Integer), bindparam("y", type_=Integer)
+    world = func.ST_MakeEnvelope(-_MERCATOR_HALF, -_MERCATOR_HALF, _MERCATOR_HALF, _MERCATOR_HALF, 3857)
+    bounds = func.ST_TileEnvelope(z, x, y)
+    margin = func.ST_Transform(func.ST_TileEnvelope(z, x, y, world, 64.0 / TILE_EXTENT), 4326)
+    mvtgeom = func.ST_AsMVTGeom(func.ST_Transform(layer.geom, 3857), bounds, TILE_EXTENT, 64, True)
+    conds: list[ColumnElement] = [layer.geom.op("&&")(margin)]
+    if layer.versioned:
+        conds.append(t.c.version_id == func.coalesce(bindparam("version", type_=Integer), _current_version()))
+    if scoped and layer.department:
+        conds.append(t.c[layer.department] == any_(bindparam("departments", type_=ARRAY(Text))))
+    for prop in filters:
+        col = t.c[prop]
+        conds.append(col == any_(bindparam(f"f_{prop}", type_=ARRAY(col.type))))
+    inner = select(*[t.c[c] for c in layer.tile_properties], mvtgeom.label("mvtgeom")).where(*conds).subquery("q")
+    return select(func.ST_AsMVT(inner.table_valued(), layer.name, TILE_EXTENT, "mvtgeom", "id"))
+
+
+def tile_query(layer: ServedLayer, scope: Scope, z: int, x: int, y: int) -> tuple[Select, dict]:
+    """The ``ST_AsMVT`` statement of one tile (z/x/y, Web Mercator) and its parameters.
+
+    Geometries are selected by the tile's envelope grown by the 64-unit
+    buffer (so that point symbols at the edge are drawn in both tiles),
+    reprojected to EPSG:3857 and clipped by ``ST_AsMVTGeom``.
+    """
+    scoped = scope.principal.scoped and layer.department is not None
+    stmt = _tile_statement(layer.name, tuple(sorted(scope.filters)), scoped)
+    params: dict = {"z": z, "x": x, "y": y, **{f"f_{k}": list(v) for k, v in scope.filters.items()}}
+    if layer.versioned:
+        params["version"] = scope.version
+    if scoped:
+        params["departments"] = list(scope.principal.departments)
+    return stmt, params
+
+
+def tile(conn: Connection, layer: ServedLayer, scope: Scope, z: int, x: int, y: int) -> bytes:
+    """One Mapbox Vector Tile of a layer (empty below the layer's minimum zoom).
+
+    Raises
+    ------
+    LoadError
+        ``x`` or ``y`` outside the 2^z tiles of zoom ``z``.
+    """
+    side = 1 << z
+    for name, value in (("x", x), ("y", y)):
+        if not 0 <= value < side:
+            raise LoadError(f"{name}={value} is outside zoom {z}, which has tiles 0 to {side - 1}",
+                            source=f"tile {z}/{x}/{y}", field=name)
+    if z < layer.minzoom:
+        return b""
+    stmt, params = tile_query(layer, scope, z, x, y)
+    data = conn.execute(stmt, params).scalar()
+    return bytes(data) if data is not None else b""

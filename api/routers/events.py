@@ -1,0 +1,132 @@
+"""The event register over HTTP: intake, one event, moves through the loop, supervision.
+
+Intake is idempotent on ``(channel, external_id)``: a repeat answers 200 with
+the first registration, a new event 201. Batch intake is all or nothing by
+default (the index of the refused event is in the error), or per event with
+``atomic=false``. Moves follow :data:`command.lifecycle.TRANSITIONS`; an
+impossible move is a 409 that lists the moves there are.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import ConnDep, EngineDep, Mover, Operator, Reader, Reporter, TaxonomyDep, TxDep
+from api.errors import Forbidden
+from api.params import BigId
+from api.security import Principal
+from api.store import BatchOutcome, TaxonomyCache, event_access, event_detail, intake_batch
+from command.intake import EventIn, IntakeResult, intake
+from command.lifecycle import flag_overdue, supervise, transition
+from layers import models as m
+
+__all__ = ["router", "Move", "Moved", "Batch", "Note"]
+
+router = APIRouter(prefix="/events", tags=["events"])
+
+State = Literal[m.EVENT_STATES]  # type: ignore[valid-type]
+_WORKER_CHANNELS = ("patrol", "self_settled")
+_WORKER_MOVES = ("in_progress", "handled", "returned")
+
+
+class Batch(BaseModel):
+    """Several events in one request (a channel's gateway catching up)."""
+
+    model_config = ConfigDict(extra="forbid")
+    events: list[EventIn] = Field(min_length=1, max_length=1000)
+    atomic: bool = Field(default=True, description="All or nothing; false registers what it can.")
+
+
+class Move(BaseModel):
+    """A move of an event to another state."""
+
+    model_config = ConfigDict(extra="forbid")
+    to_state: State
+    note: str | None = Field(default=None, max_length=2000)
+    rating: int | None = Field(default=None, ge=1, le=5, description="Satisfaction, when closing.")
+
+
+class Moved(BaseModel):
+    """Where a move took the event from and to."""
+
+    event_id: int
+    from_state: str
+    state: str
+
+
+class Note(BaseModel):
+    """A note for an audited action."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+def _may_report(user: Principal, channels: set[str]) -> None:
+    if user.role == "grid_worker" and not channels <= set(_WORKER_CHANNELS):
+        raise Forbidden(f"a grid worker reports through {' or '.join(_WORKER_CHANNELS)}, not "
+                        f"{', '.join(sorted(channels - set(_WORKER_CHANNELS)))}")
+
+
+@router.post("", status_code=201, responses={200: {"description": "Already registered: the first registration"}},
+             summary="Register one event (intake)")
+async def intake_one(event: EventIn, engine: EngineDep, taxonomies: TaxonomyDep, user: Reporter,
+                     response: Response) -> IntakeResult:
+    """Classify, route, deadline and duplicate-check one event, and register it once."""
+    _may_report(user, {event.channel})
+    result = await run_in_threadpool(_register, engine, taxonomies, event, user.actor)
+    if not result.created:
+        response.status_code = 200
+    return result
+
+
+def _register(engine: Engine, taxonomies: TaxonomyCache, event: EventIn, actor: str) -> IntakeResult:
+    """Intake in its own transaction, committed before the answer goes out.
+
+    The hot path (hundreds a second): the route is async and hands this one
+    function to the thread pool, where a sync route with a transaction
+    dependency would hop there four times (dependency in, route, response
+    validation, dependency out).
+    """
+    with engine.begin() as tx:
+        return intake(tx, event, actor=actor, taxonomy=taxonomies.get(tx))
+
+
+@router.post("/batch", summary="Register a batch of events")
+def intake_many(batch: Batch, tx: TxDep, taxonomies: TaxonomyDep, user: Reporter) -> BatchOutcome:
+    """Register events in order; all or nothing unless ``atomic`` is false."""
+    _may_report(user, {e.channel for e in batch.events})
+    return intake_batch(tx, batch.events, actor=user.actor, atomic=batch.atomic, taxonomy=taxonomies.get(tx))
+
+
+@router.get("/{event_id}", summary="One event with its history and assignments")
+def get_event(event_id: BigId, conn: ConnDep, user: Reader) -> dict:
+    """The event, if the caller may see it (department, or a worker sent to it)."""
+    event_access(conn, user, event_id)
+    return event_detail(conn, event_id)
+
+
+@router.post("/{event_id}/transitions", summary="Move an event through the loop")
+def move(event_id: BigId, body: Move, tx: TxDep, user: Mover) -> Moved:
+    """Accept, hand back, handle, verify, close (with a rating), reopen …; a worker moves only its own events."""
+    event_access(tx, user, event_id, write=True)
+    if user.role == "grid_worker" and body.to_state not in _WORKER_MOVES:
+        raise Forbidden(f"a grid worker may move an event to {', '.join(_WORKER_MOVES)}, not {body.to_state}")
+    came_from = transition(tx, event_id, body.to_state, actor=user.actor, note=body.note, rating=body.rating)
+    return Moved(event_id=event_id, from_state=came_from, state=body.to_state)
+
+
+@router.post("/{event_id}/supervise", summary="Raise an event's supervision level (督办)")
+def raise_supervision(event_id: BigId, body: Note, tx: TxDep, user: Operator) -> dict:
+    """One level up for an open event; audited."""
+    return {"event_id": event_id, "supervision_level": supervise(tx, event_id, actor=user.actor, note=body.note)}
+
+
+@router.post("/overdue", summary="Flag overdue events now")
+def overdue(tx: TxDep, user: Operator) -> list[dict]:
+    """Flag open events past their deadline and escalate their supervision; returns those raised."""
+    return [{"event_id": i, "supervision_level": lv} for i, lv in flag_overdue(tx, actor=user.actor)]

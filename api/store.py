@@ -1,0 +1,272 @@
+"""The few reads and writes the service needs that the event loop does not offer.
+
+Why here and not in ``command/``: these are views for HTTP clients — an
+event with its history and assignments, where every worker is, a phone's
+batch of fixes, who may touch which event — not rules of the loop. Long
+queries live in ``api/sql/*.sql``; every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, TextClause, text
+
+from api.errors import Forbidden
+from api.security import Principal
+from command.audit import audit
+from command.dispatch import CameraHit, nearest_resources, visible_cameras, worker_candidates
+from command.intake import EventIn, IntakeResult, intake
+from command.taxonomy import Taxonomy, current_taxonomy
+from layers.errors import LoadError, NotFound
+
+__all__ = [
+    "sql",
+    "TaxonomyCache",
+    "EventAccess",
+    "event_access",
+    "event_detail",
+    "Fix",
+    "update_positions",
+    "workers_live",
+    "worker_id_of",
+    "BatchOutcome",
+    "intake_batch",
+    "visible_to",
+    "department_camera_ids",
+    "suggestions",
+]
+
+_SQL = Path(__file__).parent / "sql"
+
+
+@cache
+def sql(name: str) -> TextClause:
+    """A named query from ``api/sql`` (parameters always bound)."""
+    return text((_SQL / f"{name}.sql").read_text(encoding="utf-8"))
+
+
+class TaxonomyCache:
+    """The current taxonomy, asked of the store at most every ``ttl_s`` seconds.
+
+    Why: intake resolves every event's class against the current taxonomy,
+    and asking the store which version is current costs as much as the rest
+    of an intake's Python. A taxonomy is loaded a few times a year; a new
+    version is used by this process at most ``ttl_s`` seconds after it is
+    made current. One per app (on ``app.state``), never a module global.
+    """
+
+    def __init__(self, ttl_s: float = 2.0) -> None:
+        self._ttl_s = ttl_s
+        self._lock = threading.Lock()
+        self._value: Taxonomy | None = None
+        self._at = 0.0
+
+    def get(self, conn: Connection) -> Taxonomy:
+        """The current taxonomy (raises DatabaseError when none is loaded)."""
+        with self._lock:
+            if self._value is not None and time.monotonic() - self._at < self._ttl_s:
+                return self._value
+        value = current_taxonomy(conn)
+        with self._lock:
+            self._value, self._at = value, time.monotonic()
+        return value
+
+
+class EventAccess(BaseModel):
+    """What an access check learned about an event."""
+
+    id: int
+    department: str | None
+    state: str
+    assigned_to_caller: bool
+
+
+def event_access(conn: Connection, principal: Principal, event_id: int, *, write: bool = False) -> EventAccess:
+    """Check that ``principal`` may see (or with ``write``, move) an event.
+
+    A department key reaches only its departments' events; a worker's phone
+    only the events it was sent to (and moves them only while it is on them).
+
+    Raises
+    ------
+    NotFound
+        No such event.
+    Forbidden
+        The event is someone else's.
+    """
+    row = conn.execute(text("""
+        SELECT e.id, e.department, e.state,
+               EXISTS (SELECT 1 FROM assignment a JOIN grid_worker w ON w.id = a.worker_id
+                       WHERE a.event_id = e.id AND w.code = :worker
+                         AND (a.released_at IS NULL OR NOT :write)) AS mine
+        FROM event e WHERE e.id = :id
+    """), {"id": event_id, "worker": principal.worker_code, "write": write}).first()
+    if row is None:
+        raise NotFound(f"no event {event_id}")
+    principal.check_department(row.department, f"event {event_id}")
+    if principal.role == "grid_worker" and not row.mine:
+        raise Forbidden(f"event {event_id} is not one worker {principal.worker_code} was sent to")
+    return EventAccess(id=row.id, department=row.department, state=row.state, assigned_to_caller=row.mine)
+
+
+def event_detail(conn: Connection, event_id: int) -> dict:
+    """An event's row (point as lon/lat), its history and its assignments.
+
+    Raises
+    ------
+    NotFound
+        No such event.
+    """
+    row = conn.execute(text("""
+        SELECT e.id, e.code, e.channel, e.external_id, e.category_code, e.title, e.description, e.address,
+               e.grid_id, e.community_id, e.street_id, e.department, e.priority, e.state, e.reported_at,
+               e.deadline_at, e.closed_at, e.rating, e.duplicate_of_id, e.duplicate_count, e.location_kind,
+               e.source_class, e.overdue_at, e.supervision_level, e.supervised_at,
+               ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat
+        FROM event e WHERE e.id = :id
+    """), {"id": event_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"no event {event_id}")
+    history = conn.execute(text(
+        "SELECT from_state, to_state, at, actor, note FROM event_history WHERE event_id = :id ORDER BY at, id"
+    ), {"id": event_id}).mappings().all()
+    assignments = conn.execute(text("""
+        SELECT a.id, a.kind, a.worker_id, w.code AS worker_code, a.camera_id, c.code AS camera_code,
+               a.resource_id, r.code AS resource_code, a.assigned_at, a.assigned_by, a.released_at,
+               a.straight_m, a.network_m, a.note
+        FROM assignment a
+        LEFT JOIN grid_worker w ON w.id = a.worker_id
+        LEFT JOIN camera c ON c.id = a.camera_id
+        LEFT JOIN resource r ON r.id = a.resource_id
+        WHERE a.event_id = :id ORDER BY a.assigned_at, a.id
+    """), {"id": event_id}).mappings().all()
+    return {**row, "history": [dict(h) for h in history], "assignments": [dict(a) for a in assignments]}
+
+
+class Fix(BaseModel):
+    """One position (and optionally status) reported by a worker's phone."""
+
+    worker: str
+    lon: float | None
+    lat: float | None
+    at: datetime
+    status: str | None = None
+
+
+def worker_id_of(conn: Connection, code: str) -> int:
+    """The id of the worker with ``code``, or NotFound."""
+    found = conn.execute(text("SELECT id FROM grid_worker WHERE code = :c"), {"c": code}).scalar()
+    if found is None:
+        raise NotFound(f"no grid worker '{code}'")
+    return found
+
+
+def update_positions(conn: Connection, fixes: list[Fix], *, actor: str) -> tuple[list[dict], int]:
+    """Apply a batch of fixes (newest per worker wins); return the workers moved and how many fixes were stale.
+
+    One audit row records the batch (who sent it, which workers, how many fixes).
+
+    Raises
+    ------
+    LoadError
+        With the index of the first fix naming no worker.
+    """
+    codes = sorted({f.worker for f in fixes})
+    known = set(conn.execute(text("SELECT code FROM grid_worker WHERE code = ANY(:codes)"), {"codes": codes})
+                .scalars())
+    for i, fix in enumerate(fixes):
+        if fix.worker not in known:
+            raise LoadError(f"no grid worker '{fix.worker}'", source="fixes", feature=i, field="worker")
+    moved = [dict(r) for r in conn.execute(sql("update_positions"), {
+        "codes": [f.worker for f in fixes], "lons": [f.lon for f in fixes], "lats": [f.lat for f in fixes],
+        "ats": [f.at for f in fixes], "statuses": [f.status for f in fixes],
+    }).mappings()]
+    audit(conn, actor=actor, action="positions", entity="grid_worker",
+          entity_id=moved[0]["id"] if len(moved) == 1 else None,
+          detail={"fixes": len(fixes), "workers": [m["code"] for m in moved][:100], "stale": len(codes) - len(moved)})
+    return moved, len(codes) - len(moved)
+
+
+def workers_live(conn: Connection, *, status: str | None = None, code: str | None = None,
+                 stale_s: float = 600.0) -> list[dict]:
+    """Every worker's (or one's) last position, status, home grid and current event: where is everyone."""
+    params = {"status": status, "code": code, "stale_s": stale_s}
+    return [dict(r) for r in conn.execute(sql("workers_live"), params).mappings()]
+
+
+class Refusal(BaseModel):
+    """One event of a batch that intake refused, and why."""
+
+    index: int
+    message: str
+    field: str | None
+
+
+class BatchOutcome(BaseModel):
+    """What a batch intake registered and refused, in the order sent."""
+
+    results: list[IntakeResult]
+    refused: list[Refusal]
+    created: int
+
+
+def intake_batch(conn: Connection, events: list[EventIn], *, actor: str, atomic: bool,
+                 taxonomy: Taxonomy | None = None) -> BatchOutcome:
+    """Register a batch: all or nothing (``atomic``), or each event in its own savepoint.
+
+    Raises
+    ------
+    LoadError
+        ``atomic`` only: the first refusal, with the event's index as ``feature``.
+    """
+    taxonomy = taxonomy or current_taxonomy(conn)
+    results, refused = [], []
+    for i, event in enumerate(events):
+        try:
+            if atomic:
+                results.append(intake(conn, event, actor=actor, taxonomy=taxonomy))
+                continue
+            with conn.begin_nested():
+                results.append(intake(conn, event, actor=actor, taxonomy=taxonomy))
+        except LoadError as err:
+            if atomic:
+                raise LoadError(err.message, source=err.source, feature=i, field=err.field) from err
+            refused.append(Refusal(index=i, message=err.message, field=err.field))
+    return BatchOutcome(results=results, refused=refused, created=sum(r.created for r in results))
+
+
+def visible_to(conn: Connection, principal: Principal, hits: list[CameraHit]) -> list[CameraHit]:
+    """The cameras of ``hits`` a department key is entitled to (all of them for other roles)."""
+    if not principal.scoped or not hits:
+        return hits
+    owners = dict(conn.execute(text("SELECT id, owner_dept FROM camera WHERE id = ANY(:ids)"),
+                               {"ids": [h.camera_id for h in hits]}).all())
+    return [h for h in hits if principal.sees_department(owners.get(h.camera_id))]
+
+
+def suggestions(conn: Connection, principal: Principal, event_id: int, *, limit: int = 5) -> dict:
+    """Whom and what to send to an event: workers best first, cameras that see it, the resources its class needs."""
+    place = conn.execute(text("SELECT category_code, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM event WHERE id = :id"),
+                         {"id": event_id}).first()
+    if place is None:
+        raise NotFound(f"no event {event_id}")
+    workers = worker_candidates(conn, event_id, limit=limit)
+    if place.lon is None:
+        return {"event_id": event_id, "workers": workers, "cameras": [], "resources": []}
+    leaf = current_taxonomy(conn).leaves.get(place.category_code)
+    kinds = list(leaf.resource_kinds) if leaf is not None else []
+    return {"event_id": event_id, "workers": workers,
+            "cameras": visible_to(conn, principal, visible_cameras(conn, place.lon, place.lat, limit=limit)),
+            "resources": nearest_resources(conn, place.lon, place.lat, kinds)}
+
+
+def department_camera_ids(conn: Connection, departments: tuple[str, ...]) -> set[int]:
+    """Ids of the cameras the departments own."""
+    return set(conn.execute(text("SELECT id FROM camera WHERE owner_dept = ANY(:d)"),
+                            {"d": list(departments)}).scalars())

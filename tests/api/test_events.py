@@ -1,0 +1,83 @@
+"""Intake (single and batch), one event, moves through the loop, supervision; every write audited."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from tests.api.conftest import event_body, unique
+
+
+def _audit(api_engine, entity_id, action) -> int:
+    with api_engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM audit_log WHERE entity = 'event' AND entity_id = :i"
+                                 " AND action = :a"), {"i": str(entity_id), "a": action}).scalar_one()
+
+
+def test_intake_registers_once_and_answers_the_first_registration_on_repeat(client, auth, place, api_engine):
+    body = event_body(place)
+    first = client.post("/events", json=body, headers=auth("operator"))
+    assert first.status_code == 201
+    got = first.json()
+    assert got["created"] and got["grid_id"] == place.grid_id and got["department"] == "城管局"
+    again = client.post("/events", json=body, headers=auth("operator"))
+    assert again.status_code == 200 and again.json()["id"] == got["id"] and not again.json()["created"]
+    assert _audit(api_engine, got["id"], "intake") == 1
+    detail = client.get(f"/events/{got['id']}", headers=auth("wall")).json()
+    assert detail["code"] == got["code"] and detail["history"][0]["to_state"] == "reported"
+    assert detail["history"][0]["actor"] == "operator:operator-key"
+
+
+def test_batch_intake_is_all_or_nothing_by_default(client, auth, place, api_engine):
+    good, bad = event_body(place), event_body(place, category="no such class")
+    refused = client.post("/events/batch", json={"events": [good, bad]}, headers=auth("operator"))
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["feature"] == 1 and error["field"] == "category"
+    with api_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM event WHERE external_id = :x"),
+                            {"x": good["external_id"]}).scalar_one() == 0
+    partial = client.post("/events/batch", json={"events": [good, bad], "atomic": False}, headers=auth("operator"))
+    assert partial.status_code == 200
+    body = partial.json()
+    assert body["created"] == 1 and body["refused"] == [{"index": 1, "message": body["refused"][0]["message"],
+                                                         "field": "category"}]
+
+
+def test_an_event_moves_through_the_loop_and_a_wrong_move_is_409_with_the_allowed_ones(client, auth, place):
+    event_id = client.post("/events", json=event_body(place), headers=auth("operator")).json()["id"]
+    wrong = client.post(f"/events/{event_id}/transitions", json={"to_state": "closed"}, headers=auth("operator"))
+    assert wrong.status_code == 409
+    assert wrong.json()["error"]["allowed"] == ["accepted", "rejected"]
+    for state in ("accepted", "rejected", "reopened"):
+        moved = client.post(f"/events/{event_id}/transitions", json={"to_state": state}, headers=auth("operator"))
+        assert moved.status_code == 200 and moved.json()["state"] == state
+    level = client.post(f"/events/{event_id}/supervise", json={"note": "late"}, headers=auth("operator"))
+    assert level.json() == {"event_id": event_id, "supervision_level": 1}
+
+
+def test_a_grid_worker_reports_patrol_events_only(client, auth, place):
+    assert client.post("/events", json=event_body(place), headers=auth("grid_worker")).status_code == 201
+    hotline = event_body(place, channel="hotline")
+    assert client.post("/events", json=hotline, headers=auth("grid_worker")).status_code == 403
+
+
+def test_a_department_moves_its_own_events_but_not_others(client, auth, place):
+    ours = client.post("/events", json=event_body(place), headers=auth("operator")).json()["id"]
+    theirs = client.post("/events", json=event_body(place, category="010101"), headers=auth("operator")).json()["id"]
+    accept = {"to_state": "accepted"}
+    assert client.post(f"/events/{ours}/transitions", json=accept, headers=auth("department")).status_code == 200
+    assert client.post(f"/events/{theirs}/transitions", json=accept, headers=auth("department")).status_code == 403
+    assert client.get(f"/events/{theirs}", headers=auth("department")).status_code == 403
+
+
+def test_flagging_overdue_is_an_operators_call(client, auth):
+    assert client.post("/events/overdue", headers=auth("operator")).status_code == 200
+    assert client.post("/events/overdue", headers=auth("wall")).status_code == 403
+
+
+def test_unknown_events_are_404_in_the_one_shape(client, auth):
+    response = client.get("/events/987654321", headers=auth("operator"))
+    assert response.status_code == 404
+    assert set(response.json()["error"]) >= {"type", "message", "source", "feature", "field"}
+    assert client.post("/events", json={**event_body(type("P", (), {"lon": 0.0, "lat": 0.0})()),
+                                        "external_id": unique()}, headers=auth("operator")).status_code == 422

@@ -1,0 +1,71 @@
+"""The live feed: a real SSE client sees an event within a second of its intake, and only what it may see."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+import httpx
+
+from tests.api.conftest import event_body
+
+DEADLINE_S = 1.0  # the issue's own bound: an event reaches the wall within 1 s of its intake
+
+
+def _messages(lines):
+    """SSE messages as (event, data) from an iterator of lines."""
+    event, data = None, []
+    for line in lines:
+        if line == "":
+            if data:
+                yield event, json.loads("\n".join(data))
+            event, data = None, []
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].strip())
+
+
+def _wait_for(lines, match, deadline: float):
+    """The first message for which ``match`` holds, or None when the deadline passes first."""
+    for kind, data in _messages(lines):
+        if match(kind, data):
+            return kind, data
+        if time.monotonic() > deadline:
+            return None
+    return None
+
+
+def test_an_sse_client_sees_an_intake_within_a_second(live_server, keys, place):
+    headers = {"X-API-Key": keys["wall"]}
+    timeout = httpx.Timeout(10.0, read=DEADLINE_S + 4)
+    with httpx.Client(base_url=live_server.url, timeout=timeout) as http:
+        with http.stream("GET", "/stream", headers=headers) as stream:
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")
+            body = event_body(place)
+            posted = http.post("/events", json=body, headers={"X-API-Key": keys["operator"]})
+            deadline = time.monotonic() + DEADLINE_S
+            assert posted.status_code == 201
+            code = posted.json()["code"]
+            hit = _wait_for(lines, lambda k, d: k == "event" and d.get("code") == code, deadline)
+    assert hit is not None, f"event {code} did not reach the stream within {DEADLINE_S} s"
+    assert hit[1]["op"] == "insert" and hit[1]["state"] == "reported"
+
+
+def test_a_workers_phone_stream_carries_only_its_own_worker(live_server, keys, worker_code, place):
+    timeout = httpx.Timeout(10.0, read=5.0)
+    with httpx.Client(base_url=live_server.url, timeout=timeout) as http:
+        with http.stream("GET", "/stream", params={"topic": ["worker", "event"]},
+                         headers={"X-API-Key": keys["grid_worker"]}) as stream:
+            lines = stream.iter_lines()
+            next(lines)
+            http.post("/events", json=event_body(place), headers={"X-API-Key": keys["operator"]})
+            fix = {"worker": worker_code, "lon": place.lon, "lat": place.lat, "at": datetime.now(UTC).isoformat()}
+            moved = http.post("/workers/positions", json={"fixes": [fix]}, headers={"X-API-Key": keys["grid_worker"]})
+            assert moved.status_code == 200
+            kind, data = next(_messages(lines))
+    assert kind == "worker" and data["code"] == worker_code  # the event posted first never reached this phone

@@ -1,0 +1,116 @@
+"""Roles: each one's allowed and refused calls; how keys are presented; the keys file; secrets in settings."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from pydantic import ValidationError
+
+from api.security import KeyStore, digest
+from api.settings import ApiSettings
+from layers.errors import ConfigError
+
+ALL = ("admin", "operator", "planner", "analyst", "department", "grid_worker", "wall", "open311")
+READERS = ("admin", "operator", "planner", "analyst", "department", "grid_worker", "wall")
+
+# (method, path, json body or None, roles let in). A call let in may still be a 4xx for its input
+# (the bodies are deliberately invalid, so nothing is written); a call refused is a 403.
+MATRIX = [
+    ("GET", "/layers/cameras?limit=1", None, READERS),
+    ("GET", "/tiles/cameras/10/0/0.pbf", None, READERS),
+    ("GET", "/ogc/collections/resources/items?limit=1", None, READERS),
+    ("GET", "/workers/live", None, READERS),
+    ("GET", "/dispatch/workers?lon=0&lat=0&network_top=0", None, READERS),
+    ("GET", "/open311/v2/services.json", None, ("admin", "operator", "open311")),
+    ("POST", "/open311/v2/requests.json", {}, ("admin", "operator", "open311")),
+    ("POST", "/events", {}, ("admin", "operator", "department", "grid_worker")),
+    ("POST", "/events/batch", {}, ("admin", "operator", "department", "grid_worker")),
+    ("POST", "/events/1/transitions", {}, ("admin", "operator", "department", "grid_worker")),
+    ("POST", "/events/1/merge", {}, ("admin", "operator")),
+    ("POST", "/events/1/dispatch/worker", {"worker_id": 0}, ("admin", "operator")),
+    ("POST", "/events/1/supervise", {"note": 1}, ("admin", "operator")),
+    ("POST", "/workers/positions", {"fixes": []}, ("admin", "operator", "grid_worker")),
+    ("GET", "/workers/me", None, ("grid_worker",)),
+    ("GET", "/kpis", None, ("admin", "operator", "planner", "analyst", "department", "wall")),
+    ("GET", "/coverage/blind-spots?grid_id=0", None, ("admin", "operator", "planner", "analyst", "wall")),
+]
+
+
+@pytest.mark.parametrize("role", ALL)
+def test_each_role_is_let_in_or_refused_as_the_matrix_says(client, auth, role):
+    for method, path, body, allowed in MATRIX:
+        response = client.request(method, path, json=body, headers=auth(role))
+        if role in allowed:
+            assert response.status_code not in (401, 403), (role, method, path, response.text)
+        else:
+            assert response.status_code == 403, (role, method, path, response.status_code)
+            assert response.json()["error"]["type"] == "Forbidden"
+
+
+def test_the_open311_gateway_cannot_open_the_live_feed(client, auth):
+    assert client.get("/stream", headers=auth("open311")).status_code == 403
+
+
+def test_keys_are_presented_as_header_bearer_or_get_query(client, keys):
+    assert client.get("/layers/resources?limit=1").status_code == 401
+    assert client.get("/layers/resources?limit=1", headers={"X-API-Key": "made-up"}).status_code == 401
+    bearer = {"Authorization": f"Bearer {keys['wall']}"}
+    assert client.get("/layers/resources?limit=1", headers=bearer).status_code == 200
+    assert client.get("/layers/resources", params={"limit": 1, "api_key": keys["wall"]}).status_code == 200
+    post = client.post("/events/overdue", params={"api_key": keys["operator"]})
+    assert post.status_code == 401  # a key in a URL is for reads only
+    assert post.headers["www-authenticate"].startswith("ApiKey")
+
+
+def test_the_keys_file_is_read_hashed_and_reread_when_it_changes(tmp_path):
+    path = tmp_path / "keys.toml"
+    path.write_text(f'[[keys]]\nname = "a"\nrole = "wall"\nsha256 = "{digest("first")}"\n', encoding="utf-8")
+    store = KeyStore(path, recheck_s=0.0)
+    assert store.lookup("first").role == "wall" and store.lookup("second") is None
+    path.write_text(f'[[keys]]\nname = "b"\nrole = "analyst"\nsha256 = "{digest("second")}"\n', encoding="utf-8")
+    later = time.time() + 5
+    os.utime(path, (later, later))
+    assert store.lookup("first") is None and store.lookup("second").role == "analyst"
+    assert "first" not in path.read_text() and "second" not in path.read_text()
+
+
+def test_keys_files_that_cannot_work_are_refused_with_where(tmp_path):
+    path = tmp_path / "keys.toml"
+    path.write_text(f'[[keys]]\nname = "d"\nrole = "department"\nsha256 = "{digest("k")}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="departments"):
+        KeyStore(path)
+    path.write_text('[[keys]]\nname = "x"\nrole = "king"\nsha256 = "00"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="keys.0"):
+        KeyStore(path)
+
+
+def test_placeholder_secrets_are_refused_outside_development(tmp_path):
+    with pytest.raises(ValidationError, match="placeholder"):
+        ApiSettings(environment="production", admin_key="changeme")
+    with pytest.raises(ValidationError, match="no API keys"):
+        ApiSettings(environment="production")
+    with pytest.raises(ValidationError, match="does not exist"):
+        ApiSettings(environment="production", keys_file=tmp_path / "missing.toml")
+    assert ApiSettings(environment="development", admin_key="changeme").admin_key is not None
+    strong = ApiSettings(environment="production", admin_key="k" * 40)
+    assert strong.admin_key.get_secret_value() == "k" * 40
+
+
+def test_settings_come_from_the_environment(monkeypatch, tmp_path):
+    path = tmp_path / "keys.toml"
+    path.write_text("", encoding="utf-8")
+    monkeypatch.setenv("GRIDWALL_API_ENVIRONMENT", "production")
+    monkeypatch.setenv("GRIDWALL_API_KEYS_FILE", str(path))
+    assert ApiSettings().keys_file == path
+
+
+def test_a_development_service_without_keys_lets_a_laptop_in(db_settings, small_district):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    with TestClient(create_app(ApiSettings(environment="development"), db_settings)) as dev:
+        assert dev.get("/layers/resources", params={"limit": 1}).status_code == 200
+        assert dev.get("/layers/resources", headers={"X-API-Key": "wrong"}).status_code == 401
