@@ -7,6 +7,7 @@
     gridwall demo [--scale small|default|city] [--seed N]
     gridwall load FILE --layer NAME [--crs EPSG:xxxx|gcj02|bd09]
     gridwall serve [--host H] [--port P]
+    gridwall wall
     gridwall partition UNITS.gpkg --out assignment.csv [--rebalance] [--report report.json]
 """
 
@@ -183,8 +184,16 @@ def load(file: Path, layer_name: str, crs: str | None, source_layer: str | None,
 @click.option("--host", default=None, help="Bind address (default from GRIDWALL_API_HOST).")
 @click.option("--port", type=int, default=None, help="Port (default from GRIDWALL_API_PORT).")
 def serve(host: str | None, port: int | None) -> None:
-    """Serve the API (and what it mounts) until interrupted."""
-    _serve(host, port)
+    """Serve the API until interrupted."""
+    _serve(_api_settings(host, port))
+
+
+@cli.command()
+def wall() -> None:
+    """Serve the wall, console and planner (GRIDWALL_WALL_API_URL points at the API)."""
+    from app import run_wall
+
+    run_wall()
 
 
 @cli.command()
@@ -192,23 +201,72 @@ def serve(host: str | None, port: int | None) -> None:
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)
 def up(scale: str, host: str | None, port: int | None) -> None:
-    """Everything for a first look: store up, demo district if empty, service."""
+    """Everything for a first look: store up, demo district if empty, the API and the wall."""
+    import threading
+
+    from werkzeug.serving import run_simple
+
+    from app import WallSettings, create_wall_app
+
     ctx = click.get_current_context()
     ctx.invoke(db_up)
     ctx.invoke(demo, scale=scale, seed=7, if_empty=True)
-    _serve(host, port)
+    key = _local_admin_key()
+    api = _api_settings(host, port, admin_key=key)
+    wall_settings = WallSettings(api_url=f"http://{api.host}:{api.port}", api_key=key, as_of=_data_day())
+    wall_app = create_wall_app(wall_settings)  # Dash registers its pages on the main thread only
+    threading.Thread(target=run_simple, name="wall", daemon=True,
+                     args=(wall_settings.host, wall_settings.port, wall_app.server),
+                     kwargs={"threaded": True, "use_reloader": False}).start()
+    click.echo(f"gridwall wall on http://{wall_settings.host}:{wall_settings.port}/  (console: /console, "
+               f"planner: /planner)")
+    click.echo(f"admin API key for this machine: {_key_path()}")
+    _serve(api)
 
 
-def _serve(host: str | None, port: int | None) -> None:
-    import uvicorn
-
-    from api.main import create_app
+def _api_settings(host: str | None, port: int | None, **extra):
     from api.settings import ApiSettings
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    settings = ApiSettings(**overrides)
+    return ApiSettings(**overrides, **extra)
+
+
+def _key_path() -> Path:
+    return _db_settings().data_dir.parent / "api-admin-key"
+
+
+def _local_admin_key() -> str:
+    """This machine's admin key, made once and kept readable by its owner only."""
+    import secrets
+
+    path = _key_path()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def _data_day():
+    """The newest event's time when the data stop in the past (a demo), else None (the clock)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import func, select
+
+    from layers.models import Event
+
+    with _engine() as engine, engine.connect() as conn:
+        newest = conn.execute(select(func.max(Event.reported_at))).scalar()
+    return newest if newest is not None and newest < datetime.now(UTC) - timedelta(days=1) else None
+
+
+def _serve(settings) -> None:
+    import uvicorn
+
+    from api.main import create_app
+
     app = create_app(settings, _db_settings())
-    click.echo(f"gridwall serving on http://{settings.host}:{settings.port}/  (health: /health, API docs: /docs)")
+    click.echo(f"gridwall API on http://{settings.host}:{settings.port}/  (health: /health, docs: /docs)")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 

@@ -15,10 +15,13 @@ from layers.cluster import LocalCluster, free_port
 
 
 def test_up_starts_the_store_loads_the_demo_and_serves(tmp_path):
-    data_dir = Path(tempfile.mkdtemp(prefix="gridwall-up-", dir="/tmp"))
-    port = free_port()
+    home = Path(tempfile.mkdtemp(prefix="gridwall-up-", dir="/tmp"))
+    home.chmod(0o711)  # the postgres user walks through it to its data folder
+    data_dir = home / "pg"
+    port, wall_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDWALL_")}
-    env |= {"GRIDWALL_DATABASE_DATA_DIR": str(data_dir), "GRIDWALL_API_PORT": str(port)}
+    env |= {"GRIDWALL_DATABASE_DATA_DIR": str(data_dir), "GRIDWALL_API_PORT": str(port),
+            "GRIDWALL_WALL_PORT": str(wall_port)}
     gridwall = Path(sys.executable).parent / "gridwall"
     log = tmp_path / "up.log"
     with log.open("w") as out:
@@ -38,10 +41,20 @@ def test_up_starts_the_store_loads_the_demo_and_serves(tmp_path):
             time.sleep(0.5)
         assert body is not None, log.read_text()[-3000:]
         assert body["status"] == "ok" and body["current_grid_version"] is not None
-        counts = httpx.get(f"http://127.0.0.1:{port}/layers/counts", timeout=5).json()
+        key = (data_dir.parent / "api-admin-key").read_text().strip()
+        counts = httpx.get(f"http://127.0.0.1:{port}/layers/counts", headers={"X-API-Key": key}, timeout=5).json()
         assert counts["buildings"] > 1000 and counts["grids"] > 20
-        assert f"http://127.0.0.1:{port}/" in log.read_text()  # the URL is printed for the newcomer
+        wall = None
+        while time.monotonic() < deadline and wall is None:
+            try:
+                wall = httpx.get(f"http://127.0.0.1:{wall_port}/wall", timeout=10)
+            except httpx.TransportError:
+                time.sleep(0.5)
+        assert wall is not None and wall.status_code == 200 and "_dash" in wall.text, log.read_text()[-3000:]
+        printed = log.read_text()  # the URLs are printed for the newcomer
+        assert f"http://127.0.0.1:{port}/" in printed and f"http://127.0.0.1:{wall_port}/" in printed
     finally:
         proc.terminate()
         proc.wait(timeout=30)
         LocalCluster(data_dir).destroy()
+        (home / "api-admin-key").unlink(missing_ok=True)

@@ -1,0 +1,167 @@
+"""The one HTTP client of the API the wall uses.
+
+Why one module: the wall is a client of the API like a phone or another
+platform, so every path it calls is listed here (:data:`ROUTES`) and nothing
+else in ``app/`` knows a URL. A missing endpoint (404/405) is answered with
+``None`` by :meth:`ApiClient.get_json` so a page can show "no data" rather
+than fail; every other failure raises :class:`ApiError` with the API's own
+message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import orjson
+
+from app.settings import WallSettings
+
+__all__ = ["ApiClient", "ApiError", "ROUTES", "LAYER_NAMES"]
+
+log = logging.getLogger(__name__)
+
+#: every API path the wall uses, by purpose
+ROUTES: dict[str, str] = {
+    "health": "/health",
+    "counts": "/layers/counts",
+    "layer": "/layers/{layer}",
+    "feature": "/layers/{layer}/{feature_id}",
+    "kpis": "/kpis",
+    "events": "/events",
+    "event": "/events/{event_id}",
+    "suggestions": "/events/{event_id}/suggestions",
+    "dispatch": "/events/{event_id}/dispatch/worker",
+    "near_workers": "/dispatch/workers",
+    "near_cameras": "/dispatch/cameras",
+    "near_resources": "/dispatch/resources",
+    "workers_live": "/workers/live",
+    "stream": "/stream",
+    "jobs": "/partition/jobs",
+    "job": "/partition/jobs/{job_id}",
+    "version": "/partition/versions/{version_id}",
+    "versions": "/partition/versions",
+    "accept": "/partition/versions/{version_id}/accept",
+    "discard": "/partition/versions/{version_id}/discard",
+}
+
+#: the map layers of DOMAIN.md, in drawing order (bottom first)
+LAYER_NAMES: tuple[str, ...] = (
+    "water", "blocks", "roads", "buildings", "grids", "components", "resources", "cameras", "workers", "events",
+)
+
+
+class ApiError(Exception):
+    """The API answered with an error; ``status`` and ``detail`` are its own."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = detail
+
+
+def _detail(resp: httpx.Response) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text[:300]
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict) and err.get("message"):
+            where = err.get("field") or err.get("source")
+            return str(err["message"]) + (f" ({where})" if where else "")
+        return str(body.get("detail") or body.get("message") or body)
+    return str(body)
+
+
+class ApiClient:
+    """A short-lived client: one per callback, closed by ``with``.
+
+    Parameters
+    ----------
+    settings:
+        Where the API is and which key to present.
+
+    Examples
+    --------
+    >>> with ApiClient(WallSettings(api_url="http://127.0.0.1:8000")) as api:  # doctest: +SKIP
+    ...     api.get_json("counts")
+    """
+
+    def __init__(self, settings: WallSettings, *, timeout: float | None = None) -> None:
+        headers = {"Accept": "application/json"}
+        if settings.api_key is not None:
+            headers["X-API-Key"] = settings.api_key.get_secret_value()
+        self._http = httpx.Client(base_url=settings.api_url, headers=headers,
+                                  timeout=timeout or settings.timeout_s)
+        self.settings = settings
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._http.close()
+
+    def _url(self, route: str, **parts: object) -> str:
+        return ROUTES[route].format(**parts)
+
+    def get_json(self, route: str, params: dict[str, Any] | None = None, **parts: object) -> Any | None:
+        """GET a route; ``None`` when the API has no such endpoint (404/405) or is unreachable."""
+        try:
+            resp = self._http.get(self._url(route, **parts), params=params)
+        except httpx.HTTPError as exc:
+            log.warning("API unreachable for %s: %s", route, exc)
+            return None
+        if resp.status_code in (404, 405) and route not in ("event", "feature", "job", "version"):
+            log.info("API has no %s (%s)", ROUTES[route], resp.status_code)
+            return None
+        if resp.status_code >= 400:
+            raise ApiError(resp.status_code, _detail(resp))
+        return orjson.loads(resp.content)  # 30,000 cameras are 12 MB: the stdlib parser holds the GIL for long
+
+    def post_json(self, route: str, body: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
+                  **parts: object) -> Any:
+        """POST a route; raises :class:`ApiError` on any 4xx/5xx (a 409 is the conflict answer)."""
+        resp = self._http.post(self._url(route, **parts), json=body, params=params)
+        if resp.status_code >= 400:
+            raise ApiError(resp.status_code, _detail(resp))
+        return resp.json()
+
+    def layer(self, layer: str, *, bbox: tuple[float, ...] | None = None, filters: list[str] | None = None,
+              limit: int | None = None, version: int | None = None) -> dict:
+        """All features of a layer as one GeoJSON FeatureCollection: the first page, then the rest in parallel."""
+        limit = limit or self.settings.max_points
+        page = min(limit, self.settings.page_size)
+        base: dict[str, Any] = {}
+        if bbox:
+            base["bbox"] = ",".join(f"{v:.6f}" for v in bbox)
+        if filters:
+            base["filter"] = filters
+        if version is not None:
+            base["version"] = version
+        first = self.get_json("layer", params={**base, "limit": page, "offset": 0}, layer=layer)
+        if not first:
+            return {"type": "FeatureCollection", "features": []}
+        features = list(first.get("features", []))
+        matched = min(int(first.get("numberMatched") or len(features)), limit)
+        offsets = list(range(len(features), matched, page)) if features else []
+        if offsets:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=min(4, len(offsets))) as pool:
+                pages = pool.map(lambda off: self.get_json("layer", params={**base, "limit": min(page, matched - off),
+                                                                              "offset": off}, layer=layer), offsets)
+                for body in pages:
+                    features.extend((body or {}).get("features", []))
+        return {"type": "FeatureCollection", "features": features}
+
+    def stream(self) -> Iterator[bytes]:
+        """The API's live feed, raw SSE bytes, until the API closes it."""
+        with self._http.stream("GET", self._url("stream"), params={"topic": ["event"]},
+                               timeout=httpx.Timeout(10.0, read=None),
+                               headers={"Accept": "text/event-stream"}) as resp:
+            if resp.status_code >= 400:
+                raise ApiError(resp.status_code, "live feed refused")
+            yield from resp.iter_raw()

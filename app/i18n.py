@@ -1,0 +1,152 @@
+"""Labels in Chinese first, English switchable.
+
+Why tables and not gettext: the wall has a few hundred labels, all visible at
+once, and switches language without reloading; a lookup ``t(key, lang)`` in
+a callback is all it needs. A key missing from a table falls back to the
+Chinese label, then to the key itself, so a new label never breaks a page.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LABELS", "t", "LANGUAGES"]
+
+LANGUAGES = ("zh", "en")
+
+LABELS: dict[str, dict[str, str]] = {
+    "title": {"zh": "网格化管理指挥平台", "en": "Grid governance command platform"},
+    "wall": {"zh": "指挥大屏", "en": "Video wall"},
+    "console": {"zh": "调度台", "en": "Operator console"},
+    "planner": {"zh": "网格规划", "en": "Grid planner"},
+    "language": {"zh": "English", "en": "中文"},
+    # KPIs
+    "kpi_today": {"zh": "今日事件", "en": "Events today"},
+    "kpi_closure": {"zh": "结案率", "en": "Closure rate"},
+    "kpi_ontime": {"zh": "按期办结率", "en": "On-time rate"},
+    "kpi_overdue": {"zh": "超期事件", "en": "Overdue"},
+    "kpi_camera": {"zh": "摄像头在线率", "en": "Cameras online"},
+    "kpi_workers": {"zh": "在岗网格员", "en": "Workers on duty"},
+    "ticker": {"zh": "实时事件", "en": "Live events"},
+    "by_class": {"zh": "按大类", "en": "By class"},
+    "by_channel": {"zh": "按渠道", "en": "By channel"},
+    "by_street": {"zh": "按街道", "en": "By street"},
+    "panel3d": {"zh": "三维态势", "en": "3-D view"},
+    "map": {"zh": "一张图", "en": "One map"},
+    "no_data": {"zh": "暂无数据", "en": "No data"},
+    "layout": {"zh": "布局", "en": "Layout"},
+    # layers
+    "water": {"zh": "水系", "en": "Water"},
+    "blocks": {"zh": "街区", "en": "Blocks"},
+    "roads": {"zh": "道路", "en": "Roads"},
+    "buildings": {"zh": "建筑", "en": "Buildings"},
+    "grids": {"zh": "基础网格", "en": "Base grids"},
+    "components": {"zh": "城市部件", "en": "City components"},
+    "resources": {"zh": "应急资源", "en": "Emergency resources"},
+    "cameras": {"zh": "摄像头", "en": "Cameras"},
+    "workers": {"zh": "网格员", "en": "Grid workers"},
+    "events": {"zh": "事件", "en": "Events"},
+    "heat": {"zh": "事件热力", "en": "Event heat"},
+    "layers": {"zh": "图层", "en": "Layers"},
+    "filters": {"zh": "筛选", "en": "Filters"},
+    "f_class": {"zh": "事件大类", "en": "Event class"},
+    "f_department": {"zh": "部门", "en": "Department"},
+    "f_state": {"zh": "状态", "en": "State"},
+    "f_kind": {"zh": "摄像头类型", "en": "Camera kind"},
+    "f_online": {"zh": "在线状态", "en": "Online"},
+    "online": {"zh": "在线", "en": "Online"},
+    "offline": {"zh": "离线", "en": "Offline"},
+    "all": {"zh": "全部", "en": "All"},
+    # console
+    "around": {"zh": "周边情况", "en": "What is around"},
+    "grid_worker": {"zh": "所在网格及网格员", "en": "Grid and its worker"},
+    "seeing_cameras": {"zh": "可视摄像头", "en": "Cameras that see it"},
+    "nearest_resources": {"zh": "最近资源", "en": "Nearest resources"},
+    "candidates": {"zh": "推荐派遣", "en": "Suggested workers"},
+    "dispatch": {"zh": "一键派遣", "en": "Dispatch"},
+    "dispatched": {"zh": "已派遣", "en": "Dispatched"},
+    "conflict": {"zh": "派遣冲突", "en": "Dispatch conflict"},
+    "history": {"zh": "办理过程", "en": "History"},
+    "deadline": {"zh": "办结时限", "en": "Deadline"},
+    "click_map": {"zh": "点击地图上的事件或任意位置", "en": "Click an event or any point on the map"},
+    "event": {"zh": "事件", "en": "Event"},
+    "state": {"zh": "状态", "en": "State"},
+    # planner
+    "run": {"zh": "运行", "en": "Run"},
+    "mode_rebalance": {"zh": "调整（再平衡）", "en": "Rebalance"},
+    "mode_partition": {"zh": "重新划分", "en": "Partition"},
+    "progress": {"zh": "进度", "en": "Progress"},
+    "accept": {"zh": "采纳", "en": "Accept"},
+    "discard": {"zh": "放弃", "en": "Discard"},
+    "accepted": {"zh": "已采纳", "en": "Accepted"},
+    "discarded": {"zh": "已放弃", "en": "Discarded"},
+    "proposed": {"zh": "方案", "en": "Proposal"},
+    "current": {"zh": "现行网格", "en": "Current grids"},
+    "changed": {"zh": "变动网格", "en": "Changed grids"},
+    "out_of_band": {"zh": "今日超出标准的网格", "en": "Grids out of band today"},
+    "versions": {"zh": "历史版本", "en": "Past versions"},
+    "households": {"zh": "户数", "en": "Households"},
+    "population": {"zh": "人口", "en": "Population"},
+    "zone": {"zh": "类型", "en": "Zone"},
+    "code": {"zh": "编号", "en": "Code"},
+    "status": {"zh": "情况", "en": "Status"},
+    "in_band": {"zh": "达标", "en": "In band"},
+    "yes": {"zh": "是", "en": "yes"},
+    "no": {"zh": "否", "en": "no"},
+    "n_grids": {"zh": "网格数", "en": "Grids"},
+    "share_ok": {"zh": "达标比例", "en": "Share in band"},
+    "n_changed": {"zh": "变动网格数", "en": "Changed grids"},
+    "job_state": {"zh": "任务状态", "en": "Job state"},
+    "error": {"zh": "错误", "en": "Error"},
+    # event states and channels
+    "reported": {"zh": "上报", "en": "reported"},
+    "accepted_state": {"zh": "受理", "en": "accepted"},
+    "dispatched_state": {"zh": "派遣", "en": "dispatched"},
+    "handling": {"zh": "处置", "en": "handling"},
+    "closed": {"zh": "结案", "en": "closed"},
+    # top event classes (taxonomy codes) and channels
+    "cls_01": {"zh": "综合治理", "en": "Comprehensive governance"},
+    "cls_02": {"zh": "城市管理", "en": "City management"},
+    "cls_03": {"zh": "安全生产", "en": "Work safety"},
+    "cls_04": {"zh": "环境保护", "en": "Environment"},
+    "cls_05": {"zh": "矛盾调处", "en": "Dispute mediation"},
+    "cls_06": {"zh": "公共服务", "en": "Public service"},
+    "cls_07": {"zh": "突发事件", "en": "Emergencies"},
+    "ch_self_settled": {"zh": "自办自结", "en": "Self-settled"},
+    "ch_patrol": {"zh": "网格员巡查", "en": "Patrol"},
+    "ch_hotline": {"zh": "12345热线", "en": "12345 hotline"},
+    "ch_city_mgmt": {"zh": "数字城管", "en": "City management"},
+    "ch_video": {"zh": "视频智能分析", "en": "Video analytics"},
+    "zone_inner": {"zh": "内街", "en": "inner street"},
+    "zone_outer": {"zh": "外街", "en": "outer street"},
+    "gs_kept": {"zh": "保持", "en": "kept"},
+    "gs_adjusted": {"zh": "调整", "en": "adjusted"},
+    "gs_redrawn": {"zh": "重划", "en": "redrawn"},
+    "gs_new": {"zh": "新增", "en": "new"},
+    "job_queued": {"zh": "排队中", "en": "queued"},
+    "job_running": {"zh": "运行中", "en": "running"},
+    "job_done": {"zh": "已完成", "en": "done"},
+    "job_failed": {"zh": "失败", "en": "failed"},
+    "st_reported": {"zh": "上报", "en": "reported"},
+    "st_accepted": {"zh": "受理", "en": "accepted"},
+    "st_dispatched": {"zh": "派遣", "en": "dispatched"},
+    "st_in_progress": {"zh": "处置中", "en": "in progress"},
+    "st_handled": {"zh": "已处置", "en": "handled"},
+    "st_verified": {"zh": "已核查", "en": "verified"},
+    "st_closed": {"zh": "结案", "en": "closed"},
+    "st_returned": {"zh": "退回", "en": "returned"},
+    "st_rejected": {"zh": "不予受理", "en": "rejected"},
+    "st_reopened": {"zh": "重新办理", "en": "reopened"},
+}
+
+
+def t(key: str, lang: str = "zh") -> str:
+    """The label of ``key`` in ``lang`` (Chinese, then the key, when missing).
+
+    Examples
+    --------
+    >>> t("wall", "en")
+    'Video wall'
+    """
+    row = LABELS.get(key)
+    if row is None:
+        return key
+    return row.get(lang) or row.get("zh") or key

@@ -1,0 +1,135 @@
+"""Pure builders for the offline map: basemap layers, point layers, heat cells.
+
+Why no tile layer: the product runs on networks cut off from the internet, so
+the basemap is the district's own blocks, water and roads drawn as vector
+layers from the API. Styling and filtering run in the browser
+(``assets/gridwall_map.js``) from each layer's ``hideout``, so switching a
+filter moves no data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+
+import dash_leaflet as dl
+
+__all__ = [
+    "fn", "basemap", "point_layer", "slim", "bounds_of", "heat_cells", "open_events", "BASE_LAYERS", "OPEN_STATES",
+    "DARK", "POINT_KEEP",
+]
+
+#: basemap layers, bottom first, with their browser styles
+BASE_LAYERS: dict[str, tuple[str, dict]] = {
+    "water": ("styleFill", {"fill": "#0f3a5c", "color": "#14507d", "opacity": 0.9}),
+    "blocks": ("styleFill", {"fill": "#161f2e", "color": "#222f44", "opacity": 0.9}),
+    "roads": ("styleLine", {"color": "#2e3d55", "major": "#4d6a93"}),
+}
+#: the properties each point layer keeps on its way to the browser (30,000 cameras stay light)
+POINT_KEEP: dict[str, tuple[str, ...]] = {
+    "cameras": ("id", "code", "kind", "online", "owner_dept", "cam_class"),
+    "workers": ("id", "code", "name", "status"),
+    "resources": ("id", "code", "name", "kind"),
+    "components": ("id", "code", "class_name", "state", "owner_dept"),
+    "events": ("id", "code", "title", "category_code", "channel", "state", "department", "priority", "reported_at",
+               "deadline_at", "street_id", "address"),
+}
+DARK = "#0b1220"
+#: the states of an event still being worked on (neither closed nor rejected)
+OPEN_STATES = ("reported", "accepted", "dispatched", "in_progress", "handled", "verified", "returned", "reopened")
+
+
+def fn(name: str) -> dict:
+    """A reference to a browser function of ``assets/gridwall_map.js``."""
+    return {"variable": f"dashExtensions.default.{name}"}
+
+
+def basemap(prefix: str) -> list:
+    """The basemap's vector layers (empty; a callback fills their ``data``)."""
+    return [dl.GeoJSON(id=f"{prefix}-{name}", data=None, style=fn(style), hideout=hide, interactive=False)
+            for name, (style, hide) in BASE_LAYERS.items()]
+
+
+def point_layer(prefix: str, layer: str, *, cluster: bool = False, color: str = "#3fa7ff", radius: int = 4,
+                filters: dict | None = None, hidden: bool = False) -> dl.GeoJSON:
+    """A point layer drawn as circle markers, clustered when dense, filtered from its hideout."""
+    opts = {"id": f"{prefix}-{layer}", "data": None, "pointToLayer": fn("point"), "filter": fn("keep"),
+            "hideout": {"color": color, "radius": radius, "filters": filters or {}, "hidden": hidden}}
+    if cluster:
+        opts.update(cluster=True, clusterToLayer=fn("cluster"), zoomToBoundsOnClick=True,
+                    superClusterOptions={"radius": 80, "maxZoom": 16})
+    return dl.GeoJSON(**opts)
+
+
+def slim(fc: dict | None, keep: Iterable[str]) -> dict:
+    """The collection with only the ``keep`` properties (and the id) on each feature."""
+    keep = tuple(keep)
+    out = []
+    for f in (fc or {}).get("features", []):
+        props = f.get("properties") or {}
+        out.append({"type": "Feature", "id": f.get("id"), "geometry": f.get("geometry"),
+                    "properties": {k: props.get(k) for k in keep if k in props} | {"id": f.get("id")}})
+    return {"type": "FeatureCollection", "features": out}
+
+
+def _coords(geom: dict | None) -> Iterable[tuple[float, float]]:
+    if not geom:
+        return
+    stack = [geom.get("coordinates")]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)) and item and isinstance(item[0], (int, float)):
+            yield float(item[0]), float(item[1])
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+
+
+def bounds_of(*collections: dict | None) -> list[list[float]] | None:
+    """``[[south, west], [north, east]]`` around every coordinate, for ``dl.Map.bounds``."""
+    xs, ys = [], []
+    for fc in collections:
+        for f in (fc or {}).get("features", []):
+            for x, y in _coords(f.get("geometry")):
+                xs.append(x)
+                ys.append(y)
+    if not xs:
+        return None
+    return [[min(ys), min(xs)], [max(ys), max(xs)]]
+
+
+def heat_cells(events: dict | None, cell_m: float = 250.0) -> dict:
+    """Events binned into square cells: a heat layer leaflet draws without a plugin.
+
+    Returns a FeatureCollection of cell polygons with ``n`` (events in the
+    cell) and the largest ``n`` as the top-level ``max``.
+    """
+    counts: Counter = Counter()
+    lat0 = None
+    for f in (events or {}).get("features", []):
+        geom = f.get("geometry") or {}
+        if geom.get("type") != "Point":
+            continue
+        x, y = geom["coordinates"][:2]
+        lat0 = lat0 if lat0 is not None else y
+        dy = cell_m / 111_320.0
+        dx = cell_m / (111_320.0 * max(0.2, math.cos(math.radians(lat0))))
+        counts[(math.floor(x / dx), math.floor(y / dy), dx, dy)] += 1
+    feats = []
+    for (i, j, dx, dy), n in counts.items():
+        x0, y0 = i * dx, j * dy
+        ring = [[x0, y0], [x0 + dx, y0], [x0 + dx, y0 + dy], [x0, y0 + dy], [x0, y0]]
+        feats.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+                      "properties": {"n": n}})
+    return {"type": "FeatureCollection", "features": feats, "max": max(counts.values(), default=1)}
+
+
+def open_events(api, n: int = 3000) -> dict:
+    """Up to ``n`` events still being worked on (not closed nor rejected): the wall's heat and columns.
+
+    Why open events and not the newest ``n``: the API pages by id with an
+    offset, and an offset deep into a million events is a slow scan; the open
+    ones are what a command hall watches, and they are few.
+    """
+    body = api.get_json("layer", params={"limit": n, "filter": ["state:" + "|".join(OPEN_STATES)]}, layer="events")
+    return body or {"type": "FeatureCollection", "features": []}

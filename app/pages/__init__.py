@@ -1,0 +1,1 @@
+"""The pages: wall, console, planner (each owns its layout and callbacks)."""

@@ -1,0 +1,228 @@
+"""/wall — the video wall: one map, KPIs, live ticker, heat, charts, 3-D panel.
+
+Nobody touches the wall: it loads once, then new events arrive pushed from
+the live feed (``assets/gridwall_live.js`` → ``wall-live`` store) and are
+drawn by a clientside callback, so an event shows within a second of its
+intake without reloading anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dash
+import dash_leaflet as dl
+from dash import Input, Output, State, dcc, html
+
+from app import mapview
+from app.client import ApiClient
+from app.figures import EMPTY_FIGURE, bar, deck_srcdoc
+from app.i18n import t
+from app.main import settings_of
+
+__all__ = ["layout"]
+
+log = logging.getLogger(__name__)
+
+dash.register_page(__name__, path="/wall", title="指挥大屏 · gridwall", order=0)
+dash.register_page(__name__ + "_root", path="/", title="指挥大屏 · gridwall", layout=lambda **kw: layout(**kw))
+
+KPI_KEYS = ("kpi_today", "kpi_closure", "kpi_ontime", "kpi_overdue", "kpi_camera", "kpi_workers")
+_GRAPH_CONFIG = {"displayModeBar": False, "staticPlot": True}
+
+
+def layout(ratio: str = "16x9", **_query: str) -> html.Div:
+    """The wall's layout (pure): ``?ratio=32x9`` for the wide wall."""
+    ratio = "32x9" if ratio == "32x9" else "16x9"
+    kpis = [html.Div([html.Div("—", id=f"wall-{k}-value", className="kpi-value"),
+                      html.Div(id=f"wall-{k}-label", className="kpi-label")], className="kpi", id=f"wall-{k}")
+            for k in KPI_KEYS]
+    the_map = dl.Map(
+        id="wall-map", center=[28.23, 112.99], zoom=13, zoomControl=False, attributionControl=False,
+        preferCanvas=True, style={"height": "100%", "width": "100%", "background": mapview.DARK},
+        children=[
+            *mapview.basemap("wall"),
+            dl.GeoJSON(id="wall-grids", data=None, style=mapview.fn("styleGrid"), interactive=False,
+                       hideout={"color": "#2f7fd0", "weight": 0.8, "fillOpacity": 0.02}),
+            dl.GeoJSON(id="wall-heat", data=None, style=mapview.fn("styleHeat"), hideout={"max": 1},
+                       interactive=False),
+            mapview.point_layer("wall", "cameras", cluster=True, color="#37d67a", radius=3),
+            mapview.point_layer("wall", "workers", color="#ffd43b", radius=3),
+            mapview.point_layer("wall", "fresh", color="#ff3b30", radius=9),
+        ])
+    return html.Div([
+        dcc.Store(id="wall-boot", data=ratio),
+        dcc.Store(id="wall-live", data=[]),
+        dcc.Store(id="wall-classes", data={}),
+        html.Div(id="wall-live-anchor", hidden=True),
+        dcc.Interval(id="wall-tick", interval=1000),
+        html.Header([html.H1(id="wall-title"), html.Div(id="wall-clock", className="wall-clock")],
+                    className="wall-header"),
+        html.Div(kpis, className="wall-kpis", id="wall-kpis"),
+        html.Div(the_map, className="wall-map", id="wall-map-box"),
+        html.Aside([html.H2(id="wall-ticker-title"), html.Ul(id="wall-ticker", className="ticker")],
+                   className="wall-ticker"),
+        html.Div([dcc.Graph(id=f"wall-chart-{k}", figure=EMPTY_FIGURE, config=_GRAPH_CONFIG,
+                            className="wall-chart") for k in ("class", "channel", "street")],
+                 className="wall-charts"),
+        html.Div([html.H2(id="wall-3d-title"), html.Iframe(id="wall-deck", className="wall-deck")],
+                 className="wall-3d"),
+    ], className=f"wall wall-{ratio}", id="wall-root")
+
+
+@dash.callback(
+    Output("wall-title", "children"), Output("wall-ticker-title", "children"), Output("wall-3d-title", "children"),
+    Output("wall-classes", "data"),
+    *[Output(f"wall-{k}-label", "children") for k in KPI_KEYS],
+    Input("shell-lang", "data"),
+)
+def _labels(lang: str):
+    classes = {f"{i:02d}": t(f"cls_{i:02d}", lang) for i in range(1, 8)}
+    classes.update({f"st_{s}": t(f"st_{s}", lang) for s in ("reported", "accepted", "dispatched", "in_progress",
+                                                             "handled", "verified", "closed", "returned")})
+    return (t("title", lang), t("ticker", lang), t("panel3d", lang), classes, *[t(k, lang) for k in KPI_KEYS])
+
+
+@dash.callback(
+    Output("wall-water", "data"), Output("wall-blocks", "data"), Output("wall-roads", "data"),
+    Output("wall-grids", "data"), Output("wall-map", "viewport"),
+    Input("wall-boot", "data"),
+)
+def _basemap(_ratio: str):
+    with ApiClient(settings_of()) as api:
+        water, blocks, roads, grids = (api.layer(n) for n in ("water", "blocks", "roads", "grids"))
+    box = mapview.bounds_of(blocks, grids)
+    view = {"bounds": box, "transition": "fitBounds", "options": {"animate": False}} if box else dash.no_update
+    return water, blocks, roads, mapview.slim(grids, ("code", "zone")), view
+
+
+@dash.callback(
+    Output("wall-cameras", "data"), Output("wall-workers", "data"),
+    Input("wall-boot", "data"),
+)
+def _points(_ratio: str):
+    with ApiClient(settings_of()) as api:
+        cams = mapview.slim(api.layer("cameras"), ("online", "kind"))
+        workers = mapview.slim(api.layer("workers", filters=["status:on_duty|busy"]), ("status",))
+    return cams, workers
+
+
+def _today(settings) -> tuple[str, str]:
+    zone = ZoneInfo(settings.timezone)
+    now = (settings.as_of or datetime.now(UTC)).astimezone(zone)
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start.isoformat(), (start + timedelta(days=1)).isoformat()
+
+
+def _kpi_values(k: dict | None, on_duty: int | None) -> list[str]:
+    k = k or {}
+
+    def pct(v):
+        return "—" if v is None else f"{100 * float(v):.1f}%"
+
+    def num(v):
+        return "—" if v is None else f"{int(v):,}"
+
+    return [num(k.get("total")), pct(k.get("closure_rate")), pct(k.get("on_time_rate")), num(k.get("overdue")),
+            pct(k.get("camera_online_rate")), num(on_duty)]
+
+
+def _label_class(code: str, lang: str) -> str:
+    return t(f"cls_{str(code)[:2]}", lang) if str(code)[:2].isdigit() else str(code)
+
+
+@dash.callback(
+    *[Output(f"wall-{k}-value", "children") for k in KPI_KEYS],
+    Output("wall-chart-class", "figure"), Output("wall-chart-channel", "figure"), Output("wall-chart-street", "figure"),
+    Output("wall-heat", "data"), Output("wall-heat", "hideout"),
+    Input("wall-boot", "data"), Input("shell-lang", "data"),
+)
+def _figures(_ratio: str, lang: str):
+    settings = settings_of()
+    start, end = _today(settings)
+    window = {"start": start, "end": end}
+    if settings.as_of is not None:
+        window["as_of"] = settings.as_of.isoformat()
+    with ApiClient(settings) as api, ThreadPoolExecutor(max_workers=4) as pool:
+        kpis_f = pool.submit(api.get_json, "kpis", params=window)
+        workers_f = pool.submit(api.get_json, "layer", params={"limit": 1, "filter": ["status:on_duty|busy"]},
+                                layer="workers")
+        events_f = pool.submit(mapview.open_events, api, 3000)
+        streets = api.layer("admin_areas", filters=["level:street"], limit=40).get("features", [])[:16]
+        per_street = [(f, pool.submit(api.get_json, "kpis", params={**window, "level": "street",
+                                                                     "area_id": f.get("id")})) for f in streets]
+        kpis, workers, events = kpis_f.result() or {}, workers_f.result() or {}, events_f.result()
+        by_street = {(f.get("properties") or {}).get("name") or str(f.get("id")): int((r.result() or {}).get("total")
+                                                                                     or 0) for f, r in per_street}
+    by_class: dict[str, int] = {}
+    for code, n in (kpis.get("by_class") or {}).items():
+        label = _label_class(code, lang)
+        by_class[label] = by_class.get(label, 0) + n
+    by_channel = {t(f"ch_{c}", lang): n for c, n in (kpis.get("by_channel") or {}).items()}
+    by_street = dict(sorted(by_street.items(), key=lambda kv: -kv[1])[:12])
+    heat = mapview.heat_cells(events)
+    return (*_kpi_values(kpis, workers.get("numberMatched")),
+            bar(by_class, t("by_class", lang)), bar(by_channel, t("by_channel", lang), "#37d67a"),
+            bar(by_street, t("by_street", lang), "#ffb020"), heat, {"max": heat.pop("max")})
+
+
+@dash.callback(Output("wall-deck", "srcDoc"), Input("wall-boot", "data"), State("shell-lang", "data"))
+def _deck(_ratio: str, lang: str):
+    settings = settings_of()
+    with ApiClient(settings) as api:
+        blocks = api.layer("blocks")
+        box = mapview.bounds_of(blocks) or [[28.2, 112.95], [28.26, 113.03]]
+        (s, w), (n, e) = box
+        dy, dx = (n - s) * 0.22, (e - w) * 0.22
+        blds = api.layer("buildings", bbox=(w + dx, s + dy, e - dx, n - dy), limit=settings.max_buildings_3d)
+        events = mapview.open_events(api, 3000)
+    buildings = []
+    for f in blds.get("features", []):
+        geom = f.get("geometry") or {}
+        rings = geom.get("coordinates") or []
+        if geom.get("type") == "MultiPolygon" and rings:
+            rings = rings[0]
+        if rings:
+            buildings.append({"polygon": rings[0], "floors": (f.get("properties") or {}).get("floors") or 1})
+    heat = mapview.heat_cells(events, cell_m=300)
+    columns = [{"position": [sum(x for x, _ in c["geometry"]["coordinates"][0][:4]) / 4,
+                             sum(y for _, y in c["geometry"]["coordinates"][0][:4]) / 4],
+                "n": c["properties"]["n"]} for c in heat["features"]]
+    center = ((w + e) / 2, (s + n) / 2)
+    return deck_srcdoc(buildings, columns, center, lang)
+
+
+dash.clientside_callback(
+    """
+    function (items, labels) {
+        items = items || [];
+        labels = labels || {};
+        const li = items.map(function (e) {
+            const when = new Date(e._seen || Date.now()).toLocaleTimeString("zh-CN", {hour12: false});
+            const cls = labels[String(e.category_code || "").slice(0, 2)] || e.category_code || "";
+            const state = labels["st_" + e.state] || e.state || "";
+            const text = [when, e.code || e.id, cls, state, e.department || ""].join("  ");
+            return {namespace: "dash_html_components", type: "Li",
+                    props: {children: text, className: "ticker-item" + (e.op === "insert" ? " new" : ""),
+                            id: "wall-ticker-" + String(e.id !== undefined ? e.id : e.code)}};
+        });
+        const feats = items.filter(function (e) { return e.lon !== undefined && e.lon !== null; })
+            .map(function (e) {
+                return {type: "Feature", id: e.id, geometry: {type: "Point", coordinates: [e.lon, e.lat]},
+                        properties: {id: e.id, fresh: true}};
+            });
+        return [li, {type: "FeatureCollection", features: feats}];
+    }
+    """,
+    Output("wall-ticker", "children"), Output("wall-fresh", "data"),
+    Input("wall-live", "data"), State("wall-classes", "data"), prevent_initial_call=True,
+)
+
+
+dash.clientside_callback(
+    "function (n) { return new Date().toLocaleString('zh-CN', {hour12: false}); }",
+    Output("wall-clock", "children"), Input("wall-tick", "n_intervals"),
+)

@@ -1,0 +1,73 @@
+"""Wall settings (env prefix ``GRIDWALL_WALL_``).
+
+The wall holds one API key (a ``wall`` key for the hall, an ``operator`` or
+``planner`` key for a desk) and never shows it to the browser: the live
+feed and the 3-D panel are proxied by the Dash server.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["WallSettings"]
+
+_PLACEHOLDERS = frozenset({"changeme", "change-me", "secret", "password", "admin", "test", "xxx", "todo"})
+
+
+class WallSettings(BaseSettings):
+    """Where the API is, which key to present, how the wall looks at start.
+
+    Attributes
+    ----------
+    api_url:
+        Base URL of the gridwall API (``GRIDWALL_WALL_API_URL``).
+    api_key:
+        Key sent as ``X-API-Key``; ``None`` when the API runs without keys
+        (development).
+    language:
+        ``zh`` (default) or ``en``; switchable per browser.
+    max_points:
+        Most point features fetched for one layer (30,000 cameras fit).
+    page_size:
+        Features asked for per request (the API's ``page_limit_max`` caps it).
+    max_buildings_3d:
+        Buildings the 3-D panel extrudes, the central ones first (software
+        WebGL on a wall PC chokes on 50,000).
+    timeout_s:
+        HTTP timeout towards the API.
+    as_of:
+        The wall's "now" for the day's figures; the clock when unset (a demo
+        district's data end on a fixed day: set it to show that day).
+    timezone:
+        The day of "today's events" is this zone's day.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GRIDWALL_WALL_", extra="ignore")
+
+    api_url: str = "http://127.0.0.1:8000"
+    api_key: SecretStr | None = None
+    language: Literal["zh", "en"] = "zh"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8050, ge=1, le=65535)
+    environment: Literal["development", "production", "staging", "test"] = "development"
+    max_points: int = Field(default=50_000, ge=100, le=500_000)
+    page_size: int = Field(default=10_000, ge=100, le=100_000)
+    max_buildings_3d: int = Field(default=3_000, ge=0, le=100_000)
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+    debug: bool = False
+    as_of: datetime | None = None
+    timezone: str = "Asia/Shanghai"
+
+    @model_validator(mode="after")
+    def _key_not_placeholder(self) -> WallSettings:
+        self.api_url = self.api_url.rstrip("/")
+        if self.as_of is not None and self.as_of.tzinfo is None:
+            raise ValueError("GRIDWALL_WALL_AS_OF needs a time zone, e.g. 2026-10-31T18:00+08:00")
+        if self.environment != "development" and self.api_key is not None:
+            if self.api_key.get_secret_value().strip().lower() in _PLACEHOLDERS:
+                raise ValueError("GRIDWALL_WALL_API_KEY is a placeholder; issue a key with `python -m api.security`")
+        return self

@@ -1,0 +1,180 @@
+"""Real servers for the browser tests: the API (uvicorn) and the wall (werkzeug), on free loopback ports.
+
+Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright with
+``executable_path``; no browser is downloaded. Every request the page makes
+is recorded, and any to a host other than the loopback fails the test.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+log = logging.getLogger(__name__)
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+KEY = "wall-test-key-0123456789abcdef-xyz"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run", "--disable-default-apps", "--use-gl=swiftshader",
+               "--enable-unsafe-swiftshader"]
+
+
+#: the demo district's data end on this day; the wall's "today" is set to it
+DEMO_DAY = "2026-10-31T18:00:00+08:00"
+#: a deprecation raised inside the API (``and_()`` with no conditions in api/features.py), not the wall's; its
+#: owner knows. The servers run in this process, so pytest's warnings-as-errors reaches their threads.
+_API_WARNINGS = ("ignore:Invoking and_\\(\\) without arguments is deprecated",)
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Tolerate the API's known deprecation warning in the browser tests (servers share this process)."""
+    for item in items:
+        if "tests/app/" in item.path.as_posix():
+            for spec in _API_WARNINGS:
+                item.add_marker(pytest.mark.filterwarnings(spec))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def wall_db(cluster):
+    """A database of the wall's own: the small district and the taxonomy, committed.
+
+    Its own because these tests commit (an event intake, an accepted grid
+    version) through a real API, which the rolled-back ``conn`` tests must
+    never see.
+    """
+    from command.taxonomy import load_taxonomy
+    from gis_data.load import load_demo
+    from layers.db import make_engine, migrate
+    from layers.settings import DatabaseSettings
+
+    settings = DatabaseSettings(url=cluster.create_database("wall_browser"), fsync=False)
+    engine = make_engine(settings)
+    try:
+        migrate(engine)
+        with engine.begin() as conn:
+            load_demo(conn, scale="small", seed=7)
+        with engine.begin() as conn:
+            load_taxonomy(conn)
+    finally:
+        engine.dispose()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def api_url(wall_db) -> Iterator[str]:
+    """The API on a free port, in a thread, on the wall's database."""
+    import uvicorn
+
+    from api.main import create_app
+    from api.settings import ApiSettings
+
+    db_settings = wall_db
+
+    settings = ApiSettings(environment="development", admin_key=SecretStr(KEY), stream_heartbeat_s=2.0)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, db_settings), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True, name="api")
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the API did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def api(api_url: str) -> Iterator[httpx.Client]:
+    """An admin client of the API (the test's own hand on the system)."""
+    with httpx.Client(base_url=api_url, headers={"X-API-Key": KEY}, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def wall_url(api_url: str) -> Iterator[str]:
+    """The Dash app on a free port, threaded (the live feed holds a connection open)."""
+    from werkzeug.serving import make_server
+
+    from app import WallSettings, create_wall_app
+
+    port = _free_port()
+    app = create_wall_app(WallSettings(api_url=api_url, api_key=SecretStr(KEY), port=port, as_of=DEMO_DAY))
+    server = make_server("127.0.0.1", port, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True, name="wall")
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless (never a downloaded one)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROME_ARGS)
+        yield b
+        b.close()
+
+
+class Outside(list):
+    """Requests that tried to leave the machine (aborted, and recorded to fail the test)."""
+
+
+@pytest.fixture
+def page(browser) -> Iterator[tuple[object, Outside]]:
+    """A fresh 1920×1080 page whose requests to any non-loopback host are aborted and recorded."""
+    outside = Outside()
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, device_scale_factor=1)
+
+    def guard(route) -> None:
+        url = route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS:
+            outside.append(url)
+            route.abort()
+        else:
+            route.continue_()
+
+    context.route("**/*", guard)
+    pg = context.new_page()
+    pg.on("request", lambda r: (urlsplit(r.url).scheme in ("http", "https", "ws", "wss")
+                                and urlsplit(r.url).hostname not in LOCAL_HOSTS and outside.append(r.url)))
+    try:
+        yield pg, outside
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def shot():
+    """``shot(page, name)`` saves a screenshot as an artefact (``artifacts/<name>.png``) and returns its path."""
+
+    def save(pg, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        pg.screenshot(path=str(path))
+        return path
+
+    return save
