@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from command.lifecycle import TRANSITIONS
 from gis_data.demo.buildings import Buildings
 from gis_data.demo.geom import largest_remainder, sample_in_cells
 
@@ -47,22 +48,10 @@ EVENT_STATES = ("reported", "accepted", "dispatched", "in_progress", "handled", 
 PENDING_STATES = ("reported", "accepted", "dispatched", "in_progress", "handled", "verified", "returned",
                   "reopened")
 
-#: The closed loop, state -> states it may move to; the same table as
-#: :data:`command.lifecycle.TRANSITIONS` (the platform's state machine), plus ``None``
-#: for the first report. Demo histories only make moves from this table.
-EVENT_TRANSITIONS: dict[str | None, tuple[str, ...]] = {
-    None: ("reported",),
-    "reported": ("accepted", "rejected"),
-    "accepted": ("dispatched", "rejected"),
-    "dispatched": ("in_progress", "returned"),
-    "in_progress": ("handled", "returned"),
-    "handled": ("verified", "reopened"),
-    "verified": ("closed", "reopened"),
-    "closed": ("reopened",),
-    "returned": ("accepted", "dispatched", "rejected"),
-    "reopened": ("accepted", "dispatched"),
-    "rejected": ("reopened",),
-}
+#: The closed loop, state -> states it may move to: the platform's own state machine
+#: (:data:`command.lifecycle.TRANSITIONS`) plus ``None`` for the first report.
+#: Demo histories only make moves from this table.
+EVENT_TRANSITIONS: dict[str | None, tuple[str, ...]] = {None: ("reported",), **TRANSITIONS}
 
 _R, _A, _D, _P, _H, _V, _C = "reported", "accepted", "dispatched", "in_progress", "handled", "verified", "closed"
 _TEMPLATES: dict[str, tuple[str, ...]] = {

@@ -368,12 +368,6 @@ def test_taxonomy_is_three_levels_with_complete_leaves():
     assert taxonomy_leaves(tax)["code"].is_unique
 
 
-def test_transitions_are_the_platforms():
-    import command.lifecycle as lifecycle
-    ours = {k: set(v) for k, v in EVENT_TRANSITIONS.items() if k is not None}
-    assert ours == {k: set(v) for k, v in lifecycle.TRANSITIONS.items()}
-
-
 @pytest.mark.parametrize(
     ("start", "hours", "due"),
     [
