@@ -267,7 +267,8 @@ def _serve(settings) -> None:
 
     app = create_app(settings, _db_settings())
     click.echo(f"gridwall API on http://{settings.host}:{settings.port}/  (health: /health, docs: /docs)")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    # open live-feed streams (walls) would otherwise hold Ctrl-C up indefinitely
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=5)
 
 
 # -- partition -----------------------------------------------------------------------

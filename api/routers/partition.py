@@ -13,7 +13,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from api.deps import ConnDep, EngineDep
+from api.deps import ConnDep, EngineDep, Planner, Reader
 from grid_partition import PartitionParams
 from layers import models as m
 from layers import partitioning
@@ -29,26 +29,25 @@ class JobIn(BaseModel):
 
     mode: Literal["partition", "rebalance"] = "rebalance"
     params: PartitionParams = Field(default_factory=PartitionParams)
-    created_by: str = Field(default="planner", max_length=100)
 
 
 @router.post("/jobs", status_code=status.HTTP_202_ACCEPTED)
-def start(body: JobIn, engine: EngineDep) -> dict:
+def start(body: JobIn, engine: EngineDep, user: Planner) -> dict:
     """Queue a run and start it in the background; poll the job for progress."""
     with engine.begin() as conn:
-        job_id = partitioning.create_job(conn, mode=body.mode, params=body.params, created_by=body.created_by)
+        job_id = partitioning.create_job(conn, mode=body.mode, params=body.params, created_by=user.name)
     partitioning.start_job(engine, job_id)
     return {"job_id": job_id, "state": "queued", "href": f"/partition/jobs/{job_id}"}
 
 
 @router.get("/jobs/{job_id}")
-def job(job_id: int, conn: ConnDep) -> dict:
+def job(job_id: int, conn: ConnDep, _: Reader) -> dict:
     """State, progress, stage, error, and the proposed version when done."""
     return partitioning.job_status(conn, job_id)
 
 
 @router.get("/versions/{version_id}")
-def preview(version_id: int, conn: ConnDep) -> dict:
+def preview(version_id: int, conn: ConnDep, _: Reader) -> dict:
     """A version's state and report: figures, per-grid rows with a changed flag, unit changes."""
     row = conn.execute(
         select(m.GridVersion.state, m.GridVersion.is_current, m.GridVersion.source, m.GridVersion.created_by,
@@ -60,14 +59,14 @@ def preview(version_id: int, conn: ConnDep) -> dict:
 
 
 @router.post("/versions/{version_id}/accept")
-def accept(version_id: int, engine: EngineDep, actor: str = "planner") -> dict:
+def accept(version_id: int, engine: EngineDep, user: Planner) -> dict:
     """Make a proposal current; members and workers move over."""
     with engine.begin() as conn:
-        return partitioning.accept(conn, version_id, actor=actor)
+        return partitioning.accept(conn, version_id, actor=user.name)
 
 
 @router.post("/versions/{version_id}/discard")
-def discard(version_id: int, engine: EngineDep, actor: str = "planner") -> dict:
+def discard(version_id: int, engine: EngineDep, user: Planner) -> dict:
     """Drop a proposal (its report stays on record)."""
     with engine.begin() as conn:
-        return partitioning.discard(conn, version_id, actor=actor)
+        return partitioning.discard(conn, version_id, actor=user.name)
