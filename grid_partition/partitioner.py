@@ -234,7 +234,7 @@ class BandPartitioner:
             n = anneal_clusters(R, movable, skip, self.rng, allow=allow, budget=budget, strict=strict)
             log.info("annealed %d clusters, %d grids out of band", n, int((~R.in_band() & (R.cnt > 0)).sum()))
 
-        # re-cut with one then two rings of neighbours, anneal what is left, then a last re-cut with one ring
+        # re-cut with one then two rings of neighbours, anneal what is left, re-cut again with one ring
         resplit((1, 2))
         anneal()
         resplit((1,))

@@ -11,6 +11,7 @@ Stages (each logged with the grids still out of band):
    of band (the try moving the fewest units wins).
 5. Up to ``neighbour_rings`` times: the in-band neighbours of grids still out of band are unfrozen, and the local
    search and the re-draws run again, so only as many neighbours as needed are touched.
+6. Every moved unit whose return to its grid keeps every grid as in band as before goes back.
 """
 from __future__ import annotations
 
@@ -34,6 +35,13 @@ log = logging.getLogger(__name__)
 def _changed(labels: np.ndarray, prev: np.ndarray) -> float:
     match = match_grids(labels, prev)
     return float((match[labels] != prev).mean())
+
+
+def _stage(what: str, n_bad: int, labels: np.ndarray, start: np.ndarray) -> None:
+    """Log a stage with the grids still out of band and the share of units moved so far."""
+    if log.isEnabledFor(logging.INFO):
+        log.info("rebalance: %s: %d grids out of band, %.1f%% of units moved", what, n_bad,
+                 100 * _changed(labels, start))
 
 
 def rebalance_labels(bp: "BandPartitioner", pb: "_Problem", prev: np.ndarray
@@ -88,19 +96,16 @@ def rebalance_labels(bp: "BandPartitioner", pb: "_Problem", prev: np.ndarray
         return np.flatnonzero(~R.in_band() & (R.cnt > 0) & ~pad(tower_grid))
 
     R.frozen = pad(inb | tower_grid)
-    log.info("rebalance: split %d over-full grids; %d grids out of band, %.1f%% units changed", n_split,
-             len(bad_grids()), 100 * _changed(R.labels, labels))
+    _stage(f"split {n_split} over-full grids", len(bad_grids()), R.labels, labels)
     bp._tick(0.3, "moving units between out-of-band grids")
     R.run(max_rounds=p.max_rounds)
-    log.info("rebalance: local search among out-of-band grids: %d out of band, %.1f%% units changed",
-             len(bad_grids()), 100 * _changed(R.labels, labels))
+    _stage("local search among out-of-band grids", len(bad_grids()), R.labels, labels)
     regions, region_of = plan_regions(g, t.households, t.population, t.zone, pb.bands, towers,
                                       len(t.zone_names))
     skip = bp._skip_grids(R, pb, regions, region_of)
     bp._tick(0.4, "re-drawing out-of-band grids among themselves")
     bp._repair(R, pb, movable, adj, skip, allow=~R.frozen, strict=True)
-    log.info("rebalance: re-draws among out-of-band grids: %d out of band, %.1f%% units changed",
-             len(bad_grids()), 100 * _changed(R.labels, labels))
+    _stage("re-draws among out-of-band grids", len(bad_grids()), R.labels, labels)
     for ring in range(p.neighbour_rings):
         bad = np.array([b for b in bad_grids() if int(b) not in skip], dtype=np.int64)
         if len(bad) == 0:
@@ -113,11 +118,9 @@ def rebalance_labels(bp: "BandPartitioner", pb: "_Problem", prev: np.ndarray
         bp._tick(0.5 + 0.2 * ring, f"drawing in ring {ring + 1}: {len(nb)} neighbour grids")
         R.run(max_rounds=p.max_rounds)
         bp._repair(R, pb, movable, adj, skip, allow=~R.frozen, strict=True)
-        log.info("rebalance: ring %d (%d grids drawn in): %d out of band, %.1f%% units changed",
-                 ring + 1, len(nb), len(bad_grids()), 100 * _changed(R.labels, labels))
+        _stage(f"ring {ring + 1} ({len(nb)} grids drawn in)", len(bad_grids()), R.labels, labels)
     n_back = _revert(R, movable)
-    log.info("rebalance: %d units went back to their grid; %d out of band, %.1f%% units changed", n_back,
-             len(bad_grids()), 100 * _changed(R.labels, labels))
+    _stage(f"{n_back} units went back to their grid", len(bad_grids()), R.labels, labels)
     return fix_contiguity(g, R.labels, movable, towers), regions, region_of
 
 

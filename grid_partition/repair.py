@@ -1,4 +1,17 @@
-"""Repairs after the local search: local re-draws of stubborn grids, and a contiguity safety net."""
+"""Repairs after the local search: local re-draws of stubborn grids, and a contiguity safety net.
+
+The local search moves one unit at a time; where units are large (towers of 100–400 households) a grid often
+needs a different *combination* of units, or its neighbourhood one grid more or fewer.  Two repairs start from
+the worst grid still out of band:
+
+* :func:`resplit_clusters` cuts the grid and one or two rings of neighbours afresh with the band-aware bisection
+  (as many, one more or one fewer grids, or hands the grid's units to its neighbours) and polishes each try with
+  the local search;
+* :func:`anneal_clusters` anneals the grid and two rings of neighbours (:mod:`grid_partition.anneal`).
+
+Either keeps its result only when fewer grids are out of band (or, in a fresh partition, as many at a lower cost).
+:func:`fix_contiguity` is the last safety net: no grid leaves the partitioner in pieces.
+"""
 from __future__ import annotations
 
 import logging
@@ -225,7 +238,10 @@ def resplit_clusters(R: Refiner, movable: np.ndarray, skip: set[int], rng: np.ra
                 spent += len(units)
                 attempt(_dissolve(R, g, units, movable), cluster[cluster != g])
             pos = {int(u): i for i, u in enumerate(units.tolist())}
-            tries = [(k, a) for a in range(n_angles) for k in (m, m + 1, m - 1) if k >= 1]
+            Hc, Pc = float(R.H[cluster].sum()), float(R.P[cluster].sum())
+            d_m = _depth(Hc / m, Pc / m, R, z)
+            ks = [k for k in (m, m + 1, m - 1) if k >= 1 and (k == m or _depth(Hc / k, Pc / k, R, z) > d_m - 0.1)]
+            tries = [(k, a) for a in range(n_angles) for k in ks]
             for k, a in tries:
                 if best is not None and best[0][0] == 0:
                     break  # every grid of the cluster is in band

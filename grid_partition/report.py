@@ -21,7 +21,7 @@ from .graph import EDGE_KINDS, UnitGraph
 from .seeding import Bands
 
 __all__ = ["GridRow", "UnitChange", "PartitionReport", "grid_zones", "grid_components", "match_grids",
-           "polsby_popper", "band_flags", "miss_reason", "cut_inside_blocks"]
+           "polsby_popper", "band_flags", "miss_reason", "cut_inside_blocks", "changed_shares"]
 
 
 class GridRow(BaseModel):
@@ -65,8 +65,14 @@ class PartitionReport(BaseModel):
     """What the partitioner produced and how good it is.
 
     ``to_dict()`` gives a JSON-ready dictionary.  ``share_out_of_band_explained`` is the share of out-of-band grids
-    that carry a proven cause (``infeasible``: a unit over the band on its own, or an isolated pocket); the others
-    are listed with ``infeasible = False`` and the band they miss in ``reason``.
+    that carry a proven cause (``infeasible``: a unit over the band on its own, an isolated pocket, or a unit that
+    fits in no in-band group of its neighbours); the others are listed with ``infeasible = False`` and the band
+    they miss in ``reason``.
+
+    For a rebalance, ``changed_units_share`` and ``changed_households_share`` are computed exactly as gridbench's
+    scorer does; ``changes`` lists every unit whose grid name changed, and each grid row carries its totals before
+    and after.  Where several one-to-one matchings of new to old grids tie, the list may differ from the scorer's
+    choice by households, never by the number of units.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -172,6 +178,43 @@ def match_grids(new: np.ndarray, old: np.ndarray) -> np.ndarray:
         r, k = linear_sum_assignment(dense, maximize=True)
         match[rows[r]] = cols[k]
     return match
+
+
+def changed_shares(new_names: np.ndarray, old_names: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """Share of units and of ``weights`` whose grid changed, computed exactly as gridbench's scorer does.
+
+    Grids are matched one to one on the overlap matrix whose rows and columns are the sorted grid names (a dense
+    assignment up to 3e7 cells, a sparse one beyond), so that where several matchings tie the same one is picked
+    and the household share agrees to the last digit.
+    """
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    nl, ni = np.unique(new_names.astype(str), return_inverse=True)
+    ol, oi = np.unique(old_names.astype(str), return_inverse=True)
+    ov = coo_matrix((np.ones(len(ni)), (ni, oi)), shape=(len(nl), len(ol))).tocsr()
+    ov.sum_duplicates()
+    if len(nl) * len(ol) <= 3e7:
+        r, c = linear_sum_assignment(ov.toarray(), maximize=True)
+    else:
+        big = ov.max() + 1.0
+        cost = ov.copy()
+        cost.data = big - cost.data
+        try:
+            r, c = min_weight_full_bipartite_matching(cost)
+        except ValueError:  # no full matching: greedy by overlap, as the scorer does
+            coo = ov.tocoo()
+            ur, uc, rr, cc = set(), set(), [], []
+            for k in np.argsort(-coo.data):
+                if coo.row[k] not in ur and coo.col[k] not in uc:
+                    ur.add(coo.row[k])
+                    uc.add(coo.col[k])
+                    rr.append(coo.row[k])
+                    cc.append(coo.col[k])
+            r, c = np.array(rr), np.array(cc)
+    match = np.full(len(nl), -1)
+    match[r] = c
+    changed = match[ni] != oi
+    return float(changed.mean()), float((weights * changed).sum() / max(weights.sum(), 1))
 
 
 def band_flags(H: np.ndarray, P: np.ndarray, z: np.ndarray, bands: Bands) -> tuple[np.ndarray, np.ndarray]:

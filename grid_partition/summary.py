@@ -5,11 +5,11 @@ import time
 
 import numpy as np
 
+from .feasibility import unit_fits_somewhere
 from .graph import EDGE_KINDS
 from .params import PartitionParams
-from .report import (GridRow, PartitionReport, UnitChange, band_flags, cut_inside_blocks, grid_components,
-                     grid_zones, match_grids, miss_reason, polsby_popper)
-from .feasibility import unit_fits_somewhere
+from .report import (GridRow, PartitionReport, UnitChange, band_flags, changed_shares, cut_inside_blocks,
+                     grid_components, grid_zones, match_grids, miss_reason, polsby_popper)
 from .seeding import Region
 
 __all__ = ["build_report"]
@@ -144,8 +144,9 @@ def build_report(pb, labels: np.ndarray, regions: list[Region], region_of: np.nd
                                       households=float(hh[i]), grid_before=str(old_ids[old[i]]),
                                       grid_after=str(grid_ids[labels[i]])))
         n_ch = int(changed.sum())
-        extra = dict(changed_units_share=round(n_ch / len(labels), 4),
-                     changed_households_share=round(float(hh[changed].sum() / max(hh.sum(), 1)), 4),
+        old_names = np.where(old < len(prev[1]), old_ids[old], "__none__") if none else old_ids[old]
+        cu, chh = changed_shares(grid_ids[labels], old_names, hh)
+        extra = dict(changed_units_share=round(cu, 4), changed_households_share=round(chh, 4),
                      n_changed_units=n_ch, n_changed_households=float(hh[changed].sum()),
                      n_grids_before=int(Go), n_grids_kept=int(sum(s == "kept" for s in status)),
                      n_grids_redrawn=int(sum(s != "kept" for s in status)))

@@ -16,10 +16,8 @@ import pytest
 from gis_data.gridbench import read_gridbench, run_partition_file, write_assignment_csv
 from grid_partition import PartitionInputError, adjacency_from_cells
 
-GRIDBENCH = Path(os.environ.get("GRIDBENCH_DIR", "/work/shared/gridbench"))
-
-pytestmark = pytest.mark.skipif(not (GRIDBENCH / "make_city.py").exists(),
-                                reason=f"gridbench not found at {GRIDBENCH} (set GRIDBENCH_DIR)")
+# the independent yardstick lives in shared/ beside the repository (CI has it too): missing it is a failure
+GRIDBENCH = Path(os.environ.get("GRIDBENCH_DIR", Path(__file__).resolve().parents[3] / "shared" / "gridbench"))
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +77,7 @@ def test_rebalance_file_agrees_with_the_scorer(city, tmp_path):
     assert score["share_grids_within_bounds"] == rep.share_grids_within_bounds
     assert score["all_contiguous"] is rep.all_contiguous
     assert score["changed_units_share"] == pytest.approx(rep.changed_units_share, abs=1e-4)
-    assert score["changed_households_share"] == pytest.approx(rep.changed_households_share, abs=0.01)
+    assert score["changed_households_share"] == pytest.approx(rep.changed_households_share, abs=1e-4)
     assert rep.n_changed_units == len(rep.changes)
     # the grids kept by the rebalance carry their old names
     prev = read_gridbench(city).units.set_index("unit_id")["grid_prev"]
