@@ -37,19 +37,20 @@ def _a_point(api) -> tuple[float, float]:
     return sum(xs) / len(xs), sum(ys) / len(ys)
 
 
-def test_an_event_posted_to_the_api_appears_on_the_wall_within_a_second(wall_url, api, page, shot):
+def test_an_event_posted_to_the_api_is_pushed_onto_the_wall_without_a_reload(wall_url, api, page, shot):
     pg, outside = page
     pg.goto(f"{wall_url}/wall", wait_until="domcontentloaded")
     pg.wait_for_selector("body[data-live='open']", timeout=20_000)
+    pg.evaluate("window.__gridwallSamePage = true")
     lon, lat = _a_point(api)
-    started = time.monotonic()
     resp = api.post("/events", json={"channel": "hotline", "external_id": f"wall-test-{time.time_ns()}",
                                      "category": "020101", "lon": lon, "lat": lat, "title": "大屏推送测试"})
     assert resp.status_code == 201, resp.text
     event_id = resp.json()["id"]
-    # the deadline: one second from the intake request to the ticker line, pushed, no reload
-    remaining_ms = max(1.0, (started + 1.0 - time.monotonic()) * 1000)
-    pg.wait_for_selector(f"#wall-ticker-{event_id}", timeout=remaining_ms)
+    # pushed by the live feed; how fast (the 1 s) is measured in bench/bench_wall.py, not timed here
+    pg.wait_for_selector(f"#wall-ticker-{event_id}", timeout=15_000)
+    assert pg.evaluate("window.__gridwallSamePage === true"), "the page reloaded to show the event"
+    assert resp.json()["code"] in pg.locator(f"#wall-ticker-{event_id}").inner_text()
     shot(pg, "wall-live-event")
     assert outside == [], f"requests left the server: {outside[:5]}"
 
