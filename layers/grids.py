@@ -26,6 +26,7 @@ __all__ = [
     "home_grids",
     "sql_text",
     "grid_count",
+    "list_versions",
 ]
 
 log = logging.getLogger(__name__)
@@ -122,3 +123,24 @@ def home_grids(conn: Connection) -> list[dict]:
 def grid_count(conn: Connection, version_id: int) -> int:
     """How many grids a version has."""
     return conn.execute(select(func.count()).select_from(_grid).where(_grid.c.version_id == version_id)).scalar_one()
+
+
+def list_versions(conn: Connection, *, state: str | None = None, limit: int = 100) -> list[dict]:
+    """Grid versions, newest first: who drew each, when, its state, grid count and in-band share.
+
+    The in-band share (``share_grids_within_bounds``) and the out-of-band count
+    come from the version's partition report; imported versions have no
+    report and give ``None``.
+    """
+    n_grids = select(func.count()).where(_grid.c.version_id == _gv.c.id).scalar_subquery()
+    stmt = (
+        select(_gv.c.id.label("version_id"), _gv.c.state, _gv.c.is_current, _gv.c.created_at, _gv.c.created_by,
+               _gv.c.source, _gv.c.note, n_grids.label("n_grids"),
+               _gv.c.report["summary"]["share_grids_within_bounds"].as_float().label("share_in_band"),
+               _gv.c.report["summary"]["n_out_of_band"].as_integer().label("n_out_of_band"))
+        .order_by(_gv.c.id.desc())
+        .limit(limit)
+    )
+    if state is not None:
+        stmt = stmt.where(_gv.c.state == state)
+    return [dict(r._mapping) for r in conn.execute(stmt)]

@@ -7,16 +7,17 @@ the wall) can follow it.
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.deps import ConnDep, EngineDep, Planner, Reader
 from grid_partition import PartitionParams
 from layers import models as m
-from layers import partitioning
+from layers import grids, partitioning
 from layers.errors import NotFound
 
 __all__ = ["router"]
@@ -44,6 +45,28 @@ def start(body: JobIn, engine: EngineDep, user: Planner) -> dict:
 def job(job_id: int, conn: ConnDep, _: Reader) -> dict:
     """State, progress, stage, error, and the proposed version when done."""
     return partitioning.job_status(conn, job_id)
+
+
+class VersionOut(BaseModel):
+    """One grid version in the list."""
+
+    version_id: int
+    state: Literal["proposed", "accepted", "discarded"]
+    is_current: bool
+    created_at: datetime
+    created_by: str
+    source: str
+    note: str | None
+    n_grids: int
+    share_in_band: float | None = Field(description="Share of grids inside both bands, from the run's report")
+    n_out_of_band: int | None
+
+
+@router.get("/versions", response_model=list[VersionOut])
+def versions(conn: ConnDep, _: Reader, state: Literal["proposed", "accepted", "discarded"] | None = None,
+             limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict]:
+    """Grid versions, newest first; past versions stay queryable through ``/layers/grids?version=``."""
+    return grids.list_versions(conn, state=state, limit=limit)
 
 
 @router.get("/versions/{version_id}")

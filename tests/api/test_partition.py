@@ -40,3 +40,22 @@ def test_a_planner_runs_a_partition_watches_it_and_discards_it(client, auth):
 def test_an_unknown_job_is_a_404(client, auth):
     response = client.get("/partition/jobs/999999", headers=auth("planner"))
     assert response.status_code == 404 and "999999" in response.json()["error"]["message"]
+
+
+def test_versions_are_listed_newest_first_with_the_current_one_marked(client, auth):
+    listed = client.get("/partition/versions", headers=auth("wall"))
+    assert listed.status_code == 200
+    rows = listed.json()
+    ids = [r["version_id"] for r in rows]
+    assert ids == sorted(ids, reverse=True)
+    current = [r for r in rows if r["is_current"]]
+    assert len(current) == 1 and current[0]["state"] == "accepted" and current[0]["n_grids"] > 0
+    grids = client.get("/layers/grids", params={"version": current[0]["version_id"], "limit": 1}, headers=auth("wall"))
+    assert grids.json()["features"][0]["properties"]["version_id"] == current[0]["version_id"]
+
+
+def test_versions_filter_by_state_and_refuse_a_bad_one(client, auth):
+    proposed = client.get("/partition/versions", params={"state": "proposed"}, headers=auth("planner"))
+    assert proposed.status_code == 200 and all(r["state"] == "proposed" for r in proposed.json())
+    bad = client.get("/partition/versions", params={"state": "current"}, headers=auth("planner"))
+    assert bad.status_code == 422 and "state" in bad.text

@@ -7,7 +7,7 @@ import shapely
 from sqlalchemy import text
 
 from layers.bulk import write_frame
-from layers.grids import create_version, current_version, grid_count, home_grids, make_current
+from layers.grids import create_version, current_version, grid_count, home_grids, list_versions, make_current
 from layers.registry import layer
 
 
@@ -61,3 +61,17 @@ def test_workers_are_handed_over_one_per_grid(conn):
     housed = [h for h in home_grids(conn) if h["grid_id"] is not None]
     assert len(housed) == 2
     assert {h["grid_code"] for h in housed} == {"W", "E"}
+
+
+def test_versions_are_listed_newest_first_with_counts_and_the_report_share(conn):
+    old = current_version(conn)
+    new, _ = _split_in_halves(conn, old)
+    conn.execute(text("UPDATE grid_version SET state = 'proposed', report = CAST(:r AS jsonb) WHERE id = :v"),
+                 {"r": '{"summary": {"share_grids_within_bounds": 0.5, "n_out_of_band": 1}}', "v": new})
+    rows = list_versions(conn)
+    assert [r["version_id"] for r in rows[:2]] == [new, old]
+    picked = {k: rows[0][k] for k in ("state", "is_current", "n_grids", "share_in_band", "n_out_of_band", "note")}
+    assert picked == {"state": "proposed", "is_current": False, "n_grids": 2, "share_in_band": 0.5,
+                      "n_out_of_band": 1, "note": "halves"}
+    assert rows[1]["is_current"] and rows[1]["n_grids"] == grid_count(conn, old)
+    assert [r["version_id"] for r in list_versions(conn, state="proposed")] == [new]
