@@ -18,7 +18,8 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, func, insert, select
 
-from gis_data.readers import read_vector, to_wgs84, validate
+from gis_data.readers import read_vector, to_wgs84
+from gis_data.validation import validate
 from gis_data.specs import spec_for
 from layers import grids as grid_versions
 from layers import models as m

@@ -10,7 +10,7 @@ from layers import models as m
 from layers.errors import NotFound
 from layers.registry import layer as layer_def
 
-from gis_data.readers import LayerSpec
+from gis_data.validation import LayerSpec
 
 __all__ = ["SPECS", "spec_for"]
 

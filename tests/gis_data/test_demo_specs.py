@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gis_data.demo import generate_district
-from gis_data.readers import validate
+from gis_data.validation import validate
 from gis_data.specs import spec_for
 
 FRAMES = {
