@@ -9,6 +9,7 @@ with no key at all (it could only answer ``/health``).
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -30,13 +31,23 @@ TILE_MAX_AGE: dict[str, int] = {
 }
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class ApiSettings(BaseSettings):
     """Where the service listens, how much it accepts and whom it lets in.
 
     Attributes
     ----------
     environment:
-        ``development`` allows placeholder secrets and no keys (health only);
+        ``development`` allows placeholder secrets and no keys at all (then
+        every caller is admin, so the service must listen on loopback);
         anything else refuses both at start.
     keys_file:
         A TOML file of API keys (hashed) with their roles (``GRIDWALL_API_KEYS_FILE``).
@@ -75,6 +86,10 @@ class ApiSettings(BaseSettings):
         if self.page_limit_default > self.page_limit_max:
             raise ValueError("page_limit_default is larger than page_limit_max")
         if self.environment == "development":
+            if self.admin_key is None and self.keys_file is None and not _is_loopback(self.host):
+                raise ValueError(f"a development service without API keys lets every caller in as admin, so it "
+                                 f"listens on loopback only, not on {self.host}; set GRIDWALL_API_KEYS_FILE "
+                                 "(or GRIDWALL_API_ADMIN_KEY) to listen beyond this machine")
             return self
         if self.admin_key is not None:
             value = self.admin_key.get_secret_value()

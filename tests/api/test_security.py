@@ -98,6 +98,18 @@ def test_placeholder_secrets_are_refused_outside_development(tmp_path):
     assert strong.admin_key.get_secret_value() == "k" * 40
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_a_keyless_development_service_may_listen_on_loopback(host):
+    assert ApiSettings(environment="development", host=host).host == host
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::", "wall-host.local"])
+def test_a_keyless_development_service_refuses_to_listen_beyond_loopback(host):
+    with pytest.raises(ValidationError, match=f"loopback only, not on {host}"):
+        ApiSettings(environment="development", host=host)
+    assert ApiSettings(environment="development", host=host, admin_key="k" * 40).host == host
+
+
 def test_settings_come_from_the_environment(monkeypatch, tmp_path):
     path = tmp_path / "keys.toml"
     path.write_text("", encoding="utf-8")
