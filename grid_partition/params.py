@@ -85,13 +85,25 @@ class PartitionParams(BaseModel):
         Higher keeps more units in place and leaves more grids out of band (on gridbench's 10,000-building district
         2.0 gave 97.9% in band with 20.2% of units moved, 4.0 95.6% with 19.8%).
     neighbour_rings
-        Rebalance only: how many rings of in-band neighbour grids may be drawn in, one ring at a time, when the
-        out-of-band grids cannot be fixed among themselves.
+        Rebalance only: how many rings of in-band grids may be drawn in, one ring at a time, when the out-of-band
+        grids cannot be fixed among themselves; each ring is the in-band grids nearest to those still out of band.
+    max_moved_share
+        Rebalance: after the rings, on a small district (``restart_max_units``), the grids still out of band and
+        the rings around them are re-drawn once more as in a fresh partition; that re-draw is kept only if it
+        leaves fewer grids out of band and at most this share of units away from their grid.  Restarts of a
+        rebalance prefer a draw within this share before one with fewer grids out of band.
     max_rounds
         Cap on the rounds of the local search (each round moves many units).
     repair_effort
         Work allowed, per unit of the district, for each stage that re-draws grids the local search leaves out of
         band (units re-cut, or moves proposed while annealing).  A count, not a time, so runs are reproducible.
+    restarts
+        Further fresh partitions drawn (each with its own generator, seeded from ``seed``) on districts of up to
+        ``restart_max_units`` units; the draw leaving fewest grids out of band is kept.  The local search and
+        repairs take different paths with different random tie-breaks, and on a small district of large units one
+        path can fit a grid another cannot.
+    restart_max_units
+        Largest district (in units) that gets the restarts; bigger ones are drawn once, to keep within time.
     seed
         Seed of the random generator (used for tie-breaking and for alternative cut directions in repairs).
     """
@@ -105,8 +117,11 @@ class PartitionParams(BaseModel):
     safety_margin: float = Field(default=0.15, gt=0.0, lt=0.5)
     change_penalty: float = Field(default=2.0, ge=0.0)
     neighbour_rings: int = Field(default=2, ge=0)
+    max_moved_share: float = Field(default=0.2, ge=0.0, le=1.0)
     max_rounds: int = Field(default=400, ge=1)
     repair_effort: int = Field(default=300, ge=0)
+    restarts: int = Field(default=2, ge=0)
+    restart_max_units: int = Field(default=5_000, ge=0)
     seed: int = 0
 
     @model_validator(mode="after")

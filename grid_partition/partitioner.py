@@ -3,7 +3,10 @@ minimal-change rebalance of the current plan.
 
 How a fresh partition is drawn:
 
-1. A unit that alone exceeds its zone's upper band (a tower) becomes a grid of its own and never moves.
+1. A unit that alone exceeds its zone's upper band (a tower) becomes a grid of its own and never moves.  So does
+   each connected group of units proven to fit in no in-band grid at all
+   (:func:`grid_partition.feasibility.unit_fits_somewhere`): together they cost one grid out of band, not one each,
+   and their neighbours are free to form grids in band.
 2. The rest is cut into regions between arterial roads; a region too small or too awkward to form grids inside
    its band is merged with the neighbour across the arterial sharing the longest border, so grids cross an
    arterial only where they must.  Each region gets the number of grids that puts its mean grid deepest inside
@@ -17,7 +20,12 @@ How a fresh partition is drawn:
 5. Each grid still out of band is re-cut with one, then two rings of neighbours (into as many, one more or one
    fewer grids, or handing its units to the neighbours), then annealed with two rings of neighbours, then re-cut
    again; a change is kept only when it leaves fewer grids out of band or a lower cost
-   (:mod:`grid_partition.repair`).
+   (:mod:`grid_partition.repair`).  Where units are few and large, a grid and its neighbours are then re-drawn
+   exactly: every in-band connected group is listed and the best exact cover is solved as a small integer programme
+   (:mod:`grid_partition.exact`).  Last, a longer anneal over three rings of neighbours.
+6. On a small district (``restart_max_units``) steps 3–5 are drawn ``restarts`` more times with other random
+   tie-breaks, and the draw leaving fewest grids out of band is kept: among large units one path of moves can
+   fit a grid that another cannot, and a small district can afford the time.
 
 A rebalance starts from the current plan instead (:mod:`grid_partition.rebalance`): grids in band are frozen,
 over-full grids are split, the local search runs on the out-of-band grids alone and then draws in one ring of
@@ -29,19 +37,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from .errors import PartitionInputError
+from .exact import exact_clusters
 from .geometry import cell_measures, dissolve_grids
-from .graph import UnitGraph, UnitTable, build_graph, read_units
+from .feasibility import never_in_band, unit_fits_somewhere
+from .graph import UnitGraph, UnitTable, build_graph, components, read_units
 from .params import PartitionParams
 from .refine import CostWeights, Refiner
 from .repair import anneal_clusters, fix_contiguity, resplit_clusters
-from .rebalance import rebalance_labels
-from .report import PartitionReport
+from .rebalance import moved_share, rebalance_labels
+from .report import PartitionReport, band_flags, grid_zones
 from .seeding import Bands, Region, plan_regions, split_units
 from .summary import build_report
 
@@ -120,31 +130,30 @@ class BandPartitioner:
         """Draw grids from scratch; fills :attr:`labels_` and :attr:`report_` and returns ``self``."""
         t0 = time.perf_counter()
         pb = self._prepare()
+        dead = self._dead_units(pb)
+        pb = replace(pb, towers=pb.towers | dead)
         self._tick(0.1, "regions")
         regions, region_of = plan_regions(pb.g, pb.t.households, pb.t.population, pb.t.zone, pb.bands,
                                           pb.towers, len(pb.t.zone_names))
         movable = (region_of[pb.g.u] == region_of[pb.g.v]) & (region_of[pb.g.u] >= 0)
         adj = pb.g.matrix(movable)
         self._tick(0.15, f"first cut of {len(regions)} regions")
-        labels = np.full(pb.g.n, -1, dtype=np.int64)
-        zones: list[int] = []
-        for i in np.flatnonzero(pb.towers):
-            labels[i] = len(zones)
-            zones.append(int(pb.t.zone[i]))
-        for r in regions:
-            for part in split_units(r.units, r.k, pb.t.households, pb.t.population, pb.t.xy, adj,
-                                    self._band(pb, r.zone)):
-                labels[part] = len(zones)
-                zones.append(r.zone)
-        R = self._refiner(pb, labels, np.array(zones), movable, home=None)
-        self._tick(0.3, f"local search over {len(zones)} grids")
-        moves = R.run(max_rounds=self.params.max_rounds)
-        log.info("partition: %d grids, %d moves, %d out of band after local search",
-                 len(zones), moves, int((~R.in_band() & (R.cnt > 0)).sum()))
-        self._tick(0.7, "re-drawing grids out of band")
-        skip = self._skip_grids(R, pb, regions, region_of)
-        self._repair(R, pb, movable, adj, skip, allow=None)
-        labels = fix_contiguity(pb.g, R.labels, movable, pb.towers)
+        tries = 1 + (self.params.restarts if pb.g.n <= self.params.restart_max_units else 0)
+        best = None
+        rng0 = self.rng
+        for k in range(tries):
+            # the first draw uses the partitioner's generator; restarts their own, so that runs are reproducible
+            self.rng = rng0 if k == 0 else np.random.default_rng([self.params.seed, k])
+            span = (0.15 + 0.75 * k / tries, 0.15 + 0.75 * (k + 1) / tries)
+            labels = self._draw(pb, dead, regions, region_of, movable, adj, span)
+            n_out = self._n_out(pb, labels)
+            log.info("partition: draw %d of %d leaves %d grids out of band", k + 1, tries, n_out)
+            if best is None or n_out < best[0]:
+                best = (n_out, labels)
+            if n_out == 0:
+                break
+        self.rng = rng0
+        labels = best[1]
         _, first = np.unique(labels, return_index=True)  # grids numbered in the order of their first unit
         remap = np.empty(len(first), np.int64)
         remap[np.argsort(first, kind="stable")] = np.arange(len(first))
@@ -172,7 +181,26 @@ class BandPartitioner:
         pb = self._prepare()
         prev, old_ids = self._read_current(current, pb)
         self._tick(0.1, "current plan")
-        labels, regions, region_of = rebalance_labels(self, pb, prev)
+        tries = 1 + (self.params.restarts if pb.g.n <= self.params.restart_max_units else 0)
+        base = np.where(prev < 0, int(prev.max()) + 1, prev)
+        best = None
+        rng0, progress = self.rng, self.progress
+        for k in range(tries):
+            if k:  # restarts: own generator, progress shown once per restart
+                self.rng = np.random.default_rng([self.params.seed, k])
+                self._tick(0.75 + 0.1 * k / tries, f"rebalance: restart {k} of {tries - 1}")
+                self.progress = None
+            labels, regions, region_of = rebalance_labels(self, pb, prev)
+            moved = moved_share(labels, base)
+            score = (moved > self.params.max_moved_share, self._n_out(pb, labels), moved)
+            log.info("rebalance: draw %d of %d leaves %d grids out of band, %.1f%% of units moved", k + 1, tries,
+                     score[1], 100 * moved)
+            if best is None or score < best[0]:
+                best = (score, labels, regions, region_of)
+            if score[:2] == (False, 0):
+                break
+        self.rng, self.progress = rng0, progress
+        _, labels, regions, region_of = best
         self._tick(0.9, "report")
         self._finish(pb, labels, regions, region_of, t0, prev=(prev, old_ids))
         return self
@@ -217,6 +245,63 @@ class BandPartitioner:
             area, ext = cell_measures(cells, g)
         return _Problem(t=t, g=g, bands=bands, weights=weights, cut_w=cut_w, towers=towers, area=area, ext=ext)
 
+    def _draw(self, pb: _Problem, dead: np.ndarray, regions: list[Region], region_of: np.ndarray,
+              movable: np.ndarray, adj, span: tuple[float, float] = (0.15, 0.9)) -> np.ndarray:
+        """One fresh partition: first cut, local search and repairs; returns the labels."""
+        lo, hi = span
+        labels = np.full(pb.g.n, -1, dtype=np.int64)
+        zones: list[int] = []
+        for i in np.flatnonzero(pb.towers & ~dead):
+            labels[i] = len(zones)
+            zones.append(int(pb.t.zone[i]))
+        if dead.any():  # units that fit in no in-band grid: each connected group of them is one grid
+            _, comp = components(pb.g, node_mask=dead)
+            for c in np.unique(comp[dead]):
+                members = np.flatnonzero(comp == c)
+                labels[members] = len(zones)
+                zones.append(int(np.argmax(np.bincount(pb.t.zone[members], pb.t.households[members] + 1e-6))))
+        for r in regions:
+            for part in split_units(r.units, r.k, pb.t.households, pb.t.population, pb.t.xy, adj,
+                                    self._band(pb, r.zone)):
+                labels[part] = len(zones)
+                zones.append(r.zone)
+        R = self._refiner(pb, labels, np.array(zones), movable, home=None)
+        self._tick(lo + 0.2 * (hi - lo), f"local search over {len(zones)} grids")
+        moves = R.run(max_rounds=self.params.max_rounds)
+        log.info("partition: %d grids, %d moves, %d out of band after local search",
+                 len(zones), moves, int((~R.in_band() & (R.cnt > 0)).sum()))
+        self._tick(lo + 0.6 * (hi - lo), "re-drawing grids out of band")
+        skip = self._skip_grids(R, pb, regions, region_of)
+        self._repair(R, pb, movable, adj, skip, allow=None)
+        labels = fix_contiguity(pb.g, R.labels, movable, pb.towers)
+        return labels
+
+    def _n_out(self, pb: _Problem, labels: np.ndarray) -> int:
+        """Number of grids out of band (zone by majority of households, as in the report)."""
+        G = int(labels.max()) + 1
+        H = np.bincount(labels, pb.t.households, G)
+        P = np.bincount(labels, pb.t.population, G)
+        gz = grid_zones(labels, pb.t.households, pb.t.zone, G, len(pb.t.zone_names))
+        hok, pok = band_flags(H, P, gz, pb.bands)
+        return int((~(hok & pok)).sum())
+
+    @staticmethod
+    def _dead_units(pb: _Problem, max_sets: int = 300) -> np.ndarray:
+        """Units, towers aside, proven to fit in no in-band grid (:func:`~grid_partition.feasibility.unit_fits_somewhere`).
+
+        Only units holding at least a fifth of the smallest household floor are examined (small units always have
+        room somewhere in practice, and the proof is costlier for them); a proof that runs out of ``max_sets``
+        leaves the unit alone.
+        """
+        t, b = pb.t, pb.bands
+        never = never_in_band(t.households, t.population, t.zone, b)
+        dead = np.zeros(pb.g.n, bool)
+        cand = np.flatnonzero(~pb.towers & ~never & (t.households >= 0.2 * float(b.lo_h.min())))
+        for i in cand.tolist():
+            if unit_fits_somewhere(pb.g, t.households, t.population, t.zone, b, i, never, max_sets) is False:
+                dead[i] = True
+        return dead
+
     def _repair(self, R: Refiner, pb: _Problem, movable: np.ndarray, adj, skip: set[int],
                 allow: np.ndarray | None, strict: bool = False) -> None:
         budget = self.params.repair_effort * pb.g.n
@@ -234,10 +319,21 @@ class BandPartitioner:
             n = anneal_clusters(R, movable, skip, self.rng, allow=allow, budget=budget, strict=strict)
             log.info("annealed %d clusters, %d grids out of band", n, int((~R.in_band() & (R.cnt > 0)).sum()))
 
-        # re-cut with one then two rings of neighbours, anneal what is left, re-cut again with one ring
+        def exact() -> None:
+            n = exact_clusters(R, movable, skip, allow=allow, strict=strict, budget=min(5 * pb.g.n, 60_000))
+            log.info("exact re-draws of %d clusters, %d grids out of band", n,
+                     int((~R.in_band() & (R.cnt > 0)).sum()))
+
+        # re-cut with one then two rings of neighbours, anneal what is left, re-cut again with one ring, then
+        # solve what is still out of band exactly where units are few and large
         resplit((1, 2))
         anneal()
         resplit((1,))
+        exact()
+        if not strict:  # a fresh partition: a last, longer anneal over three rings of neighbours
+            n = anneal_clusters(R, movable, skip, self.rng, allow=allow, budget=300_000,
+                                strict=strict, rings=3, passes=(200, 600))
+            log.info("annealed %d wider clusters, %d grids out of band", n, int((~R.in_band() & (R.cnt > 0)).sum()))
 
     @staticmethod
     def _band(pb: _Problem, z: int) -> tuple[float, float, float, float]:

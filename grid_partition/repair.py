@@ -53,7 +53,8 @@ def neighbour_grids(R: Refiner, grids: np.ndarray, movable: np.ndarray) -> np.nd
 
 def anneal_clusters(R: Refiner, movable: np.ndarray, skip: set[int], rng: np.random.Generator, *,
                     allow: np.ndarray | None = None, budget: int = 3_000_000,
-                    passes: tuple[int, ...] = (20, 60), t_start: float = 5.0, strict: bool = False) -> int:
+                    passes: tuple[int, ...] = (20, 60), t_start: float = 5.0, strict: bool = False,
+                    rings: int = 2) -> int:
     """Anneal each out-of-band grid together with two rings of neighbours; keep what leaves fewer out of band.
 
     Passes run with a growing number of proposed moves per unit of the cluster; a grid whose cluster did not
@@ -87,7 +88,7 @@ def anneal_clusters(R: Refiner, movable: np.ndarray, skip: set[int], rng: np.ran
                 break
             g = bad[int(np.argmax(R.cost(R.H[bad], R.P[bad], np.asarray(bad))))]
             tried.add(g)
-            cluster, units = _cluster(R, g, 2, movable, ok_grid)
+            cluster, units = _cluster(R, g, rings, movable, ok_grid)
             before = _score(R, cluster, units)
             iters = per_unit * len(units)
             spent += iters

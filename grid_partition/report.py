@@ -65,9 +65,11 @@ class PartitionReport(BaseModel):
     """What the partitioner produced and how good it is.
 
     ``to_dict()`` gives a JSON-ready dictionary.  ``share_out_of_band_explained`` is the share of out-of-band grids
-    that carry a proven cause (``infeasible``: a unit over the band on its own, an isolated pocket, or a unit that
-    fits in no in-band group of its neighbours); the others are listed with ``infeasible = False`` and the band
-    they miss in ``reason``.
+    that carry a proven cause (``infeasible``), each an exact argument (:mod:`grid_partition.feasibility`): a unit
+    over the band on its own; an isolated pocket whose totals no whole number of grids can hold; a unit that fits
+    in no in-band group of its neighbours; or a unit whose every in-band group would leave a neighbour in none,
+    where this grid is the only one out of band among those concerned.  The others are listed with
+    ``infeasible = False`` (counted in ``n_unresolved``) and the band they miss in ``reason``.
 
     For a rebalance, ``changed_units_share`` and ``changed_households_share`` are computed exactly as gridbench's
     scorer does; ``changes`` lists every unit whose grid name changed, and each grid row carries its totals before

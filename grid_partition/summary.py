@@ -5,8 +5,8 @@ import time
 
 import numpy as np
 
-from .feasibility import unit_fits_somewhere
-from .graph import EDGE_KINDS
+from .feasibility import never_in_band, split_counts_exist, strands_a_neighbour, unit_fits_somewhere
+from .graph import EDGE_KINDS, components
 from .params import PartitionParams
 from .report import (GridRow, PartitionReport, UnitChange, band_flags, changed_shares, cut_inside_blocks,
                      grid_components, grid_zones, match_grids, miss_reason, polsby_popper)
@@ -46,50 +46,56 @@ def build_report(pb, labels: np.ndarray, regions: list[Region], region_of: np.nd
     art = same & (g.kind == EDGE_KINDS.index("arterial"))
     crosses = np.bincount(labels[g.u[art]], minlength=G) > 0
 
-    # reasons for grids out of band
+    # reasons for grids out of band: only proven ones make a grid "infeasible" (see grid_partition.feasibility)
     infeasible = np.zeros(G, bool)
     reason: dict[int, str] = {}
-    for i in np.flatnonzero(pb.towers):
+    dead = never_in_band(hh, pop, t.zone, bands)
+    for i in np.flatnonzero(dead):
         gi = int(labels[i])
-        if inb[gi]:
+        if inb[gi] or infeasible[gi]:
             continue
         zn = names[t.zone[i]]
         infeasible[gi] = True
         reason[gi] = (f"unit {t.unit_id[i]} alone holds {_fmt(hh[i])} households and {_fmt(pop[i])} people, over "
                       f"the {_band_text(zn, params.profiles[zn])}; a building is never split, so it is a grid of "
                       f"its own")
-    iso = {ri for ri, r in enumerate(regions) if r.isolated}
-    if iso:
-        for gi in np.flatnonzero(~inb & ~infeasible):
-            units = np.flatnonzero(labels == gi)
-            rs = set(region_of[units].tolist())
-            if rs and rs <= iso:
-                r = regions[next(iter(rs))]
-                zn = names[r.zone]
-                infeasible[gi] = True
-                reason[int(gi)] = (
-                    f"isolated pocket of {len(r.units)} units ({_fmt(r.households)} households, "
-                    f"{_fmt(r.population)} people) cut off from any neighbour it could join: no number of grids "
-                    f"fits the {_band_text(zn, params.profiles[zn])}")
-    left = np.flatnonzero(~inb & ~infeasible)
-    if len(left):
-        order = np.argsort(labels, kind="stable")
-        cuts = np.searchsorted(labels[order], np.arange(G + 1))
-        for gi in left:
-            members = order[cuts[gi]:cuts[gi + 1]]
-            members = members[np.argsort(-hh[members], kind="stable")][:5]
-            for i in members:
-                if hh[i] <= 0 or unit_fits_somewhere(g, hh, pop, t.zone, bands, int(i), pb.towers,
-                                                      max_sets=5000) is not False:
-                    continue
-                zn = names[t.zone[i]]
-                infeasible[gi] = True
-                reason[int(gi)] = (
-                    f"unit {t.unit_id[i]} ({_fmt(hh[i])} households, {_fmt(pop[i])} people) fits in no grid inside "
-                    f"the band: every connected group of units around it misses the band of its zone "
-                    f"({_band_text(zn, params.profiles[zn])}) — too few households without a neighbour, too many "
-                    f"with one")
-                break
+    _pocket_reasons(g, labels, hh, pop, t.zone, bands, dead, inb, infeasible, reason, names, params)
+    order = np.argsort(labels, kind="stable")
+    cuts = np.searchsorted(labels[order], np.arange(G + 1))
+    for gi in np.flatnonzero(~inb & ~infeasible):
+        members = order[cuts[gi]:cuts[gi + 1]]
+        members = members[np.argsort(-hh[members], kind="stable")]
+        for i in members:
+            if unit_fits_somewhere(g, hh, pop, t.zone, bands, int(i), dead, max_sets=20_000) is not False:
+                continue
+            zn = names[t.zone[i]]
+            infeasible[gi] = True
+            reason[int(gi)] = (
+                f"unit {t.unit_id[i]} ({_fmt(hh[i])} households, {_fmt(pop[i])} people) fits in no grid inside "
+                f"any band: alone and in every connected group of units around it (units that can never be in band "
+                f"left aside) it is below a floor or over a cap of the group's majority zone "
+                f"({_band_text(zn, params.profiles[zn])} for its own zone)")
+            break
+    for gi in np.flatnonzero(~inb & ~infeasible):
+        members = order[cuts[gi]:cuts[gi + 1]]
+        members = members[np.argsort(-hh[members], kind="stable")][:4]
+        for i in members:
+            res = strands_a_neighbour(g, hh, pop, t.zone, bands, int(i), dead)
+            if res is None:
+                continue
+            groups, wit = res
+            wit = sorted(set(wit))
+            others = set(labels[wit].tolist()) - {int(gi)}
+            if not all(inb[o] for o in others):
+                continue
+            infeasible[gi] = True
+            reason[int(gi)] = (
+                f"unit {t.unit_id[i]} ({_fmt(hh[i])} households, {_fmt(pop[i])} people) fits in band in only "
+                f"{len(groups)} connected group(s) of units, and each would leave a neighbouring unit (of units "
+                f"{', '.join(str(t.unit_id[w]) for w in wit)}) in no in-band grid: whatever the cut, at least one "
+                f"grid holding unit {t.unit_id[i]} or one of those units is out of band, and here this is the only "
+                f"one")
+            break
     for gi in np.flatnonzero(~inb & ~infeasible):
         zn = names[gz[gi]]
         pr = params.profiles[zn]
@@ -183,3 +189,35 @@ def build_report(pb, labels: np.ndarray, regions: list[Region], region_of: np.nd
         n_grids_crossing_arterial=int(crosses.sum()),
         runtime_seconds=round(time.perf_counter() - t0, 3), grids=rows, changes=changes, **extra)
     return report, grid_ids
+
+
+def _pocket_reasons(g, labels, hh, pop, zone, bands, dead, inb, infeasible, reason, names, params) -> None:
+    """Explain an out-of-band grid by the piece of the district it lies in, where that piece cannot be cut.
+
+    A piece is a connected component of the district without the units that can never be in band.  No in-band
+    grid leaves it, so if no numbers of grids per zone hold its totals in band
+    (:func:`~grid_partition.feasibility.split_counts_exist`), at least one grid holding its units is out of band
+    in every partition.  That explains one grid: the only out-of-band grid holding units of the piece.
+    """
+    nc, comp = components(g, node_mask=~dead)
+    ok = comp >= 0
+    ch = np.bincount(comp[ok], hh[ok], nc)
+    cp = np.bincount(comp[ok], pop[ok], nc)
+    cn = np.bincount(comp[ok], minlength=nc)
+    pairs = np.unique(np.c_[comp[ok], labels[ok]], axis=0)
+    out_pairs = pairs[~inb[pairs[:, 1]]]
+    n_out = np.bincount(out_pairs[:, 0], minlength=nc)
+    for c in np.flatnonzero(n_out == 1):
+        gi = int(out_pairs[out_pairs[:, 0] == c][0, 1])
+        has = np.bincount(zone[(comp == c) & (hh > 0)], minlength=len(bands.lo_h)) > 0
+        if infeasible[gi] or split_counts_exist(float(ch[c]), float(cp[c]), bands, zones=has):
+            continue
+        infeasible[gi] = True
+        zs = sorted({names[z] for z in np.unique(zone[comp == c])})
+        bands_txt = "; ".join(_band_text(z, params.profiles[z]) for z in zs)
+        what = (f"isolated pocket of {int(cn[c])} units ({_fmt(ch[c])} households, {_fmt(cp[c])} people) cut off "
+                f"from any neighbour it could join (its only neighbours, if any, can never be in band)"
+                if nc > 1 or dead.any() else
+                f"the district as a whole ({int(cn[c])} units, {_fmt(ch[c])} households, {_fmt(cp[c])} people)")
+        reason[gi] = (f"{what}: no number of grids fits the {bands_txt}, so at least one grid holding its units is "
+                      f"out of band whatever the cut, and this is the only one")
