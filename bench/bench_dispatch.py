@@ -56,6 +56,12 @@ _NAIVE_CAMERAS = text("""
     WHERE c.online AND ST_DWithin(c.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, c.range_m)
     ORDER BY ST_Distance(c.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) LIMIT 10
 """)
+_INSIDE = text("""
+    SELECT r.inside FROM unnest(CAST(:lons AS double precision[]), CAST(:lats AS double precision[]))
+        WITH ORDINALITY AS q(lon, lat, n)
+    CROSS JOIN LATERAL gridwall_route_point(ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)) AS r
+    ORDER BY q.n
+""")
 _BARE_INSERT = text("""
     INSERT INTO event (code, channel, external_id, category_code, state, reported_at, deadline_at, department,
                        priority, geom)
@@ -71,12 +77,23 @@ def _scale():
 
 
 def _points(conn, n: int, rng: np.random.Generator) -> list[tuple[float, float]]:
-    """Random points at buildings (where events happen), jittered a few metres."""
-    rows = conn.execute(text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM building) q")
-                        ).all()
-    pick = rng.choice(len(rows), size=n, replace=True)
-    jitter = rng.normal(0, 0.00005, size=(n, 2))
-    return [(rows[i][0] + dx, rows[i][1] + dy) for i, (dx, dy) in zip(pick, jitter)]
+    """Random points at buildings (where events happen), jittered a few metres, all inside the district.
+
+    Buildings are read in id order so that a seed always picks the same
+    points; a jittered point that lands outside the district (a building on
+    its edge) is drawn again, so that intake is never refused mid-run.
+    """
+    rows = conn.execute(text("SELECT ST_X(p), ST_Y(p) FROM (SELECT id, ST_PointOnSurface(geom) AS p FROM building) q"
+                             " ORDER BY id")).all()
+    out: list[tuple[float, float]] = []
+    while len(out) < n:
+        pick = rng.choice(len(rows), size=n - len(out), replace=True)
+        jitter = rng.normal(0, 0.00005, size=(n - len(out), 2))
+        lons = [rows[i][0] + dx for i, (dx, _) in zip(pick, jitter)]
+        lats = [rows[i][1] + dy for i, (_, dy) in zip(pick, jitter)]
+        inside = conn.execute(_INSIDE, {"lons": lons, "lats": lats}).scalars().all()
+        out.extend((x, y) for x, y, ok in zip(lons, lats, inside) if ok)
+    return out
 
 
 def _ms(samples: list[float]) -> tuple[float, float]:

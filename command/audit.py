@@ -15,7 +15,7 @@ from sqlalchemy import Connection, TextClause, insert, text
 
 from layers import models as m
 
-__all__ = ["audit", "sql"]
+__all__ = ["audit", "sql", "strip_comments"]
 
 _SQL = Path(__file__).parent / "sql"
 
@@ -29,7 +29,18 @@ def audit(conn: Connection, *, actor: str, action: str, entity: str, entity_id: 
     ))
 
 
+def strip_comments(source: str) -> str:
+    """SQL text without its whole-line ``--`` comments and blank lines.
+
+    Why: the comments are for readers of the ``.sql`` file, not for the
+    server, and psycopg caches its conversion of a query only up to 4,096
+    characters; a commented hot statement past that is parsed again in
+    Python on every execution.
+    """
+    return "\n".join(line for line in source.splitlines() if line.strip() and not line.lstrip().startswith("--"))
+
+
 @cache
 def sql(name: str) -> TextClause:
     """A named query from ``command/sql`` (parameters always bound, never formatted)."""
-    return text((_SQL / f"{name}.sql").read_text(encoding="utf-8"))
+    return text(strip_comments((_SQL / f"{name}.sql").read_text(encoding="utf-8")))

@@ -11,8 +11,9 @@ duplicate of the same leaf nearby, and stored with its first history row and
 an audit row, all in the caller's transaction. An event that cannot be
 classified or located is refused before anything is written.
 
-A point event costs two round trips (one lookup: repeat, routing, duplicate;
-one insert with history and audit). A burst from a gateway goes through
+A point event costs one round trip: one statement looks up (repeat, routing,
+duplicate, whether the taxonomy used is still current) and, when the lookup
+allows, writes the event with its history and audit rows. A burst from a gateway goes through
 :func:`intake_many`, which does the same for the whole batch in two
 statements and finds duplicates inside the batch in Python.
 """
@@ -31,9 +32,9 @@ from sqlalchemy.exc import IntegrityError
 from command.audit import sql
 from command.duplicates import find_duplicate, pad_degrees
 from command.routing import Location, locate
-from command.taxonomy import Leaf, Taxonomy, current_taxonomy
+from command.taxonomy import Leaf, Taxonomy, current_taxonomy, last_taxonomy
 from layers import models as m
-from layers.errors import LoadError
+from layers.errors import DatabaseError, LoadError
 
 __all__ = ["EventIn", "IntakeResult", "CHANNEL_SOURCES", "intake", "intake_many"]
 
@@ -137,13 +138,17 @@ def intake(conn: Connection, event: EventIn, *, actor: str = "system",
     Parameters
     ----------
     conn
-        A connection in the caller's transaction.
+        A connection in the caller's transaction (or in autocommit: a point
+        event is written by one statement, atomic on its own).
     event
         The incoming event.
     actor
         Who registers it (an operator, or the channel's gateway).
     taxonomy
-        The current taxonomy, when the caller already holds it (batch intake).
+        The taxonomy to resolve the class with, when the caller already holds
+        it (batch intake); by default the one this process last found current.
+        Either way a point event is only written when it is still the current
+        one, else the current one is read and the event resolved again.
 
     Returns
     -------
@@ -157,41 +162,79 @@ def intake(conn: Connection, event: EventIn, *, actor: str = "system",
         With the field at fault: an unknown class, a point outside the
         district, a location that matches nothing. Nothing is written.
     """
+    reported_at = event.reported_at or datetime.now(UTC)
+    if event.lon is not None and event.lat is not None:
+        return _intake_point(conn, event, actor, taxonomy or last_taxonomy(conn), reported_at)
     taxonomy = taxonomy or current_taxonomy(conn)
     where = f"{event.channel}:{event.external_id}"
-    reported_at = event.reported_at or datetime.now(UTC)
+    leaf, refusal = _resolve(taxonomy, event)
+    found = _existing(conn, event.channel, event.external_id)
+    if found is not None:
+        return found
+    if refusal is not None:
+        raise LoadError(refusal.message, source=where, field=refusal.field) from refusal
     try:
-        leaf, refusal = taxonomy.resolve(event.category, event.source), None
+        place = locate(conn, address=event.address, community=event.community, street=event.street)
     except LoadError as err:
-        leaf, refusal = None, err
-    if event.lon is not None and event.lat is not None:
-        # a point: the repeat check, routing and the duplicate search in one round trip
-        hit = conn.execute(sql("intake_point"), _point_params(event, leaf, reported_at)).one()
-        if hit.existing_id is not None:
+        raise LoadError(err.message, source=where, field=err.field) from err
+    root = None
+    if place.lon is not None:
+        root = find_duplicate(conn, leaf, place.lon, place.lat, reported_at)
+    deadline = taxonomy.calendar.add_hours(reported_at, leaf.deadline_hours, clock_hours=leaf.calendar_hours)
+    return _insert(conn, event, leaf.code, leaf.department, leaf.priority, place, reported_at, deadline, root,
+                   actor)
+
+
+def _resolve(taxonomy: Taxonomy, event: EventIn) -> tuple[Leaf | None, LoadError | None]:
+    try:
+        return taxonomy.resolve(event.category, event.source), None
+    except LoadError as err:
+        return None, err
+
+
+_TAXONOMY_TRIES = 3  # a taxonomy loaded between our read and our write, twice over, is a load storm
+
+
+def _intake_point(conn: Connection, event: EventIn, actor: str, taxonomy: Taxonomy,
+                  reported_at: datetime) -> IntakeResult:
+    """A point event in one round trip: intake_point.sql looks up and writes in one statement."""
+    where = f"{event.channel}:{event.external_id}"
+    for _ in range(_TAXONOMY_TRIES):
+        leaf, refusal = _resolve(taxonomy, event)
+        params = _point_params(event, leaf, reported_at)
+        deadline = None if leaf is None else taxonomy.calendar.add_hours(
+            reported_at, leaf.deadline_hours, clock_hours=leaf.calendar_hours)
+        params.update(
+            accept=leaf is not None, taxonomy_id=taxonomy.version_id, checksum=taxonomy.checksum,
+            category_code=leaf.code if leaf else None, title=event.title, description=event.description,
+            address=event.address, department=leaf.department if leaf else None,
+            priority=leaf.priority if leaf else None, reported_at=reported_at, deadline_at=deadline,
+            location_kind="point", source_class=event.category, actor=actor, note=f"via {event.channel}",
+            detail=json.dumps({"channel": event.channel, "external_id": event.external_id,
+                               "category": event.category, "leaf": leaf.code if leaf else None,
+                               "location_kind": "point", "duplicate_of": None, "building_id": None},
+                              ensure_ascii=False),
+        )
+        hit = conn.execute(sql("intake_point"), params).one()
+        if hit.existing_id is not None:  # a repeat: answer with the first registration
             return _existing(conn, event.channel, event.external_id)
+        if not hit.taxonomy_ok:  # another version was made current since this process read one
+            taxonomy = current_taxonomy(conn)
+            continue
         if refusal is not None:
             raise LoadError(refusal.message, source=where, field=refusal.field) from refusal
         if not hit.inside:
             raise LoadError(f"the point ({event.lon:.6f}, {event.lat:.6f}) is outside the district",
                             source=where, field="location")
-        place = Location("point", event.lon, event.lat, hit.grid_id, hit.community_id, hit.street_id)
-        root = hit.root_id
-    else:
-        found = _existing(conn, event.channel, event.external_id)
-        if found is not None:
-            return found
-        if refusal is not None:
-            raise LoadError(refusal.message, source=where, field=refusal.field) from refusal
-        try:
-            place = locate(conn, address=event.address, community=event.community, street=event.street)
-        except LoadError as err:
-            raise LoadError(err.message, source=where, field=err.field) from err
-        root = None
-        if place.lon is not None:
-            root = find_duplicate(conn, leaf, place.lon, place.lat, reported_at)
-    deadline = taxonomy.calendar.add_hours(reported_at, leaf.deadline_hours, clock_hours=leaf.calendar_hours)
-    return _insert(conn, event, leaf.code, leaf.department, leaf.priority, place, reported_at, deadline, root,
-                   actor)
+        if hit.new_id is None:  # a concurrent intake of the same (channel, external_id) won
+            return _existing(conn, event.channel, event.external_id)
+        log.debug("event %s registered (%s)", hit.new_code, leaf.code)
+        return IntakeResult(
+            id=hit.new_id, code=hit.new_code, created=True, category_code=leaf.code, duplicate_of=hit.root_id,
+            location_kind="point", grid_id=hit.grid_id, community_id=hit.community_id, street_id=hit.street_id,
+            department=leaf.department, priority=leaf.priority, deadline_at=deadline)
+    raise DatabaseError(f"the current taxonomy changed {_TAXONOMY_TRIES} times while {where} was taken in; "
+                        "try again")
 
 
 def _point_params(event: EventIn, leaf: Leaf | None, at: datetime) -> dict:

@@ -45,6 +45,7 @@ __all__ = [
     "TaxonomyLoad",
     "load_taxonomy",
     "current_taxonomy",
+    "last_taxonomy",
     "normalise_name",
 ]
 
@@ -345,11 +346,17 @@ def load_taxonomy(
 
 # -- reading back ---------------------------------------------------------------------
 class _Cache:
-    """Taxonomies read back, by (version row id, checksum): the content of a stored version never changes."""
+    """Taxonomies read back, by (version row id, checksum): the content of a stored version never changes.
+
+    Also remembers the last taxonomy found current (:func:`last_taxonomy`),
+    for callers that check it against the store in a statement of their own
+    rather than asking first.
+    """
 
     def __init__(self, size: int = 4) -> None:
         self._size = size
         self._items: dict[tuple[int, str], Taxonomy] = {}
+        self._latest: Taxonomy | None = None
         self._lock = threading.Lock()
 
     def get(self, key: tuple[int, str]) -> Taxonomy | None:
@@ -358,30 +365,67 @@ class _Cache:
 
     def put(self, key: tuple[int, str], value: Taxonomy) -> None:
         with self._lock:
-            if len(self._items) >= self._size:
+            if key not in self._items and len(self._items) >= self._size:
                 self._items.pop(next(iter(self._items)))
             self._items[key] = value
 
+    @property
+    def latest(self) -> Taxonomy | None:
+        with self._lock:
+            return self._latest
 
-_CACHE = _Cache()
+    @latest.setter
+    def latest(self, value: Taxonomy) -> None:
+        with self._lock:
+            self._latest = value
+
+
+_CACHE = _Cache()  # empty until the first read: nothing is read at import
+
+_CURRENT = text("SELECT id, checksum FROM taxonomy_version WHERE is_current")
 
 
 def current_taxonomy(conn: Connection, *, cached: bool = True) -> Taxonomy:
-    """The current taxonomy version, read once and then kept by version and checksum.
+    """The current taxonomy version, read once per process and then kept by version id and checksum.
+
+    Each call asks the store only which version is current (one indexed row,
+    two columns); the classes and aliases are read when that version is not
+    in this process's cache yet, so a newly loaded version is picked up by
+    the next call, in every process.
 
     Raises
     ------
     DatabaseError
         When no taxonomy has been loaded (run :func:`load_taxonomy`).
     """
-    tv = m.TaxonomyVersion.__table__
-    row = conn.execute(select(tv).where(tv.c.is_current)).one_or_none()
+    row = conn.execute(_CURRENT).one_or_none()
     if row is None:
         raise DatabaseError("no event taxonomy is loaded: run command.taxonomy.load_taxonomy first")
     key = (row.id, row.checksum)
     if cached and (hit := _CACHE.get(key)) is not None:
+        _CACHE.latest = hit
         return hit
-    ec, ea = m.EventClass.__table__, m.EventClassAlias.__table__
+    taxonomy = _read_taxonomy(conn, row.id)
+    if cached:
+        _CACHE.put(key, taxonomy)
+        _CACHE.latest = taxonomy
+    return taxonomy
+
+
+def last_taxonomy(conn: Connection) -> Taxonomy:
+    """The taxonomy this process last found current, without asking the store again (the first time it asks).
+
+    For hot paths that verify the version inside their own statement (intake
+    compares ``version_id`` and ``checksum`` with the current row as it
+    writes, and calls :func:`current_taxonomy` again when they differ): they
+    save a round trip per event and still never use a stale version.
+    """
+    return _CACHE.latest or current_taxonomy(conn)
+
+
+def _read_taxonomy(conn: Connection, version_id: int) -> Taxonomy:
+    tv, ec, ea = m.TaxonomyVersion.__table__, m.EventClass.__table__, m.EventClassAlias.__table__
+    row = conn.execute(select(tv).where(tv.c.id == version_id)).one()
     leaves, inner, names = {}, {}, {}
     for r in conn.execute(select(ec).where(ec.c.version_id == row.id).order_by(ec.c.code)):
         if r.level < 3:
@@ -394,8 +438,5 @@ def current_taxonomy(conn: Connection, *, cached: bool = True) -> Taxonomy:
             names.setdefault(normalise_name(r.name_en), r.code)
     aliases = {(r.source, normalise_name(r.alias)): r.code
                for r in conn.execute(select(ea).where(ea.c.version_id == row.id))}
-    taxonomy = Taxonomy(row.id, row.version, row.aliases_version, row.checksum,
-                        WorkCalendar.model_validate(row.calendar), leaves, inner, names, aliases)
-    if cached:
-        _CACHE.put(key, taxonomy)
-    return taxonomy
+    return Taxonomy(row.id, row.version, row.aliases_version, row.checksum,
+                    WorkCalendar.model_validate(row.calendar), leaves, inner, names, aliases)

@@ -1,41 +1,81 @@
--- Everything intake needs to know about a point event, in one round trip: is
--- (:channel, :external_id) already registered; the routing of route_point.sql
--- (keep the two alike); and the root of an open event of leaf :code within
--- :radius_m and :window_s (as in find_duplicate.sql; skipped when :code is NULL).
-WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
-SELECT
-    CASE WHEN g.id IS NOT NULL THEN true ELSE EXISTS (
-        SELECT 1 FROM admin_area d WHERE d.level = 'district' AND ST_Covers(d.geom, p.g)
-    ) END AS inside,
-    g.id AS grid_id,
-    c.id AS community_id,
-    coalesce(c.parent_id, (
-        SELECT a.id FROM admin_area a
-        WHERE a.level = 'street' AND ST_Covers(a.geom, p.g)
-        ORDER BY a.id LIMIT 1
-    )) AS street_id,
-    (SELECT e.id FROM event e WHERE e.channel = :channel AND e.external_id = :external_id) AS existing_id,
-    (
-        SELECT coalesce(e.duplicate_of_id, e.id)
-        FROM event e
-        WHERE CAST(:code AS text) IS NOT NULL
-          AND e.category_code = :code
-          AND e.reported_at BETWEEN CAST(:at AS timestamptz) - make_interval(secs => :window_s)
-                                AND CAST(:at AS timestamptz) + make_interval(secs => :window_s)
-          AND e.state NOT IN ('closed', 'rejected')
-          AND e.geom && ST_Expand(p.g, :pad_deg)
-          AND ST_DWithin(e.geom::geography, p.g::geography, :radius_m)
-        ORDER BY e.reported_at, e.id
-        LIMIT 1
-    ) AS root_id
-FROM p
-LEFT JOIN LATERAL (
-    SELECT g.id FROM grid g
-    WHERE g.version_id = (SELECT id FROM grid_version WHERE is_current) AND ST_Covers(g.geom, p.g)
-    ORDER BY g.id LIMIT 1
-) AS g ON true
-LEFT JOIN LATERAL (
-    SELECT a.id, a.parent_id FROM admin_area a
-    WHERE a.level = 'community' AND ST_Covers(a.geom, p.g)
-    ORDER BY a.id LIMIT 1
-) AS c ON true;
+-- One point event taken in, in one statement (one round trip, atomic on its
+-- own): the lookup, and the write when the lookup allows it.
+--
+-- The lookup: is (:channel, :external_id) already registered (then nothing is
+-- written and the caller reads the first registration); the routing of the point
+-- (gridwall_route_point, migration 0005); the root of an open event of leaf
+-- :code within :radius_m and :window_s (as in find_duplicate.sql; skipped when
+-- :code is NULL); and whether the taxonomy the caller resolved the class with
+-- (:taxonomy_id, :checksum) is still the current one.
+--
+-- The write, only for a new event that is inside the district, whose class
+-- was resolved (:accept) against the current taxonomy: the event, its first
+-- history row, its audit row and, for a duplicate, the count on its root. A
+-- concurrent insert of the same (channel, external_id) makes the insert do
+-- nothing (new_id is NULL): the caller then reads the winner.
+WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
+look AS (
+    SELECT
+        r.inside, r.grid_id, r.community_id, r.street_id,
+        (SELECT t.id = :taxonomy_id AND t.checksum = :checksum
+         FROM taxonomy_version t WHERE t.is_current) AS taxonomy_ok,
+        (
+            SELECT coalesce(e.duplicate_of_id, e.id)
+            FROM event e
+            WHERE CAST(:code AS text) IS NOT NULL
+              AND e.category_code = :code
+              AND e.reported_at BETWEEN CAST(:at AS timestamptz) - make_interval(secs => :window_s)
+                                    AND CAST(:at AS timestamptz) + make_interval(secs => :window_s)
+              AND e.state NOT IN ('closed', 'rejected')
+              AND e.geom && ST_Expand(p.g, :pad_deg)
+              AND ST_DWithin(e.geom::geography, p.g::geography, :radius_m)
+            ORDER BY e.reported_at, e.id
+            LIMIT 1
+        ) AS root_id,
+        (SELECT x.id FROM event x WHERE x.channel = :channel AND x.external_id = :external_id) AS existing_id
+    FROM p
+    CROSS JOIN LATERAL gridwall_route_point(p.g) AS r
+),
+nid AS (
+    SELECT nextval(pg_get_serial_sequence('event', 'id')) AS id
+    FROM look
+    WHERE look.existing_id IS NULL AND look.inside AND look.taxonomy_ok AND CAST(:accept AS boolean)
+),
+ins AS (
+    INSERT INTO event (
+        id, code, channel, external_id, category_code, title, description, address, grid_id, community_id,
+        street_id, department, priority, state, reported_at, deadline_at, duplicate_of_id, duplicate_count, geom,
+        location_kind, source_class, supervision_level
+    )
+    SELECT nid.id,
+           'EV' || to_char(CAST(:reported_at AS timestamptz) AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-'
+               || lpad(nid.id::text, greatest(8, length(nid.id::text)), '0'),
+           :channel, :external_id, :category_code, :title, :description, :address, look.grid_id,
+           look.community_id, look.street_id, :department, :priority, 'reported', :reported_at, :deadline_at,
+           look.root_id, 0, p.g, :location_kind, :source_class, 0
+    FROM nid, look, p
+    ON CONFLICT (channel, external_id) DO NOTHING
+    RETURNING id, code, reported_at, duplicate_of_id
+),
+hist AS (
+    INSERT INTO event_history (event_id, from_state, to_state, at, actor, note)
+    SELECT ins.id, NULL, 'reported', ins.reported_at, :actor,
+           :note || coalesce(', duplicate of event ' || ins.duplicate_of_id, '')
+    FROM ins
+),
+aud AS (
+    INSERT INTO audit_log (actor, action, entity, entity_id, detail)
+    SELECT :actor, CASE WHEN ins.duplicate_of_id IS NULL THEN 'intake' ELSE 'intake_duplicate' END,
+           'event', ins.id::text,
+           jsonb_set(CAST(:detail AS jsonb), '{duplicate_of}', coalesce(to_jsonb(ins.duplicate_of_id), 'null'))
+    FROM ins
+),
+root AS (
+    UPDATE event r SET duplicate_count = r.duplicate_count + 1
+    FROM ins
+    WHERE r.id = ins.duplicate_of_id
+    RETURNING r.id
+)
+SELECT look.inside, look.grid_id, look.community_id, look.street_id, look.taxonomy_ok, look.root_id,
+       look.existing_id, ins.id AS new_id, ins.code AS new_code
+FROM look LEFT JOIN ins ON true;

@@ -1,6 +1,8 @@
--- intake_point.sql for a whole batch (arrays, one element per event, in
--- order): the repeat check, routing and the search for a stored open duplicate
--- of every point event in one round trip. Keep the two alike.
+-- The lookup of a whole batch of point events (arrays, one element per event,
+-- in order), in one round trip: is (channel, external_id) already registered,
+-- the routing (gridwall_route_point, migration 0005, as for a single event),
+-- and the root of a stored open duplicate of the same leaf within its radius
+-- and window (the same test as intake_point.sql and find_duplicate.sql).
 WITH p AS (
     SELECT i.*, ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326) AS g
     FROM unnest(
@@ -12,16 +14,10 @@ WITH p AS (
 )
 SELECT
     p.n,
-    CASE WHEN g.id IS NOT NULL THEN true ELSE EXISTS (
-        SELECT 1 FROM admin_area d WHERE d.level = 'district' AND ST_Covers(d.geom, p.g)
-    ) END AS inside,
-    g.id AS grid_id,
-    c.id AS community_id,
-    coalesce(c.parent_id, (
-        SELECT a.id FROM admin_area a
-        WHERE a.level = 'street' AND ST_Covers(a.geom, p.g)
-        ORDER BY a.id LIMIT 1
-    )) AS street_id,
+    r.inside,
+    r.grid_id,
+    r.community_id,
+    r.street_id,
     (SELECT e.id FROM event e WHERE e.channel = p.channel AND e.external_id = p.external_id) AS existing_id,
     (
         SELECT coalesce(e.duplicate_of_id, e.id)
@@ -37,14 +33,5 @@ SELECT
         LIMIT 1
     ) AS root_id
 FROM p
-LEFT JOIN LATERAL (
-    SELECT g.id FROM grid g
-    WHERE g.version_id = (SELECT id FROM grid_version WHERE is_current) AND ST_Covers(g.geom, p.g)
-    ORDER BY g.id LIMIT 1
-) AS g ON true
-LEFT JOIN LATERAL (
-    SELECT a.id, a.parent_id FROM admin_area a
-    WHERE a.level = 'community' AND ST_Covers(a.geom, p.g)
-    ORDER BY a.id LIMIT 1
-) AS c ON true
+CROSS JOIN LATERAL gridwall_route_point(p.g) AS r
 ORDER BY p.n;

@@ -39,6 +39,14 @@ def test_a_priority_one_leaf_runs_on_clock_hours_through_the_weekend(conn, spot,
     assert got.deadline_at == kit.at(3, 18, 0)
 
 
+def test_a_deadline_skips_the_national_day_holiday_of_the_shipped_calendar(conn, spot, kit):
+    # Wed 30 Sep 2026 16:00 + 8 working hours: 1.5 h on Wednesday; 1-7 October are off (国庆);
+    # Thu 8 October 3 h (4.5) and 3.5 h after 13:30 -> 17:00
+    got = intake(conn, EventIn(channel="patrol", external_id="p-nd", category="020103", lon=spot.lon, lat=spot.lat,
+                               reported_at=kit.at(30, 16, month=9, year=2026)))
+    assert got.deadline_at == kit.at(8, 17, month=10, year=2026)
+
+
 def test_the_same_channel_and_external_id_twice_is_one_event(conn, spot, kit):
     first = intake(conn, EventIn(channel="hotline", external_id="12345-0001", category="暴露垃圾", lon=spot.lon,
                                  lat=spot.lat, reported_at=kit.at(6, 10)))
@@ -154,3 +162,51 @@ def test_a_batch_with_events_without_a_point_is_taken_one_by_one(conn, spot):
     with pytest.raises(LoadError, match="no community called") as err:
         intake_many(conn, [EventIn(channel="hotline", external_id="m-3", category="020202", community="不存在社区")])
     assert err.value.feature == 0
+
+
+def _statements(conn):
+    """A list that fills with every statement ``conn`` sends, for counting round trips."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+    event.listen(conn, "before_cursor_execute", lambda *args: sent.append(args[2]))
+    return sent
+
+
+def test_a_point_event_costs_one_statement_once_the_taxonomy_is_known(conn, spot, kit):
+    intake(conn, EventIn(channel="patrol", external_id="rt-0", category="020103", lon=spot.lon, lat=spot.lat,
+                         reported_at=kit.at(7, 10)))  # reads the current taxonomy if this process has none yet
+    sent = _statements(conn)
+    got = intake(conn, EventIn(channel="patrol", external_id="rt-1", category="020103", lon=spot.lon, lat=spot.lat,
+                               reported_at=kit.at(14, 10)))
+    assert got.created and len(sent) == 1  # lookup, event, history, audit: one statement
+    assert (kit.event_row(got.id).state, _count_history(conn, got.id)) == ("reported", 1)
+    sent.clear()
+    again = intake(conn, EventIn(channel="patrol", external_id="rt-1", category="020103", lon=spot.lon, lat=spot.lat,
+                                 reported_at=kit.at(14, 10)))
+    assert again.id == got.id and not again.created and len(sent) == 2  # a repeat reads the first registration
+
+
+def _count_history(conn, event_id: int) -> int:
+    return conn.execute(text("SELECT count(*) FROM event_history WHERE event_id = :i"), {"i": event_id}).scalar_one()
+
+
+def test_a_taxonomy_loaded_after_this_process_read_one_is_used_at_once(conn, spot, kit, tmp_path):
+    import json
+
+    from command.taxonomy import TAXONOMY_FILE, load_taxonomy
+
+    before = intake(conn, EventIn(channel="patrol", external_id="tx-1", category="020103", lon=spot.lon,
+                                  lat=spot.lat, reported_at=kit.at(7, 10)))
+    assert before.department == "环卫处"
+    doc = json.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))
+    doc["version"] += 1
+    leaf = next(x for c in doc["classes"] for s in c["children"] for x in s["children"] if x["code"] == "020103")
+    leaf["department"] = "新环卫中心"
+    newer = tmp_path / "taxonomy.json"
+    newer.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    load_taxonomy(conn, newer)
+    after = intake(conn, EventIn(channel="patrol", external_id="tx-2", category="020103", lon=spot.lon,
+                                 lat=spot.lat, reported_at=kit.at(21, 10)))
+    assert after.created and after.department == "新环卫中心"
+    assert kit.event_row(after.id).department == "新环卫中心"

@@ -75,3 +75,31 @@ def test_bad_calendars_and_inputs_are_refused():
         CAL.add_hours(datetime(2026, 11, 20, 9), 1)
     with pytest.raises(ValueError, match="negative"):
         CAL.add_hours(t(20, 9), -1)
+
+
+def _shipped() -> WorkCalendar:
+    """The calendar of the taxonomy file, as the store keeps it."""
+    import json
+
+    from command.taxonomy import TAXONOMY_FILE
+
+    return WorkCalendar.model_validate(json.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))["calendar"])
+
+
+def test_the_shipped_calendar_holds_the_2026_holidays_and_their_weekend_working_days():
+    cal = _shipped()
+    # the State Council's notice for 2026: seven holiday periods, six weekend days worked instead
+    assert len(cal.holidays) == 3 + 9 + 3 + 5 + 3 + 3 + 7
+    assert sorted(cal.extra_working_days) == [date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28),
+                                              date(2026, 5, 9), date(2026, 9, 20), date(2026, 10, 10)]
+    assert not cal.is_working_day(date(2026, 10, 5)) and cal.is_working_day(date(2026, 10, 10))  # Mon off, Sat on
+    assert not cal.holidays & cal.extra_working_days
+
+
+def test_a_deadline_across_the_spring_festival_counts_the_saturday_worked_and_skips_the_holiday():
+    cal = _shipped()
+    # Fri 13 Feb 16:00: 1.5 h; Sat 14 Feb is worked (调休): 7 h (8.5); 15-23 Feb off;
+    # Tue 24 Feb 7 h (15.5); Wed 25 Feb 09:00 + 0.5 h
+    assert cal.add_hours(t(13, 16, month=2), 16) == t(25, 9, 30, month=2)
+    assert CAL.add_hours(t(13, 16, month=2), 16) == t(18, 9, 30, month=2)  # what it was without the notice
+    assert cal.working_hours_between(t(13, 16, month=2), t(25, 9, 30, month=2)) == pytest.approx(16)

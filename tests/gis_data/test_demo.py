@@ -385,6 +385,21 @@ def test_deadlines_run_in_working_hours(start, hours, due):
     assert pd.Timestamp(got, unit="s", tz="UTC") == pd.Timestamp(due, tz="Asia/Shanghai")
 
 
+@pytest.mark.parametrize(
+    ("start", "hours", "due"),
+    [
+        ("2026-09-30 16:00", 8, "2026-10-08 17:00"),  # 国庆: 1-7 October off
+        ("2026-10-09 16:00", 8, "2026-10-10 17:00"),  # Saturday 10 October is worked (调休)
+        ("2026-02-13 16:00", 16, "2026-02-25 09:30"),  # 春节: Saturday 14 February worked, 15-23 off
+    ],
+)
+def test_demo_deadlines_follow_the_holidays_of_the_taxonomy_calendar(start, hours, due):
+    t0 = pd.Timestamp(start, tz="Asia/Shanghai").value // 10**9
+    calendar = WorkCalendar.from_taxonomy(load_taxonomy())
+    got = add_working_hours(np.array([t0]), np.array([hours]), calendar)[0]
+    assert pd.Timestamp(got, unit="s", tz="UTC") == pd.Timestamp(due, tz="Asia/Shanghai")
+
+
 def test_deadlines_agree_with_the_command_calendar():
     import command.workhours as workhours
     tax = load_taxonomy()
