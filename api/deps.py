@@ -1,9 +1,10 @@
 """Short dependency aliases for routers: the store, the caller, the roles.
 
-``ConnDep`` is a plain connection for reads; ``TxDep`` is a transaction that
-commits when the route returns and rolls back when it raises, and it commits
-*before* the response is sent (``scope="function"``), so a client that gets a
-201 can count on the write being there — and on the live feed telling others.
+``ConnDep`` is a connection for reads, in autocommit (see :func:`autocommit`);
+``TxDep`` is a transaction that commits when the route returns and rolls back
+when it raises, and it commits *before* the response is sent
+(``scope="function"``), so a client that gets a 201 can count on the write
+being there — and on the live feed telling others.
 
 The cheap dependencies (the caller, the roles, the settings) are ``async``
 so that they run on the event loop: each sync dependency costs a hop to the
@@ -31,14 +32,13 @@ from sqlalchemy import Connection, Engine
 from api.errors import Forbidden, Unauthorized
 from api.security import Principal
 from api.settings import ApiSettings
-from api.store import TaxonomyCache
 
 __all__ = [
+    "autocommit",
     "EngineDep",
     "ConnDep",
     "TxDep",
     "SettingsDep",
-    "TaxonomyDep",
     "CurrentUser",
     "require",
     "READERS",
@@ -65,8 +65,23 @@ async def _engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
+def autocommit(engine: Engine) -> Connection:
+    """A pooled connection in autocommit, for reads and one-statement writes: ``with autocommit(engine) as conn``.
+
+    Why: under READ COMMITTED every statement takes its own snapshot anyway,
+    so a read-only transaction gives a route nothing — but it costs a
+    ``BEGIN`` and a ``ROLLBACK`` round trip, and psycopg drops the
+    connection's prepared statements on every rollback, so the hot reads
+    (tiles, dispatch suggestions) would be planned afresh on every request.
+    A write that is one statement (single-event intake) is atomic on its own
+    and committed when it returns. Anything else writes through ``TxDep``:
+    nothing written here is rolled back.
+    """
+    return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
 def _connection(request: Request) -> Iterator[Connection]:
-    with request.app.state.engine.connect() as conn:
+    with autocommit(request.app.state.engine) as conn:
         yield conn
 
 
@@ -79,12 +94,7 @@ async def _settings(request: Request) -> ApiSettings:
     return request.app.state.settings
 
 
-async def _taxonomies(request: Request) -> TaxonomyCache:
-    return request.app.state.taxonomies
-
-
 EngineDep = Annotated[Engine, Depends(_engine)]
-TaxonomyDep = Annotated[TaxonomyCache, Depends(_taxonomies)]
 ConnDep = Annotated[Connection, Depends(_connection)]
 TxDep = Annotated[Connection, Depends(_transaction, scope="function")]
 SettingsDep = Annotated[ApiSettings, Depends(_settings)]

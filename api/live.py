@@ -24,11 +24,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+import orjson
 import psycopg
 
 from api.security import Principal
@@ -155,9 +155,11 @@ class LiveFeed:
             self.ready.set()
             log.info("live feed listening on %s", CHANNEL)
             async for notice in conn.notifies():
+                if not self._subscribers:  # nobody listens: every intake notifies, so do not even parse
+                    continue
                 try:
-                    yield json.loads(notice.payload)
-                except json.JSONDecodeError:
+                    yield orjson.loads(notice.payload)
+                except orjson.JSONDecodeError:
                     log.warning("live feed: a notice that is not JSON: %.80s", notice.payload)
 
     async def _run(self) -> None:

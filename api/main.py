@@ -1,8 +1,9 @@
 """The app factory: nothing is built at import.
 
 ``create_app(api_settings, db_settings)`` returns a FastAPI app whose engine,
-key store, taxonomy cache and live feed open in the lifespan hook and live
-on ``app.state`` (``engine``, ``keys``, ``taxonomies``, ``feed``). One router per resource; routes stay thin
+key store and live feed open in the lifespan hook and live on ``app.state``
+(``engine``, ``keys``, ``feed``). The current taxonomy is kept per process by
+:mod:`command.taxonomy` (by version, checked against the store). One router per resource; routes stay thin
 and call down into ``command`` and ``layers``.
 
 Run it with uvicorn's factory mode, giving open live-feed streams a moment
@@ -40,7 +41,6 @@ from api.routers import (
 )
 from api.security import KeyStore
 from api.settings import ApiSettings
-from api.store import TaxonomyCache
 from layers.db import make_engine
 from layers.settings import DatabaseSettings
 
@@ -48,7 +48,10 @@ __all__ = ["create_app", "libpq_url"]
 
 log = logging.getLogger(__name__)
 
-_ROUTERS = (health, layers, tiles, ogc, open311, events, duplicates, dispatch, kpi, coverage, workers, live, partition)
+#: in the order requests are matched against them: the routers a command hall calls hundreds of times a second
+#: (tiles, intake, dispatch) right after the tiny health router, since each request walks the list until a route
+#: matches. ``health`` stays before ``layers``: its ``/layers/counts`` would otherwise be read as a layer name.
+_ROUTERS = (health, tiles, events, dispatch, layers, ogc, open311, duplicates, kpi, coverage, workers, live, partition)
 
 
 def libpq_url(engine: Engine) -> str:
@@ -82,7 +85,6 @@ def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None 
             log.warning("no API keys configured: %s", "every caller is admin (development only)"
                         if settings.environment == "development" else "only /health answers")
         app.state.engine = make_engine(db)
-        app.state.taxonomies = TaxonomyCache()
         app.state.feed = LiveFeed(libpq_url(app.state.engine), queue_size=settings.stream_queue)
         await app.state.feed.start()
         try:

@@ -8,8 +8,6 @@ queries live in ``api/sql/*.sql``; every value is a bound parameter.
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -19,7 +17,7 @@ from sqlalchemy import Connection, TextClause, text
 
 from api.errors import Forbidden
 from api.security import Principal
-from command.audit import audit
+from command.audit import audit, strip_comments
 from command.dispatch import CameraHit, nearest_resources, visible_cameras, worker_candidates
 from command.intake import EventIn, IntakeResult, intake
 from command.taxonomy import Taxonomy, current_taxonomy
@@ -27,10 +25,12 @@ from layers.errors import LoadError, NotFound
 
 __all__ = [
     "sql",
-    "TaxonomyCache",
     "EventAccess",
     "event_access",
     "event_detail",
+    "EventRow",
+    "EventPage",
+    "list_events",
     "Fix",
     "update_positions",
     "workers_live",
@@ -48,34 +48,7 @@ _SQL = Path(__file__).parent / "sql"
 @cache
 def sql(name: str) -> TextClause:
     """A named query from ``api/sql`` (parameters always bound)."""
-    return text((_SQL / f"{name}.sql").read_text(encoding="utf-8"))
-
-
-class TaxonomyCache:
-    """The current taxonomy, asked of the store at most every ``ttl_s`` seconds.
-
-    Why: intake resolves every event's class against the current taxonomy,
-    and asking the store which version is current costs as much as the rest
-    of an intake's Python. A taxonomy is loaded a few times a year; a new
-    version is used by this process at most ``ttl_s`` seconds after it is
-    made current. One per app (on ``app.state``), never a module global.
-    """
-
-    def __init__(self, ttl_s: float = 2.0) -> None:
-        self._ttl_s = ttl_s
-        self._lock = threading.Lock()
-        self._value: Taxonomy | None = None
-        self._at = 0.0
-
-    def get(self, conn: Connection) -> Taxonomy:
-        """The current taxonomy (raises DatabaseError when none is loaded)."""
-        with self._lock:
-            if self._value is not None and time.monotonic() - self._at < self._ttl_s:
-                return self._value
-        value = current_taxonomy(conn)
-        with self._lock:
-            self._value, self._at = value, time.monotonic()
-        return value
+    return text(strip_comments((_SQL / f"{name}.sql").read_text(encoding="utf-8")))
 
 
 class EventAccess(BaseModel):
@@ -147,6 +120,59 @@ def event_detail(conn: Connection, event_id: int) -> dict:
         WHERE a.event_id = :id ORDER BY a.assigned_at, a.id
     """), {"id": event_id}).mappings().all()
     return {**row, "history": [dict(h) for h in history], "assignments": [dict(a) for a in assignments]}
+
+
+class EventRow(BaseModel):
+    """One event of the register as listed (its history and assignments are at ``/events/{id}``)."""
+
+    id: int
+    code: str
+    channel: str
+    external_id: str
+    category_code: str
+    title: str | None
+    address: str | None
+    state: str
+    priority: int
+    department: str | None
+    grid_id: int | None
+    community_id: int | None
+    street_id: int | None
+    reported_at: datetime
+    deadline_at: datetime | None
+    closed_at: datetime | None
+    duplicate_of_id: int | None
+    duplicate_count: int
+    location_kind: str | None
+    supervision_level: int
+    lon: float | None
+    lat: float | None
+
+
+class EventPage(BaseModel):
+    """A page of events, newest first; ask again with ``next_offset`` while it is not null."""
+
+    events: list[EventRow]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+def list_events(conn: Connection, principal: Principal, *, since: datetime | None, until: datetime | None,
+                limit: int, offset: int) -> EventPage:
+    """Events reported in ``[since, until)`` (either end open) that ``principal`` may see, newest first.
+
+    A department key sees its departments' events and a worker's phone the
+    events it was sent to, as for one event (:func:`event_access`).
+    """
+    rows = conn.execute(sql("list_events"), {
+        "since": since, "until": until, "limit": limit + 1, "offset": offset,
+        "departments": list(principal.departments) if principal.scoped else None,
+        "worker": principal.worker_code if principal.role == "grid_worker" else None,
+    }).mappings().all()
+    more = len(rows) > limit
+    return EventPage(events=[EventRow(**r) for r in rows[:limit]], limit=limit, offset=offset,
+                     next_offset=offset + limit if more else None)
 
 
 class Fix(BaseModel):

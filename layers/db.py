@@ -36,13 +36,14 @@ def database_url(settings: DatabaseSettings) -> str:
 
 
 def make_engine(settings: DatabaseSettings, *, url: str | None = None) -> Engine:
-    """An engine with the pool size and statement timeout of the settings."""
+    """An engine with the pool size, pool checks and statement timeout of the settings."""
     options = f"-c statement_timeout={settings.statement_timeout_ms} -c application_name=gridwall"
     return create_engine(
         url or database_url(settings),
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.pool_pre_ping,
+        pool_recycle=settings.pool_recycle_s,
         connect_args={"options": options},
     )
 

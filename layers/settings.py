@@ -33,6 +33,18 @@ class DatabaseSettings(BaseSettings):
         Keep on for a district's real data; tests turn it off.
     pool_size:
         Connections kept open by one process.
+    pool_pre_ping:
+        Test each pooled connection with a round trip before handing it out
+        (``GRIDWALL_DATABASE_POOL_PRE_PING``). Off by default: on the loopback
+        or a LAN the test costs a round trip on every request, while a
+        connection broken under the pool (the server restarted) fails only
+        the one call that finds it, after which the whole pool is replaced.
+        Turn it on where something cuts idle connections silently (a pooler
+        or firewall between the service and PostgreSQL).
+    pool_recycle_s:
+        Connections older than this are replaced when next checked out
+        (``-1``: never). An hour by default, well under the idle timeouts of
+        common firewalls.
     """
 
     model_config = SettingsConfigDict(env_prefix="GRIDWALL_DATABASE_", extra="ignore")
@@ -42,6 +54,8 @@ class DatabaseSettings(BaseSettings):
     name: str = "gridwall"
     fsync: bool = True
     pool_size: int = Field(default=5, ge=1, le=100)
+    pool_pre_ping: bool = False
+    pool_recycle_s: int = Field(default=3600, ge=-1)
     statement_timeout_ms: int = Field(default=60_000, ge=0)
 
     @field_validator("url")

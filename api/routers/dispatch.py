@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ConnDep, EngineDep, Operator, Reader, TxDep
+from api.deps import ConnDep, EngineDep, Operator, Reader, TxDep, autocommit
 from api.params import MAX_INT, BigId, PointDep, PointQuery
 from api.store import event_access, suggestions, visible_to
 from command.dispatch import (
@@ -63,8 +63,8 @@ async def near_workers(point: PointDep, engine: EngineDep, user: Reader, limit: 
 
 
 def _nearest(engine: Engine, point: PointQuery, limit: int, network_top: int) -> list[WorkerCandidate]:
-    """The suggestion on a pooled connection: one hop to the thread pool (operators click many times a minute)."""
-    with engine.connect() as conn:
+    """The suggestion on a pooled autocommit connection: one hop to the thread pool (operators click often)."""
+    with autocommit(engine) as conn:
         return nearest_workers(conn, point.lon, point.lat, limit=limit, network_top=network_top)
 
 

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import EngineDep, Reader, SettingsDep
+from api.deps import EngineDep, Reader, SettingsDep, autocommit
 from api.features import Scope, ServedLayer, parse_filters, served, tile
 from api.params import MAX_INT, FiltersDep, LayerName, Version
 
@@ -44,8 +44,8 @@ def tilejson(layer: LayerName, request: Request, user: Reader) -> dict:
 
 
 def _draw(engine: Engine, layer: ServedLayer, scope: Scope, z: int, x: int, y: int) -> bytes:
-    """One tile on a pooled connection: the only hop to the thread pool a tile request makes."""
-    with engine.connect() as conn:
+    """One tile on a pooled autocommit connection: the only hop to the thread pool a tile request makes."""
+    with autocommit(engine) as conn:
         return tile(conn, layer, scope, z, x, y)
 
 
