@@ -30,6 +30,7 @@ __all__ = [
     "Filters",
     "PointQuery",
     "TimeWindow",
+    "ReportedWindow",
     "Id",
     "Version",
     "BigId",
@@ -42,6 +43,7 @@ __all__ = [
     "FiltersDep",
     "PointDep",
     "WindowDep",
+    "ReportedDep",
 ]
 
 MAX_INT = 2_147_483_647
@@ -134,6 +136,24 @@ class TimeWindow:
             raise LoadError("end must come after start", field="end")
 
 
+@dataclass
+class ReportedWindow:
+    """``since`` / ``until`` on an event's reported time: aware ISO 8601 times, either end open."""
+
+    since: Annotated[datetime | None, Query(description="Reported at or after this time (inclusive), with a time "
+                                            "zone.", examples=["2026-11-20T08:00:00+08:00"])] = None
+    until: Annotated[datetime | None, Query(description="Reported before this time (exclusive), with a time zone.",
+                                            examples=["2026-11-21T08:00:00+08:00"])] = None
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise LoadError(f"{name} needs a time zone (e.g. +08:00)", field=name)
+        if self.since is not None and self.until is not None and self.until <= self.since:
+            raise LoadError("until must come after since", field="until")
+
+
 def _on_the_loop(group: type) -> object:
     """``Annotated[group, Depends(…)]`` whose dependency is async.
 
@@ -156,3 +176,4 @@ BBoxDep = _on_the_loop(BBox)
 FiltersDep = _on_the_loop(Filters)
 PointDep = _on_the_loop(PointQuery)
 WindowDep = _on_the_loop(TimeWindow)
+ReportedDep = _on_the_loop(ReportedWindow)
