@@ -15,6 +15,7 @@ strings. Features are serialised to GeoJSON by PostgreSQL
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -57,6 +58,7 @@ __all__ = [
     "feature_page",
     "feature_by_id",
     "extent",
+    "clusters",
     "tile",
     "tile_query",
     "TILE_EXTENT",
@@ -64,6 +66,8 @@ __all__ = [
 
 TILE_EXTENT = 4096
 _MERCATOR_HALF = 20037508.342789244
+_EARTH_R = 6378137.0
+_MERCATOR_LAT = 85.0511287798
 _GEOJSON_DIGITS = 7
 
 
@@ -308,6 +312,56 @@ def extent(conn: Connection, layer: ServedLayer, scope: Scope) -> list[float] | 
         .where(*_conditions(layer, scope))
     ).one()
     return None if row[0] is None else [float(v) for v in row]
+
+
+def _lonlat(x: float, y: float) -> list[float]:
+    """Web Mercator metres → [lon, lat] degrees, 6 decimals (10 cm: enough for a symbol on a map)."""
+    lon = math.degrees(x / _EARTH_R)
+    lat = math.degrees(2 * math.atan(math.exp(y / _EARTH_R)) - math.pi / 2)
+    return [round(lon, 6), round(lat, 6)]
+
+
+def clusters(conn: Connection, layer: ServedLayer, scope: Scope, *, zoom: int, cell_px: int) -> dict:
+    """The layer's features counted in square cells of ``cell_px`` screen pixels at ``zoom``.
+
+    Why in the store: a wall showing 30,000 cameras as clusters needs a few
+    hundred numbers, not 12 MB of points to cluster in the browser. Cells are
+    squares of Web Mercator metres (``cell_px`` × the metres per pixel of
+    ``zoom``); each non-empty cell is one Point at the mean position of its
+    features, with ``count`` and, for every boolean property of the layer
+    (the cameras' ``online``), how many of them are true. The scope (bbox,
+    filters, a department's own rows) is the same as for ``/layers``.
+
+    Returns
+    -------
+    dict
+        A GeoJSON FeatureCollection; ``numberMatched`` is the number of
+        features counted, ``cell_m`` the side of a cell in metres.
+    """
+    t = layer.table
+    flags = [c for c in layer.tile_properties if isinstance(t.c[c].type, Boolean)]
+    cell = 2 * _MERCATOR_HALF / (256 * 2**zoom) * cell_px
+    point = layer.geom
+    if str(getattr(point.type, "geometry_type", "")).upper() != "POINT":
+        point = func.ST_PointOnSurface(point)
+    # spherical Web Mercator by arithmetic: ST_Transform costs ten times more on 30,000 points
+    lonlat = select(func.ST_X(point).label("lon"), func.ST_Y(point).label("lat"), *[t.c[f] for f in flags]).where(
+        *_conditions(layer, scope), layer.geom.isnot(None), func.ST_IsEmpty(layer.geom).is_(False)).subquery("ll")
+    lat = func.least(func.greatest(lonlat.c.lat, -_MERCATOR_LAT), _MERCATOR_LAT)  # the poles are at infinity
+    x = literal(_EARTH_R) * func.radians(lonlat.c.lon)
+    y = literal(_EARTH_R) * func.ln(func.tan(literal(math.pi / 4) + func.radians(lat) / 2))
+    size = bindparam("cell", cell, type_=Float)
+    pts = select(x.label("x"), y.label("y"), func.floor(x / size).label("i"), func.floor(y / size).label("j"),
+                 *[lonlat.c[f] for f in flags]).subquery("p")
+    stmt = select(func.count(), func.avg(pts.c.x), func.avg(pts.c.y),
+                  *[func.count().filter(pts.c[f]) for f in flags]).group_by(pts.c.i, pts.c.j)
+    feats, total = [], 0
+    for n, mx, my, *trues in conn.execute(stmt):
+        total += n
+        feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": _lonlat(mx, my)},
+                      "properties": {"count": n, **dict(zip(flags, trues))}})
+    return {"type": "FeatureCollection", "numberMatched": total, "zoom": zoom, "cell_m": round(cell, 1),
+            "features": feats}
 
 
 @cache

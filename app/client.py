@@ -29,6 +29,7 @@ ROUTES: dict[str, str] = {
     "counts": "/layers/counts",
     "layer": "/layers/{layer}",
     "feature": "/layers/{layer}/{feature_id}",
+    "clusters": "/layers/{layer}/clusters",
     "kpis": "/kpis",
     "events": "/events",
     "event": "/events/{event_id}",

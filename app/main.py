@@ -1,15 +1,21 @@
-"""The Dash shell: pages, the language switch, the live-feed proxy, the deck.gl bundle.
+"""The Dash shell: pages, the language switch, the live-feed proxy, the basemap, the 3-D panel.
 
 Why a proxy for the live feed: the browser's ``EventSource`` cannot send a
 header, and the wall's key must not reach the browser; so ``/live`` on this
-server opens the API's feed with the key and relays its bytes. The deck.gl
-bundle pydeck ships is served from its wheel at ``/vendor/deckgl.js`` so
-the 3-D panel loads nothing from a CDN.
+server opens the API's feed with the key and relays its bytes. The basemap
+layers are served at ``/basemap/<layer>.geojson`` and the 3-D panel at
+``/panel3d`` (:mod:`app.panel3d`) from a per-process cache
+(:mod:`app.payloads`) with an ``ETag``, so the browser loads them directly,
+not through a callback, and a reload costs a 304. The deck.gl bundles
+vendored from npm in ``assets/vendor/`` are served at ``/vendor/<file>``
+(and kept out of the pages' own scripts): nothing comes from a CDN.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from pathlib import Path
 
 import dash
@@ -17,29 +23,64 @@ import flask
 import httpx
 from dash import dcc, html
 
-from app import i18n
+from app import i18n, panel3d
 from app.client import ApiClient, ApiError
+from app.payloads import BASEMAP, Payload, PayloadCache, basemap_payload, district_box
 from app.settings import WallSettings
 
-__all__ = ["create_wall_app", "run_wall", "settings_of", "ASSETS", "deckgl_bundle"]
+__all__ = ["create_wall_app", "run_wall", "settings_of", "payloads_of", "ASSETS", "VENDOR"]
 
 log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
+VENDOR = ASSETS / "vendor"
 PAGES = Path(__file__).resolve().parent / "pages"
 _CONFIG_KEY = "GRIDWALL_WALL"
-
-
-def deckgl_bundle() -> Path:
-    """The deck.gl JupyterWidget bundle inside the installed pydeck wheel."""
-    import pydeck
-
-    return Path(pydeck.__file__).resolve().parent / "nbextension" / "static" / "index.js"
+_CACHE_KEY = "gridwall_payloads"
+#: assets the pages must not load themselves (Dash matches file names, not folders): the 3-D panel's bundles
+_NOT_IN_PAGES = r"screenshots/.*|^deck\.gl-.*\.js$"
 
 
 def settings_of() -> WallSettings:
     """The settings of the app serving the current request (for callbacks)."""
     return flask.current_app.config[_CONFIG_KEY]
+
+
+def payloads_of() -> PayloadCache:
+    """The payload cache of the app serving the current request."""
+    return flask.current_app.extensions[_CACHE_KEY]
+
+
+def _send(got: Payload, mimetype: str = "application/json") -> flask.Response:
+    """A cached payload with its ETag; 304 when the browser holds it already."""
+    headers = {"ETag": got.etag, "Cache-Control": f"private, max-age={got.max_age}"}
+    if got.etag in [t.strip() for t in flask.request.headers.get("If-None-Match", "").split(",")]:
+        return flask.Response(status=304, headers=headers)
+    return flask.Response(got.body, mimetype=mimetype, headers=headers)
+
+
+def _basemap(name: str) -> flask.Response:
+    if name not in BASEMAP:
+        flask.abort(404)
+    return _send(basemap_payload(payloads_of(), settings_of(), name), "application/geo+json")
+
+
+def _panel3d() -> flask.Response:
+    lang = flask.request.args.get("lang", settings_of().language)
+    lang = lang if lang in i18n.LANGUAGES else "zh"
+    return flask.Response(panel3d.page(payloads_of(), settings_of(), lang), mimetype="text/html",
+                          headers={"Cache-Control": "no-cache"})
+
+
+def _panel3d_data(name: str) -> flask.Response:
+    build = {"buildings": panel3d.buildings, "events": panel3d.columns}.get(name)
+    if build is None:
+        flask.abort(404)
+    return _send(build(payloads_of(), settings_of()))
+
+
+def _vendor(name: str) -> flask.Response:
+    return flask.send_from_directory(VENDOR, name, mimetype="text/javascript", max_age=86_400)
 
 
 def _live() -> flask.Response:
@@ -55,10 +96,6 @@ def _live() -> flask.Response:
 
     return flask.Response(flask.stream_with_context(relay()), mimetype="text/event-stream",
                           headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-
-
-def _deckgl() -> flask.Response:
-    return flask.send_file(deckgl_bundle(), mimetype="text/javascript", max_age=86_400)
 
 
 def _shell(settings: WallSettings):
@@ -117,24 +154,47 @@ def create_wall_app(settings: WallSettings | None = None) -> dash.Dash:
     app = dash.Dash(
         __name__, use_pages=True, pages_folder=str(PAGES), assets_folder=str(ASSETS),
         serve_locally=True, title=i18n.t("title", settings.language), update_title=None,
-        assets_ignore=r"screenshots/.*", suppress_callback_exceptions=True,
+        assets_ignore=_NOT_IN_PAGES, suppress_callback_exceptions=True,
     )
     app.server.config[_CONFIG_KEY] = settings
+    app.server.extensions[_CACHE_KEY] = PayloadCache()
     app.layout = _shell(settings)
     app.server.add_url_rule("/live", "gridwall_live", _live)
-    app.server.add_url_rule("/vendor/deckgl.js", "gridwall_deckgl", _deckgl)
+    app.server.add_url_rule("/vendor/<name>", "gridwall_vendor", _vendor)
+    app.server.add_url_rule("/basemap/<name>.geojson", "gridwall_basemap", _basemap)
+    app.server.add_url_rule("/panel3d", "gridwall_panel3d", _panel3d)
+    app.server.add_url_rule("/panel3d/<name>.json", "gridwall_panel3d_data", _panel3d_data)
     return app
+
+
+def _warm(app: dash.Dash, settings: WallSettings, tries: int = 30) -> None:
+    """Fill the payload cache (basemap, 3-D panel) so the first screen to connect does not wait for it."""
+    cache = app.server.extensions[_CACHE_KEY]
+    for attempt in range(tries):
+        try:
+            if district_box(cache, settings) is not None:
+                for name in BASEMAP:
+                    basemap_payload(cache, settings, name)
+                panel3d.page(cache, settings, settings.language)
+                panel3d.buildings(cache, settings)
+                log.info("wall cache warm: basemap and 3-D panel")
+                return
+        except (ApiError, OSError, httpx.HTTPError) as exc:
+            log.info("wall cache not warmed yet (%s)", exc)
+        time.sleep(1.0 + attempt)  # the API is not up yet, or holds no district
 
 
 def run_wall(settings: WallSettings | None = None) -> None:
     """Serve the app until interrupted (``gridwall wall`` calls this).
 
     Uses a threaded WSGI server: each browser keeps one streaming ``/live``
-    connection open, so requests must not wait on each other.
+    connection open, so requests must not wait on each other. The payload
+    cache is filled in the background as the server starts.
     """
     from werkzeug.serving import run_simple
 
     settings = settings or WallSettings()
     app = create_wall_app(settings)
+    threading.Thread(target=_warm, args=(app, settings), daemon=True, name="wall-warm").start()
     log.info("wall on http://%s:%d (API %s)", settings.host, settings.port, settings.api_url)
     run_simple(settings.host, settings.port, app.server, threaded=True, use_reloader=False)

@@ -16,8 +16,9 @@ from collections.abc import Iterable
 import dash_leaflet as dl
 
 __all__ = [
-    "fn", "basemap", "point_layer", "slim", "bounds_of", "heat_cells", "open_events", "BASE_LAYERS", "OPEN_STATES",
-    "DARK", "POINT_KEEP",
+    "fn", "basemap", "served_layer", "cell_layer", "point_layer", "slim", "bounds_of", "heat_cells", "heat_classes",
+    "open_events",
+    "BASE_LAYERS", "OPEN_STATES", "DARK", "POINT_KEEP",
 ]
 
 #: basemap layers, bottom first, with their browser styles
@@ -45,10 +46,35 @@ def fn(name: str) -> dict:
     return {"variable": f"dashExtensions.default.{name}"}
 
 
-def basemap(prefix: str) -> list:
-    """The basemap's vector layers (empty; a callback fills their ``data``)."""
-    return [dl.GeoJSON(id=f"{prefix}-{name}", data=None, style=fn(style), hideout=hide, interactive=False)
+def basemap(prefix: str, *, served: bool = False) -> list:
+    """The basemap's vector layers.
+
+    Empty for a callback to fill their ``data``; or, with ``served``, loaded
+    by the browser from this server's cached ``/basemap/<layer>.geojson``.
+    """
+    def source(name: str) -> dict:
+        return {"url": f"/basemap/{name}.geojson"} if served else {"data": None}
+
+    return [dl.GeoJSON(id=f"{prefix}-{name}", style=fn(style), hideout=hide, interactive=False, **source(name))
             for name, (style, hide) in BASE_LAYERS.items()]
+
+
+def served_layer(prefix: str, name: str, **options) -> dl.GeoJSON:
+    """A layer the browser loads from this server's cached ``/basemap/<name>.geojson``."""
+    return dl.GeoJSON(id=f"{prefix}-{name}", url=f"/basemap/{name}.geojson", interactive=False, **options)
+
+
+def cell_layer(prefix: str, layer: str, *, color: str = "#3fa7ff", radius: int = 4,
+               dots: bool = False) -> dl.GeoJSON:
+    """Server-counted clusters of a point layer (``/layers/<layer>/clusters``): a count badge per cell.
+
+    A cell holding one feature is drawn as the feature itself; cells with an
+    ``online`` count are marked when under 80 % are online. With ``dots``
+    each cell is a dot growing with its count instead (drawn on the canvas:
+    thousands stay cheap).
+    """
+    return dl.GeoJSON(id=f"{prefix}-{layer}", data=None, pointToLayer=fn("cell"), interactive=False,
+                      hideout={"color": color, "radius": radius, "dots": dots})
 
 
 def point_layer(prefix: str, layer: str, *, cluster: bool = False, color: str = "#3fa7ff", radius: int = 4,
@@ -122,6 +148,23 @@ def heat_cells(events: dict | None, cell_m: float = 250.0) -> dict:
         feats.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
                       "properties": {"n": n}})
     return {"type": "FeatureCollection", "features": feats, "max": max(counts.values(), default=1)}
+
+
+def heat_classes(heat: dict, classes: int = 5) -> dict:
+    """Heat cells merged into one MultiPolygon per colour class (what ``styleHeat`` draws them with).
+
+    Why: a few hundred cells are a few hundred Leaflet layers; five shapes
+    draw the same picture at a fraction of the cost. Each class carries the
+    ``n`` of its middle, so the browser's style picks its colour.
+    """
+    top = max(heat.get("max") or 1, 1)
+    parts: dict[int, list] = {}
+    for f in heat.get("features", []):
+        k = min(classes - 1, int(classes * f["properties"]["n"] / top))
+        parts.setdefault(k, []).append(f["geometry"]["coordinates"])
+    feats = [{"type": "Feature", "geometry": {"type": "MultiPolygon", "coordinates": rings},
+              "properties": {"n": top * (k + 0.5) / classes}} for k, rings in sorted(parts.items())]
+    return {"type": "FeatureCollection", "features": feats, "max": top}
 
 
 def open_events(api, n: int = 3000) -> dict:

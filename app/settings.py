@@ -35,8 +35,9 @@ class WallSettings(BaseSettings):
     page_size:
         Features asked for per request (the API's ``page_limit_max`` caps it).
     max_buildings_3d:
-        Buildings the 3-D panel extrudes, the central ones first (software
-        WebGL on a wall PC chokes on 50,000).
+        Most buildings the 3-D panel extrudes: its focus area, the middle
+        of the district, shrinks until it holds no more (software WebGL on a
+        wall PC chokes on 50,000).
     timeout_s:
         HTTP timeout towards the API.
     as_of:

@@ -1,10 +1,19 @@
-/* The wall's live feed: one EventSource on this server's /live (which relays the API's feed with the
-   wall's key), pushing each new event into the `wall-live` store with dash_clientside.set_props.
-   Plain JS, no CDN, no polling. */
+/* The live feed of the wall and the console: one EventSource on this server's /live (which relays the API's
+   feed with the wall's key), pushing the recent event changes into the page's live store with
+   dash_clientside.set_props — `wall-live` on the wall, `console-live` on the console (each page marks itself
+   with a hidden `<page>-live-anchor`). Plain JS, no CDN, no polling. */
 (function () {
   const KEEP = 30;
+  const STORES = {"wall-live-anchor": "wall-live", "console-live-anchor": "console-live"};
   let source = null;
   const recent = [];
+
+  function store() {
+    for (const anchor in STORES) {
+      if (document.getElementById(anchor)) { return STORES[anchor]; }
+    }
+    return null;
+  }
 
   function asEvent(msg) {
     let data;
@@ -27,13 +36,14 @@
     }
     recent.unshift(ev);
     recent.length = Math.min(recent.length, KEEP);
-    if (window.dash_clientside && window.dash_clientside.set_props && document.getElementById("wall-live-anchor")) {
-      window.dash_clientside.set_props("wall-live", {data: recent.slice()});
+    const target = store();
+    if (target && window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props(target, {data: recent.slice()});
     }
   }
 
   function open() {
-    if (source || !document.getElementById("wall-live-anchor")) { return; }
+    if (source || !store()) { return; }
     source = new EventSource("/live");
     const kinds = ["message", "event", "event.created", "event.updated", "event.moved", "event.dispatched",
                    "created", "transition", "dispatch"];
@@ -46,7 +56,7 @@
   }
 
   function close() {
-    if (source && !document.getElementById("wall-live-anchor")) { source.close(); source = null; }
+    if (source && !store()) { source.close(); source = null; }
   }
 
   new MutationObserver(function () { open(); close(); }).observe(document.documentElement,

@@ -51,6 +51,31 @@ window.dashExtensions = Object.assign({}, window.dashExtensions, {
       return L.circleMarker(latlng, {radius: h.radius || 4, color: color, weight: 1, fillColor: color,
                                      fillOpacity: 0.85, bubblingMouseEvents: false});
     },
+    cell: function (feature, latlng, context) {
+      /* a cell counted by the API (/layers/<layer>/clusters): a badge with the count, or the one feature */
+      const h = (context && context.hideout) || {};
+      const p = feature.properties || {};
+      const n = p.count || 0;
+      if (h.dots) {
+        const c = h.color || "#3fa7ff";
+        return L.circleMarker(latlng, {radius: (h.radius || 2) + Math.min(6, Math.sqrt(n)), color: c, weight: 1,
+                                       fillColor: c, fillOpacity: 0.75, interactive: false});
+      }
+      if (n <= 1) {
+        const color = p.online === 0 ? "#6b7280" : (h.color || "#3fa7ff");
+        return L.circleMarker(latlng, {radius: h.radius || 4, color: color, weight: 1, fillColor: color,
+                                       fillOpacity: 0.85, interactive: false});
+      }
+      const size = n < 100 ? 28 : (n < 1000 ? 36 : 46);
+      const share = p.online === undefined ? 1 : p.online / n;
+      const label = n >= 10000 ? Math.round(n / 1000) + "k" : (n >= 1000 ? (n / 1000).toFixed(1) + "k" : String(n));
+      const icon = L.divIcon({html: '<div><span>' + label + '</span></div>',
+                              className: 'gw-cluster gw-cluster-' + (n < 100 ? 's' : (n < 1000 ? 'm' : 'l'))
+                                         + (share < 0.8 ? ' gw-cluster-down' : ''),
+                              iconSize: L.point(size, size)});
+      return L.marker(latlng, {icon: icon, interactive: false, keyboard: false,
+                               title: p.online === undefined ? String(n) : (p.online + " / " + n)});
+    },
     cluster: function (feature, latlng, index, context) {
       const n = feature.properties.point_count;
       const size = n < 100 ? 28 : (n < 1000 ? 36 : 46);

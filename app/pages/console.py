@@ -6,6 +6,11 @@ smooth). A click on an event (map or queue) or on any map point sets the
 ``console-selected`` store; the panel then asks the API what is around it,
 and a dispatch answered 409 (someone else took that worker) is shown as the
 conflict it is, with fresh candidates.
+
+The queue of incoming events is live: ``assets/gridwall_live.js`` pushes
+each change from the feed into the ``console-live`` store, and a clientside
+callback merges it into the list loaded at start — a new event goes on top, an
+event closed elsewhere leaves — without a reload.
 """
 
 from __future__ import annotations
@@ -59,6 +64,11 @@ def layout(**_query: str) -> html.Div:
         dcc.Store(id="console-boot", data=1),
         dcc.Store(id="console-selected", data=None),
         dcc.Store(id="console-dispatch-result", data=None),
+        dcc.Store(id="console-queue-data", data=[]),
+        dcc.Store(id="console-live", data=[]),
+        dcc.Store(id="console-classes", data={}),
+        dcc.Store(id="console-pending", data=list(PENDING)),
+        html.Div(id="console-live-anchor", hidden=True),
         html.Div([
             html.H3(id="console-layers-title"),
             dcc.Checklist(id="console-layers", value=["grids", "cameras", "workers", "resources", "events"],
@@ -83,6 +93,7 @@ def layout(**_query: str) -> html.Div:
     Output("console-state-label", "children"), Output("console-kind-label", "children"),
     Output("console-online-label", "children"), Output("console-layers", "options"),
     Output("console-class", "options"), Output("console-state", "options"), Output("console-online", "options"),
+    Output("console-classes", "data"),
     Input("shell-lang", "data"),
 )
 def _labels(lang: str):
@@ -92,7 +103,7 @@ def _labels(lang: str):
     online = [{"label": t(k, lang), "value": k} for k in ("all", "online", "offline")]
     return (t("layers", lang), t("filters", lang), t("events", lang), t("around", lang), t("f_class", lang),
             t("f_department", lang), t("f_state", lang), t("f_kind", lang), t("f_online", lang), layers, classes,
-            states, online)
+            states, online, {c["value"]: c["label"] for c in classes})
 
 
 @dash.callback(
@@ -100,7 +111,7 @@ def _labels(lang: str):
     Output("console-grids", "data"), Output("console-map", "viewport"),
     Output("console-cameras", "data"), Output("console-workers", "data"), Output("console-resources", "data"),
     Output("console-components", "data"), Output("console-events", "data"),
-    Output("console-department", "options"), Output("console-kind", "options"), Output("console-queue", "children"),
+    Output("console-department", "options"), Output("console-kind", "options"), Output("console-queue-data", "data"),
     Input("console-boot", "data"),
 )
 def _load(_boot: int):
@@ -118,11 +129,39 @@ def _load(_boot: int):
                     if (p := f["properties"].get("owner_dept") or f["properties"].get("department"))})
     kinds = sorted({f["properties"].get("kind") for f in points["cameras"]["features"]} - {None})
     newest = sorted(points["events"]["features"], key=lambda f: str(f["properties"].get("reported_at")))[-40:][::-1]
-    queue = [html.Li(f"{str(p.get('reported_at', ''))[5:16]}  {p.get('code')}  {p.get('title') or ''}",
-                     id={"type": "console-queue-item", "event": f["id"]}, className="ticker-item",
-                     n_clicks=0, style={"cursor": "pointer"})
+    queue = [{"id": f["id"], "text": f"{str(p.get('reported_at', ''))[5:16]}  {p.get('code')}  {p.get('title') or ''}"}
              for f in newest if (p := f["properties"])]
     return (*base, grids, view, *(points[n] for n in POINT_LAYERS), depts, kinds, queue)
+
+
+dash.clientside_callback(
+    """
+    function (loaded, live, classes, pending) {
+        /* the live changes (newest first) over the queue loaded at start: new on top, no longer pending out */
+        const out = [], seen = {};
+        const pad = function (n) { return String(n).padStart(2, "0"); };
+        (live || []).forEach(function (e) {
+            if (e.id === undefined || seen[e.id]) { return; }
+            seen[e.id] = true;
+            if ((pending || []).indexOf(e.state) < 0) { return; }
+            const d = new Date(e._seen || Date.now());
+            const when = pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":"
+                + pad(d.getMinutes());
+            const cls = (classes || {})[String(e.category_code || "").slice(0, 2)] || e.category_code || "";
+            out.push({id: e.id, text: when + "  " + (e.code || e.id) + "  " + cls, fresh: e.op === "insert"});
+        });
+        (loaded || []).forEach(function (q) { if (!seen[q.id]) { seen[q.id] = true; out.push(q); } });
+        return out.slice(0, 40).map(function (q) {
+            return {namespace: "dash_html_components", type: "Li",
+                    props: {children: q.text, id: {type: "console-queue-item", event: q.id}, n_clicks: 0,
+                            className: "ticker-item" + (q.fresh ? " new" : ""), style: {cursor: "pointer"}}};
+        });
+    }
+    """,
+    Output("console-queue", "children"),
+    Input("console-queue-data", "data"), Input("console-live", "data"),
+    State("console-classes", "data"), State("console-pending", "data"),
+)
 
 
 @dash.callback(

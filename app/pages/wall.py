@@ -4,6 +4,14 @@ Nobody touches the wall: it loads once, then new events arrive pushed from
 the live feed (``assets/gridwall_live.js`` → ``wall-live`` store) and are
 drawn by a clientside callback, so an event shows within a second of its
 intake without reloading anything.
+
+Why it loads in pieces (issue 6: first full render ≤ 3 s with 30,000
+cameras): the basemap comes straight from this server's cache
+(``/basemap/<layer>.geojson``, :mod:`app.payloads`), not through a callback;
+the cameras are counted into clusters by the API for the map's zoom (a few
+hundred badges instead of 12 MB of points); the KPIs have a callback of their
+own, so the street charts' sixteen queries never hold them up; the 3-D
+panel is a page of its own (:mod:`app.panel3d`) that loads beside the rest.
 """
 
 from __future__ import annotations
@@ -19,9 +27,10 @@ from dash import Input, Output, State, dcc, html
 
 from app import mapview
 from app.client import ApiClient
-from app.figures import EMPTY_FIGURE, bar, deck_srcdoc
+from app.figures import bar
 from app.i18n import t
-from app.main import settings_of
+from app.main import payloads_of, settings_of
+from app.payloads import district_box
 
 __all__ = ["layout"]
 
@@ -31,7 +40,9 @@ dash.register_page(__name__, path="/wall", title="指挥大屏 · gridwall", ord
 dash.register_page(__name__ + "_root", path="/", title="指挥大屏 · gridwall", layout=lambda **kw: layout(**kw))
 
 KPI_KEYS = ("kpi_today", "kpi_closure", "kpi_ontime", "kpi_overdue", "kpi_camera", "kpi_workers")
-_GRAPH_CONFIG = {"displayModeBar": False, "staticPlot": True}
+#: from this zoom on the cameras are counted only around what the map shows (the whole district is too many cells)
+_CELLS_IN_VIEW_ZOOM = 15
+_EMPTY = {"type": "FeatureCollection", "features": []}
 
 
 def layout(ratio: str = "16x9", **_query: str) -> html.Div:
@@ -44,13 +55,13 @@ def layout(ratio: str = "16x9", **_query: str) -> html.Div:
         id="wall-map", center=[28.23, 112.99], zoom=13, zoomControl=False, attributionControl=False,
         preferCanvas=True, style={"height": "100%", "width": "100%", "background": mapview.DARK},
         children=[
-            *mapview.basemap("wall"),
-            dl.GeoJSON(id="wall-grids", data=None, style=mapview.fn("styleGrid"), interactive=False,
-                       hideout={"color": "#2f7fd0", "weight": 0.8, "fillOpacity": 0.02}),
+            *mapview.basemap("wall", served=True),
+            mapview.served_layer("wall", "grids", style=mapview.fn("styleGrid"),
+                                 hideout={"color": "#2f7fd0", "weight": 0.8, "fillOpacity": 0.02}),
             dl.GeoJSON(id="wall-heat", data=None, style=mapview.fn("styleHeat"), hideout={"max": 1},
                        interactive=False),
-            mapview.point_layer("wall", "cameras", cluster=True, color="#37d67a", radius=3),
-            mapview.point_layer("wall", "workers", color="#ffd43b", radius=3),
+            mapview.cell_layer("wall", "cameras", color="#37d67a", radius=3),
+            mapview.cell_layer("wall", "workers", color="#ffd43b", radius=2, dots=True),
             mapview.point_layer("wall", "fresh", color="#ff3b30", radius=9),
         ])
     return html.Div([
@@ -65,17 +76,16 @@ def layout(ratio: str = "16x9", **_query: str) -> html.Div:
         html.Div(the_map, className="wall-map", id="wall-map-box"),
         html.Aside([html.H2(id="wall-ticker-title"), html.Ul(id="wall-ticker", className="ticker")],
                    className="wall-ticker"),
-        html.Div([dcc.Graph(id=f"wall-chart-{k}", figure=EMPTY_FIGURE, config=_GRAPH_CONFIG,
-                            className="wall-chart") for k in ("class", "channel", "street")],
+        html.Div([html.Div(id=f"wall-chart-{k}", className="wall-chart") for k in ("class", "channel", "street")],
                  className="wall-charts"),
-        html.Div([html.H2(id="wall-3d-title"), html.Iframe(id="wall-deck", className="wall-deck")],
+        html.Div([html.H2(id="wall-3d-title"), html.Iframe(id="wall-deck", src="/panel3d", className="wall-deck")],
                  className="wall-3d"),
     ], className=f"wall wall-{ratio}", id="wall-root")
 
 
 @dash.callback(
     Output("wall-title", "children"), Output("wall-ticker-title", "children"), Output("wall-3d-title", "children"),
-    Output("wall-classes", "data"),
+    Output("wall-classes", "data"), Output("wall-deck", "src"),
     *[Output(f"wall-{k}-label", "children") for k in KPI_KEYS],
     Input("shell-lang", "data"),
 )
@@ -83,31 +93,37 @@ def _labels(lang: str):
     classes = {f"{i:02d}": t(f"cls_{i:02d}", lang) for i in range(1, 8)}
     classes.update({f"st_{s}": t(f"st_{s}", lang) for s in ("reported", "accepted", "dispatched", "in_progress",
                                                              "handled", "verified", "closed", "returned")})
-    return (t("title", lang), t("ticker", lang), t("panel3d", lang), classes, *[t(k, lang) for k in KPI_KEYS])
+    panel = "/panel3d" if lang == settings_of().language else f"/panel3d?lang={lang}"  # the layout's src: no reload
+    return (t("title", lang), t("ticker", lang), t("panel3d", lang), classes, panel,
+            *[t(k, lang) for k in KPI_KEYS])
 
 
-@dash.callback(
-    Output("wall-water", "data"), Output("wall-blocks", "data"), Output("wall-roads", "data"),
-    Output("wall-grids", "data"), Output("wall-map", "viewport"),
-    Input("wall-boot", "data"),
-)
-def _basemap(_ratio: str):
-    with ApiClient(settings_of()) as api:
-        water, blocks, roads, grids = (api.layer(n) for n in ("water", "blocks", "roads", "grids"))
-    box = mapview.bounds_of(blocks, grids)
-    view = {"bounds": box, "transition": "fitBounds", "options": {"animate": False}} if box else dash.no_update
-    return water, blocks, roads, mapview.slim(grids, ("code", "zone")), view
+@dash.callback(Output("wall-map", "viewport"), Input("wall-boot", "data"))
+def _view(_ratio: str):
+    """Fit the map to the district (its blocks, from the server's cache)."""
+    box = district_box(payloads_of(), settings_of())
+    return {"bounds": box, "transition": "fitBounds", "options": {"animate": False}} if box else dash.no_update
 
 
-@dash.callback(
-    Output("wall-cameras", "data"), Output("wall-workers", "data"),
-    Input("wall-boot", "data"),
-)
-def _points(_ratio: str):
-    with ApiClient(settings_of()) as api:
-        cams = mapview.slim(api.layer("cameras"), ("online", "kind"))
-        workers = mapview.slim(api.layer("workers", filters=["status:on_duty|busy"]), ("status",))
-    return cams, workers
+@dash.callback(Output("wall-cameras", "data"), Output("wall-workers", "data"),
+              Input("wall-map", "zoom"), State("wall-map", "bounds"))
+def _points(zoom: float | None, bounds: list | None):
+    """Cameras and workers on duty, counted by the API into cells of the map's zoom (around the view when close).
+
+    Asked again when the zoom changes, not on every move: the wall is not
+    touched, and fitting the map to the district need not count twice.
+    """
+    z = max(0, min(int(round(zoom if zoom is not None else 13)), 22))
+    common: dict = {"zoom": z}
+    if z >= _CELLS_IN_VIEW_ZOOM and bounds:
+        (s, w), (n, e) = bounds
+        dy, dx = (n - s) / 2, (e - w) / 2
+        common["bbox"] = f"{max(-180, w - dx):.6f},{max(-90, s - dy):.6f},{min(180, e + dx):.6f},{min(90, n + dy):.6f}"
+    with ApiClient(settings_of()) as api, ThreadPoolExecutor(max_workers=2) as pool:
+        workers = pool.submit(api.get_json, "clusters", params={**common, "cell_px": 20,
+                                                                "filter": ["status:on_duty|busy"]}, layer="workers")
+        cameras = api.get_json("clusters", params={**common, "cell_px": 64}, layer="cameras")
+        return cameras or _EMPTY, workers.result() or _EMPTY
 
 
 def _today(settings) -> tuple[str, str]:
@@ -134,27 +150,41 @@ def _label_class(code: str, lang: str) -> str:
     return t(f"cls_{str(code)[:2]}", lang) if str(code)[:2].isdigit() else str(code)
 
 
-@dash.callback(
-    *[Output(f"wall-{k}-value", "children") for k in KPI_KEYS],
-    Output("wall-chart-class", "figure"), Output("wall-chart-channel", "figure"), Output("wall-chart-street", "figure"),
-    Output("wall-heat", "data"), Output("wall-heat", "hideout"),
-    Input("wall-boot", "data"), Input("shell-lang", "data"),
-)
-def _figures(_ratio: str, lang: str):
-    settings = settings_of()
+def _window(settings) -> dict:
     start, end = _today(settings)
     window = {"start": start, "end": end}
     if settings.as_of is not None:
         window["as_of"] = settings.as_of.isoformat()
+    return window
+
+
+@dash.callback(*[Output(f"wall-{k}-value", "children") for k in KPI_KEYS], Input("wall-boot", "data"))
+def _kpis(_ratio: str):
+    """Today's figures: two small questions, answered before anything heavy."""
+    settings = settings_of()
+    with ApiClient(settings) as api, ThreadPoolExecutor(max_workers=2) as pool:
+        kpis_f = pool.submit(api.get_json, "kpis", params=_window(settings))
+        workers = api.get_json("layer", params={"limit": 1, "filter": ["status:on_duty|busy"]}, layer="workers")
+        return _kpi_values(kpis_f.result(), (workers or {}).get("numberMatched"))
+
+
+@dash.callback(
+    Output("wall-chart-class", "children"), Output("wall-chart-channel", "children"),
+    Output("wall-chart-street", "children"),
+    Output("wall-heat", "data"), Output("wall-heat", "hideout"),
+    Input("wall-boot", "data"), Input("shell-lang", "data"),
+)
+def _figures(_ratio: str, lang: str):
+    """Charts by class, channel and street, and the heat layer (a callback apart from the KPIs')."""
+    settings = settings_of()
+    window = _window(settings)
     with ApiClient(settings) as api, ThreadPoolExecutor(max_workers=4) as pool:
         kpis_f = pool.submit(api.get_json, "kpis", params=window)
-        workers_f = pool.submit(api.get_json, "layer", params={"limit": 1, "filter": ["status:on_duty|busy"]},
-                                layer="workers")
         events_f = pool.submit(mapview.open_events, api, 3000)
         streets = api.layer("admin_areas", filters=["level:street"], limit=40).get("features", [])[:16]
         per_street = [(f, pool.submit(api.get_json, "kpis", params={**window, "level": "street",
                                                                      "area_id": f.get("id")})) for f in streets]
-        kpis, workers, events = kpis_f.result() or {}, workers_f.result() or {}, events_f.result()
+        kpis, events = kpis_f.result() or {}, events_f.result()
         by_street = {(f.get("properties") or {}).get("name") or str(f.get("id")): int((r.result() or {}).get("total")
                                                                                      or 0) for f, r in per_street}
     by_class: dict[str, int] = {}
@@ -163,36 +193,9 @@ def _figures(_ratio: str, lang: str):
         by_class[label] = by_class.get(label, 0) + n
     by_channel = {t(f"ch_{c}", lang): n for c, n in (kpis.get("by_channel") or {}).items()}
     by_street = dict(sorted(by_street.items(), key=lambda kv: -kv[1])[:12])
-    heat = mapview.heat_cells(events)
-    return (*_kpi_values(kpis, workers.get("numberMatched")),
-            bar(by_class, t("by_class", lang)), bar(by_channel, t("by_channel", lang), "#37d67a"),
+    heat = mapview.heat_classes(mapview.heat_cells(events))
+    return (bar(by_class, t("by_class", lang)), bar(by_channel, t("by_channel", lang), "#37d67a"),
             bar(by_street, t("by_street", lang), "#ffb020"), heat, {"max": heat.pop("max")})
-
-
-@dash.callback(Output("wall-deck", "srcDoc"), Input("wall-boot", "data"), State("shell-lang", "data"))
-def _deck(_ratio: str, lang: str):
-    settings = settings_of()
-    with ApiClient(settings) as api:
-        blocks = api.layer("blocks")
-        box = mapview.bounds_of(blocks) or [[28.2, 112.95], [28.26, 113.03]]
-        (s, w), (n, e) = box
-        dy, dx = (n - s) * 0.22, (e - w) * 0.22
-        blds = api.layer("buildings", bbox=(w + dx, s + dy, e - dx, n - dy), limit=settings.max_buildings_3d)
-        events = mapview.open_events(api, 3000)
-    buildings = []
-    for f in blds.get("features", []):
-        geom = f.get("geometry") or {}
-        rings = geom.get("coordinates") or []
-        if geom.get("type") == "MultiPolygon" and rings:
-            rings = rings[0]
-        if rings:
-            buildings.append({"polygon": rings[0], "floors": (f.get("properties") or {}).get("floors") or 1})
-    heat = mapview.heat_cells(events, cell_m=300)
-    columns = [{"position": [sum(x for x, _ in c["geometry"]["coordinates"][0][:4]) / 4,
-                             sum(y for _, y in c["geometry"]["coordinates"][0][:4]) / 4],
-                "n": c["properties"]["n"]} for c in heat["features"]]
-    center = ((w + e) / 2, (s + n) / 2)
-    return deck_srcdoc(buildings, columns, center, lang)
 
 
 dash.clientside_callback(

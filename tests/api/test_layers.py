@@ -76,3 +76,39 @@ def test_bad_filters_and_boxes_are_422_naming_the_parameter(client, auth):
     inside_out = client.get("/layers/cameras", params={"bbox": "10,10,0,0"}, headers=auth("wall"))
     assert inside_out.status_code == 422
     assert client.get("/layers/nothing", headers=auth("wall")).status_code == 422
+
+
+def test_clusters_count_every_camera_once_at_any_zoom(client, auth, api_engine):
+    with api_engine.connect() as conn:
+        total, online = conn.execute(text("SELECT count(*), count(*) FILTER (WHERE online) FROM camera")).one()
+        box = conn.execute(text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
+                                " (SELECT ST_Extent(geom) AS e FROM camera) q")).one()
+    cells = {}
+    for zoom in (10, 14, 18):
+        response = client.get("/layers/cameras/clusters", params={"zoom": zoom}, headers=auth("wall"))
+        assert response.status_code == 200 and response.headers["content-type"].startswith("application/geo+json")
+        body = response.json()
+        counts = [f["properties"]["count"] for f in body["features"]]
+        assert body["numberMatched"] == sum(counts) == total
+        assert sum(f["properties"]["online"] for f in body["features"]) == online
+        for f in body["features"]:  # a cell sits at the mean of its cameras: inside their extent
+            lon, lat = f["geometry"]["coordinates"]
+            assert box[0] - 1e-6 <= lon <= box[2] + 1e-6 and box[1] - 1e-6 <= lat <= box[3] + 1e-6
+        cells[zoom] = len(counts)
+    assert cells[10] < cells[14] < cells[18]
+
+
+def test_clusters_keep_the_scope_of_the_layer_query(client, auth, api_engine):
+    with api_engine.connect() as conn:
+        own = conn.execute(text("SELECT count(*) FROM camera WHERE owner_dept = :d"), {"d": DEPARTMENT}).scalar_one()
+        domes = conn.execute(text("SELECT count(*) FROM camera WHERE kind = 'dome'")).scalar_one()
+        blocks = conn.execute(text("SELECT count(*) FROM block")).scalar_one()
+    dept = client.get("/layers/cameras/clusters", params={"zoom": 14}, headers=auth("department")).json()
+    assert dept["numberMatched"] == own
+    filtered = client.get("/layers/cameras/clusters", params={"zoom": 14, "filter": "kind:dome"},
+                          headers=auth("wall")).json()
+    assert filtered["numberMatched"] == domes
+    polygons = client.get("/layers/blocks/clusters", params={"zoom": 12}, headers=auth("wall")).json()
+    assert polygons["numberMatched"] == blocks and "online" not in polygons["features"][0]["properties"]
+    bad = client.get("/layers/cameras/clusters", params={"zoom": 23}, headers=auth("wall"))
+    assert bad.status_code == 422 and "zoom" in bad.text

@@ -60,3 +60,24 @@ def test_a_click_anywhere_on_the_map_shows_what_is_around(wall_url, page):
     pg.mouse.click(box["x"] + box["width"] / 2 + 5, box["y"] + box["height"] / 2 + 5)
     pg.wait_for_selector("#console-candidates", timeout=10_000)
     assert outside == []
+
+
+def test_a_new_event_joins_the_queue_from_the_live_feed_without_a_reload(wall_url, api, page):
+    pg, outside = page
+    pg.goto(f"{wall_url}/console", wait_until="domcontentloaded")
+    pg.wait_for_selector("[id*='console-queue-item']", timeout=20_000)  # the queue loaded at start
+    pg.wait_for_selector("body[data-live='open']", timeout=20_000)
+    pg.evaluate("window.__gridwallSamePage = true")
+    event_id = _new_event(api, *_grid_centre(api, 3), category="020101")
+    code = api.get(f"/events/{event_id}").json()["code"]
+    # pushed by the live feed into the queue (how fast is a bench figure, not timed here)
+    item = pg.locator(f"#console-queue > [id*='\"event\":{event_id},']")
+    item.wait_for(timeout=15_000)
+    assert pg.evaluate("window.__gridwallSamePage === true"), "the console reloaded to show the event"
+    assert code in item.inner_text()
+    assert f'"event":{event_id},' in pg.locator("#console-queue > li").first.get_attribute("id"), "not on top"
+    # and it is a queue item like the others: a click shows the event
+    item.click()
+    pg.wait_for_selector("#console-event-code", timeout=10_000)
+    assert code in pg.locator("#console-event-code").inner_text()
+    assert outside == [], f"requests left the server: {outside[:5]}"

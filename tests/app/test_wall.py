@@ -15,6 +15,7 @@ def test_wall_renders_map_kpis_and_3d_offline(wall_url, page, shot):
     pg.wait_for_selector("#wall-map .leaflet-overlay-pane path, #wall-map canvas", timeout=20_000)
     pg.wait_for_function("document.querySelector('#wall-kpi_camera-value').textContent.includes('%')",
                          timeout=20_000)
+    pg.wait_for_selector("#wall-map .gw-cluster", timeout=20_000)  # the cameras, counted by the API into cells
     deck = pg.frame_locator("#wall-deck")
     deck.locator("body[data-ready='1'] canvas").first.wait_for(timeout=30_000)
     assert pg.locator("#wall-kpi_camera-label").inner_text() == "摄像头在线率"
@@ -27,6 +28,19 @@ def test_wall_renders_map_kpis_and_3d_offline(wall_url, page, shot):
     pg.wait_for_function("document.querySelector('#wall-kpi_camera-label').textContent === 'Cameras online'",
                          timeout=10_000)
     assert outside == [], f"requests left the server: {outside[:5]}"
+
+
+def test_the_basemap_is_served_slim_from_the_cache_with_an_etag(wall_url):
+    import httpx
+
+    first = httpx.get(f"{wall_url}/basemap/blocks.geojson", timeout=60)
+    assert first.status_code == 200 and first.headers["content-type"].startswith("application/geo+json")
+    ring = first.json()["features"][0]["geometry"]["coordinates"][0]
+    ring = ring[0] if isinstance(ring[0][0], list) else ring
+    assert all(round(v, 6) == v for point in ring for v in point), "coordinates beyond 6 decimals"
+    again = httpx.get(f"{wall_url}/basemap/blocks.geojson", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and not again.content
+    assert httpx.get(f"{wall_url}/basemap/cameras.geojson").status_code == 404
 
 
 def _a_point(api) -> tuple[float, float]:

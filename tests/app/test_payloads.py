@@ -1,0 +1,53 @@
+"""The wall server's payload cache and the basemap's slimming: tiny hand-checkable cases."""
+
+from __future__ import annotations
+
+import threading
+
+from app.payloads import PayloadCache, merged, rounded
+
+
+def test_a_payload_is_built_once_while_fresh_even_when_asked_at_once():
+    cache, calls = PayloadCache(), []
+    gate = threading.Barrier(4)
+
+    def build():
+        calls.append(1)
+        return {"features": [{"n": len(calls)}]}
+
+    def ask():
+        gate.wait()
+        cache.get("blocks", build, max_age=60)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    got = cache.get("blocks", build, max_age=60)
+    assert len(calls) == 1 and got.body == b'{"features":[{"n":1}]}' and got.etag.startswith('"')
+
+
+def test_an_empty_answer_is_kept_only_a_few_seconds():
+    cache = PayloadCache()
+    assert cache.get("roads", lambda: {"features": []}, max_age=3600).max_age == 5
+    assert cache.get("water", lambda: {"features": [{}]}, max_age=3600).max_age == 3600
+
+
+def test_features_styled_alike_become_one_shape_and_coordinates_six_decimals():
+    fc = {"features": [
+        {"id": 1, "geometry": {"type": "Polygon", "coordinates": [[[112.12345678, 28.1], [112.2, 28.2],
+                                                                     [112.3, 28.1], [112.12345678, 28.1]]]},
+         "properties": {"kind": "a", "name": "x"}},
+        {"id": 2, "geometry": {"type": "MultiPolygon", "coordinates": [[[[1, 1], [2, 2], [3, 1], [1, 1]]]]},
+         "properties": {"kind": "a", "name": "y"}},
+        {"id": 3, "geometry": {"type": "Polygon", "coordinates": [[[5, 5], [6, 6], [7, 5], [5, 5]]]},
+         "properties": {"kind": "b"}},
+        {"id": 4, "geometry": None, "properties": {"kind": "a"}},
+    ]}
+    slim = rounded(fc, ("kind",))
+    assert slim["features"][0]["geometry"]["coordinates"][0][0] == [112.123457, 28.1]
+    assert slim["features"][0]["properties"] == {"kind": "a"}
+    out = merged(slim, ("kind",))["features"]
+    assert [(f["properties"]["kind"], f["geometry"]["type"], len(f["geometry"]["coordinates"])) for f in out] == [
+        ("a", "MultiPolygon", 2), ("b", "MultiPolygon", 1)]
