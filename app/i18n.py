@@ -8,7 +8,7 @@ Chinese label, then to the key itself, so a new label never breaks a page.
 
 from __future__ import annotations
 
-__all__ = ["LABELS", "t", "LANGUAGES"]
+__all__ = ["LABELS", "t", "LANGUAGES", "version_label"]
 
 LANGUAGES = ("zh", "en")
 
@@ -150,3 +150,13 @@ def t(key: str, lang: str = "zh") -> str:
     if row is None:
         return key
     return row.get(lang) or row.get("zh") or key
+
+
+def version_label(v: dict, lang: str) -> str:
+    """``v12 · 2026-11-20 · 已采纳 · 达标比例 97.2% · 现行网格`` for one row of ``/partition/versions``."""
+    parts = [f"v{v['version_id']}", str(v.get("created_at", ""))[:10], t(v["state"], lang)]
+    if v.get("share_in_band") is not None:
+        parts.append(f"{t('share_ok', lang)} {v['share_in_band']:.1%}")
+    if v.get("is_current"):
+        parts.append(t("current", lang))
+    return " · ".join(parts)

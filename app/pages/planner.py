@@ -16,7 +16,7 @@ from dash import Input, Output, State, ctx, dcc, html
 
 from app import mapview
 from app.client import ApiClient, ApiError
-from app.i18n import t
+from app.i18n import t, version_label
 from app.main import settings_of
 
 __all__ = ["layout", "BANDS", "out_of_band"]
@@ -97,16 +97,14 @@ def _load(_boot, _decision, lang: str):
     with ApiClient(settings_of()) as api:
         base = [api.layer(n) for n in ("water", "blocks", "roads")]
         grids = mapview.slim(api.layer("grids"), ("code", "zone", "households", "population", "version_id"))
-        health = api.get_json("health") or {}
+        listed = api.get_json("versions")
     bad = [f["properties"] for f in grids["features"] if out_of_band(f["properties"])]
     box = mapview.bounds_of(base[1], grids)
     view = {"bounds": box, "transition": "fitBounds", "options": {"animate": False}} if box else dash.no_update
     table = html.Table([html.Tbody([html.Tr([html.Td(p.get("code")), html.Td(t(f"zone_{p.get('zone')}", lang)),
                                              html.Td(f"{p.get('households'):,}"), html.Td(f"{p.get('population'):,}")],
                                             className="bad") for p in bad[:200]])], id="planner-bad-table")
-    current = health.get("current_grid_version") or 0
-    versions = [{"label": f"v{v}" + (" · " + t("current", lang) if v == current else ""), "value": v}
-                for v in range(current, 0, -1)]
+    versions = [{"label": version_label(v, lang), "value": v["version_id"]} for v in listed or []]
     hide = {"color": "#3fa7ff", "weight": 1, "bad": [p.get("code") for p in bad]}
     return (*base, grids, hide, view, [html.Div(f"{len(bad)} / {len(grids['features'])}"), table], versions)
 
