@@ -37,4 +37,5 @@ const head = ["/*! deck.gl for the gridwall 3-D panel: a tree-shaken build of np
   " * Vendored so that nothing is loaded from a CDN (scripts/build_deck_bundle.sh). */"];
 require("fs").writeFileSync("head.txt", head.join("\n") + "\n");' "$VERSION"
 cat head.txt bundle.js > "$ROOT/assets/vendor/deck.gl-wall-$VERSION.min.js"
+python3 "$ROOT/scripts/offline_deck_bundle.py" "$ROOT/assets/vendor/deck.gl-wall-$VERSION.min.js"
 echo "wrote assets/vendor/deck.gl-wall-$VERSION.min.js; point app/panel3d.py SCRIPTS at it"
