@@ -89,9 +89,12 @@ class PartitionParams(BaseModel):
         grids cannot be fixed among themselves; each ring is the in-band grids nearest to those still out of band.
     max_moved_share
         Rebalance: after the rings, on a small district (``restart_max_units``), the grids still out of band and
-        the rings around them are re-drawn once more as in a fresh partition; that re-draw is kept only if it
-        leaves fewer grids out of band and at most this share of units away from their grid.  Restarts of a
+        the rings around them are re-drawn again as in a fresh partition (``wider_redraws``); a re-draw is kept
+        only if it leaves fewer grids out of band and at most this share of units away from their grid.  Restarts of a
         rebalance prefer a draw within this share before one with fewer grids out of band.
+    wider_redraws
+        Rebalance on a small district (``restart_max_units``): how many of those re-draws are tried; one that is
+        dropped is tried again one ring of neighbours wider.
     max_rounds
         Cap on the rounds of the local search (each round moves many units).
     repair_effort
@@ -118,6 +121,7 @@ class PartitionParams(BaseModel):
     change_penalty: float = Field(default=2.0, ge=0.0)
     neighbour_rings: int = Field(default=2, ge=0)
     max_moved_share: float = Field(default=0.2, ge=0.0, le=1.0)
+    wider_redraws: int = Field(default=5, ge=0)
     max_rounds: int = Field(default=400, ge=1)
     repair_effort: int = Field(default=300, ge=0)
     restarts: int = Field(default=2, ge=0)

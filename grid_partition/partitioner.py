@@ -190,15 +190,15 @@ class BandPartitioner:
                 self.rng = np.random.default_rng([self.params.seed, k])
                 self._tick(0.75 + 0.1 * k / tries, f"rebalance: restart {k} of {tries - 1}")
                 self.progress = None
-            labels, regions, region_of = rebalance_labels(self, pb, prev)
+            labels, regions, region_of, n_open = rebalance_labels(self, pb, prev)
             moved = moved_share(labels, base)
             score = (moved > self.params.max_moved_share, self._n_out(pb, labels), moved)
             log.info("rebalance: draw %d of %d leaves %d grids out of band, %.1f%% of units moved", k + 1, tries,
                      score[1], 100 * moved)
             if best is None or score < best[0]:
                 best = (score, labels, regions, region_of)
-            if score[:2] == (False, 0):
-                break
+            if score[:2] == (False, 0) or (not score[0] and n_open == 0 and score == best[0]):
+                break  # every grid in band, or all left out are ones no re-draw can bring in
         self.rng, self.progress = rng0, progress
         _, labels, regions, region_of = best
         self._tick(0.9, "report")

@@ -50,13 +50,15 @@ def _stage(what: str, n_bad: int, labels: np.ndarray, start: np.ndarray) -> None
 
 
 def rebalance_labels(bp: "BandPartitioner", pb: "_Problem", prev: np.ndarray
-                     ) -> tuple[np.ndarray, list[Region], np.ndarray]:
+                     ) -> tuple[np.ndarray, list[Region], np.ndarray, int]:
     """Run the rebalance stages on ``prev`` (grid code of every unit, ``-1`` = none).
 
     Returns
     -------
-    labels, regions, region_of
-        New grid codes (``0..G-1``) and the regions used to explain isolated pockets.
+    labels, regions, region_of, n_open
+        New grid codes (``0..G-1``), the regions used to explain isolated pockets, and how many grids are still
+        out of band that the rebalance could have re-drawn (towers, units fitting no in-band grid and isolated
+        pockets aside).
     """
     p = bp.params
     g, t = pb.g, pb.t
@@ -145,15 +147,18 @@ def rebalance_labels(bp: "BandPartitioner", pb: "_Problem", prev: np.ndarray
         R.run(max_rounds=p.max_rounds)
         bp._repair(R, pb, movable, adj, skip, allow=~R.frozen, strict=True)
         _stage(f"ring {ring + 1} ({len(nb)} grids drawn in)", len(bad_grids()), R.labels, labels)
-    for attempt in range(3 if g.n <= p.restart_max_units else 0):
+    wider = 0
+    for attempt in range(p.wider_redraws if g.n <= p.restart_max_units else 0):
         # a small district can afford more: the grids still out of band and rings around them are re-drawn with
         # the repairs of a fresh partition, without the change penalty; moved units then go back where they can,
-        # and the re-draw is kept only if fewer grids are out of band and few enough units moved
+        # and the re-draw is kept only if fewer grids are out of band and few enough units moved.  A re-draw that
+        # is dropped is tried again one ring wider (a tight neighbourhood, where every grid sits near a cap, needs
+        # room from grids further out)
         bad = np.array([b for b in bad_grids() if int(b) not in skip], dtype=np.int64)
         if len(bad) == 0:
             break
         near = bad
-        for _ in range(p.neighbour_rings + 1):
+        for _ in range(p.neighbour_rings + 1 + wider):
             near = np.r_[near, neighbour_grids(R, near, movable)]
         near = near[~pad(tower_grid)[near]]
         R.frozen[near] = False
@@ -173,10 +178,11 @@ def rebalance_labels(bp: "BandPartitioner", pb: "_Problem", prev: np.ndarray
         _stage(f"wider re-draw {attempt + 1} ({'kept' if kept else 'dropped'})", len(bad_grids()), R.labels,
                labels)
         if not kept:
-            break
+            wider += 1
     n_back = _revert(R, movable, orig)
     _stage(f"{n_back} units went back to their grid", len(bad_grids()), R.labels, labels)
-    return fix_contiguity(g, R.labels, movable, towers), regions, region_of
+    n_open = sum(1 for b in bad_grids() if int(b) not in skip)
+    return fix_contiguity(g, R.labels, movable, towers), regions, region_of, n_open
 
 
 def _revert(R, movable: np.ndarray, start: np.ndarray, max_passes: int = 10) -> int:

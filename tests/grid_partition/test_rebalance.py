@@ -84,3 +84,30 @@ def test_current_plan_given_in_unit_order(lattice, groups):
     part = BandPartitioner(units, adj).rebalance(["A", "A", "B", "B", "B", "B", "C", "C"])
     assert groups(part.labels_) == {frozenset({0, 1}), frozenset({2, 3}), frozenset({4, 5}), frozenset({6, 7})}
     assert part.report_.n_changed_units == 2
+
+
+def test_dropped_wider_redraw_is_retried_one_ring_wider(lattice):
+    # outer band 300-500 households and 600-1,000 people; 100 households (250 people) a unit, so 3 or 4 units make
+    # an in-band grid.  A (2 units) is short; its neighbour B (3) has none to spare, so A and B alone (5 units)
+    # cannot be drawn in band, but A, B and C (8 units) can: two grids of four.
+    units, cells, adj = lattice(1, 12, [100] * 12)
+    current = pd.Series(["A"] * 2 + ["B"] * 3 + ["C"] * 3 + ["D"] * 4, index=units["unit_id"])
+    base = dict(neighbour_rings=0, restarts=0, max_moved_share=1.0)
+    once = BandPartitioner(units, adj, PartitionParams(wider_redraws=1, **base)).rebalance(current)
+    assert once.report_.share_grids_within_bounds < 1.0
+    wider = BandPartitioner(units, adj, PartitionParams(wider_redraws=3, **base)).rebalance(current)
+    rep = wider.report_
+    assert rep.share_grids_within_bounds == 1.0 and rep.all_contiguous
+    assert wider.labels_[11] == "D"  # D (in band, three rings away) is not touched
+
+
+def test_restarts_stop_when_only_a_tower_is_left_out(lattice, caplog):
+    # unit 0 (600 households) is over every cap: a grid of its own, out of band whatever the draw; the others
+    # (180 each) pair up in band, so the first draw leaves nothing a restart could fix
+    units, cells, adj = lattice(1, 5, [600, 180, 180, 180, 180])
+    current = pd.Series(["T", "A", "A", "B", "B"], index=units["unit_id"])
+    with caplog.at_level("INFO", logger="grid_partition.partitioner"):
+        part = BandPartitioner(units, adj, PartitionParams(restarts=2)).rebalance(current)
+    assert part.report_.n_out_of_band == 1 and part.report_.n_unresolved == 0
+    draws = [r.getMessage() for r in caplog.records if "leaves" in r.getMessage()]
+    assert len(draws) == 1 and draws[0].startswith("rebalance: draw 1 of 3")
