@@ -95,6 +95,9 @@ class PartitionParams(BaseModel):
     wider_redraws
         Rebalance on a small district (``restart_max_units``): how many of those re-draws are tried; one that is
         dropped is tried again one ring of neighbours wider.
+    final_repair_rings
+        Partition: after the repairs, they run once more over the grids still out of band (proven cases aside) and
+        this many rings of neighbours around them, kept only when fewer grids are out of band (0 = off).
     max_rounds
         Cap on the rounds of the local search (each round moves many units).
     repair_effort
@@ -122,6 +125,7 @@ class PartitionParams(BaseModel):
     neighbour_rings: int = Field(default=2, ge=0)
     max_moved_share: float = Field(default=0.2, ge=0.0, le=1.0)
     wider_redraws: int = Field(default=5, ge=0)
+    final_repair_rings: int = Field(default=3, ge=0)
     max_rounds: int = Field(default=400, ge=1)
     repair_effort: int = Field(default=300, ge=0)
     restarts: int = Field(default=2, ge=0)

@@ -49,7 +49,7 @@ from .feasibility import never_in_band, unit_fits_somewhere
 from .graph import UnitGraph, UnitTable, build_graph, components, read_units
 from .params import PartitionParams
 from .refine import CostWeights, Refiner
-from .repair import anneal_clusters, fix_contiguity, resplit_clusters
+from .repair import anneal_clusters, fix_contiguity, neighbour_grids, resplit_clusters
 from .rebalance import moved_share, rebalance_labels
 from .report import PartitionReport, band_flags, grid_zones
 from .seeding import Bands, Region, plan_regions, split_units
@@ -273,8 +273,31 @@ class BandPartitioner:
         self._tick(lo + 0.6 * (hi - lo), "re-drawing grids out of band")
         skip = self._skip_grids(R, pb, regions, region_of)
         self._repair(R, pb, movable, adj, skip, allow=None)
+        if self.params.final_repair_rings:
+            self._final_repair(R, pb, movable, adj, skip)
         labels = fix_contiguity(pb.g, R.labels, movable, pb.towers)
         return labels
+
+    def _final_repair(self, R: Refiner, pb: _Problem, movable: np.ndarray, adj, skip: set[int]) -> None:
+        """The repairs once more, only over the grids still out of band and ``final_repair_rings`` rings of
+        neighbours around them; kept only when fewer grids are out of band."""
+        bad = np.array([b for b in np.flatnonzero(~R.in_band() & (R.cnt > 0)) if int(b) not in skip], np.int64)
+        if len(bad) == 0:
+            return
+        near = bad
+        for _ in range(self.params.final_repair_rings):
+            near = np.r_[near, neighbour_grids(R, near, movable)]
+        allow = np.zeros(R.n_grids, bool)
+        allow[near] = True
+        n0 = int((~R.in_band() & (R.cnt > 0)).sum())
+        snap, zsnap = R.labels.copy(), R.zone.copy()
+        self._repair(R, pb, movable, adj, skip, allow=allow)
+        n1 = int((~R.in_band() & (R.cnt > 0)).sum())
+        log.info("partition: repairs again over %d grids near the %d out of band: %d -> %d out of band", len(near),
+                 len(bad), n0, n1)
+        if n1 >= n0:
+            R.set_labels(np.arange(pb.g.n), snap)
+            R.zone[:len(zsnap)] = zsnap
 
     def _n_out(self, pb: _Problem, labels: np.ndarray) -> int:
         """Number of grids out of band (zone by majority of households, as in the report)."""

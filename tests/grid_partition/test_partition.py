@@ -139,3 +139,22 @@ def test_report_is_json_ready(strip6):
     assert d["n_grids"] == 3 and len(d["grids"]) == 3
     for key in ("share_grids_within_bounds", "all_contiguous", "mean_polsby_popper", "runtime_seconds"):
         assert key in d
+
+
+@pytest.mark.parametrize("rings, fixed", [(1, False), (2, True)])
+def test_final_repair_reaches_only_as_far_as_its_rings(lattice, rings, fixed):
+    # 100 households (250 people) a unit, outer band: 3 or 4 units make an in-band grid.  Grids A (2 units), B (3),
+    # C (3), D (4) in a row: A and B (5 units) cannot be drawn in band, A, B and C (8) can, as two grids of four.
+    units, cells, adj = lattice(1, 12, [100] * 12)
+    bp = BandPartitioner(units, adj, PartitionParams(final_repair_rings=rings))
+    pb = bp._prepare()
+    movable = np.ones(len(pb.g.u), bool)
+    start = np.array([0] * 2 + [1] * 3 + [2] * 3 + [3] * 4)
+    R = bp._refiner(pb, start.copy(), np.ones(4, np.int64), movable, home=None)
+    assert R.in_band().tolist() == [False, True, True, True]
+    bp._final_repair(R, pb, movable, pb.g.matrix(movable), skip=set())
+    live = R.cnt > 0
+    assert bool(R.in_band()[live].all()) is fixed
+    assert (R.labels[8:] == 3).all()  # D, three grids away, is never drawn in
+    if not fixed:
+        assert (R.labels == start).all()  # a repair that does not help is undone
