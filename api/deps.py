@@ -22,11 +22,11 @@ settings refuse that state in every other environment.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
-from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.routing import APIRoute
 from sqlalchemy import Connection, Engine
 
 from api.errors import Forbidden, Unauthorized
@@ -35,6 +35,8 @@ from api.settings import ApiSettings
 
 __all__ = [
     "autocommit",
+    "document_security",
+    "SECURITY_SCHEMES",
     "EngineDep",
     "ConnDep",
     "TxDep",
@@ -55,10 +57,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key issued in the keys file.")
-_bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token.")
-_query = APIKeyQuery(name="api_key", auto_error=False,
-                     description="The API key as a query parameter, GET only (EventSource, GIS desktops).")
+#: the three ways a key may come, as the OpenAPI document names them (see :func:`document_security`)
+SECURITY_SCHEMES = {
+    "APIKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                     "description": "An API key issued in the keys file."},
+    "HTTPBearer": {"type": "http", "scheme": "bearer", "description": "The same API key as a bearer token."},
+    "APIKeyQuery": {"type": "apiKey", "in": "query", "name": "api_key",
+                    "description": "The API key as a query parameter, GET only (EventSource, GIS desktops)."},
+}
 
 
 async def _engine(request: Request) -> Engine:
@@ -111,15 +117,27 @@ def _open_for_development(request: Request) -> bool:
     return request.app.state.settings.environment == "development" and len(request.app.state.keys) == 0
 
 
-async def _current_user(
-    request: Request,
-    header: Annotated[str | None, Security(_header)] = None,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
-    query: Annotated[str | None, Security(_query)] = None,
-) -> Principal:
-    key = header or (bearer.credentials if bearer else None)
-    if key is None and query and request.method in ("GET", "HEAD"):
-        key = query
+def _presented_key(request: Request) -> str | None:
+    """The key as the caller sent it: ``X-API-Key``, ``Authorization: Bearer``, or (GET only) ``?api_key=``."""
+    key = request.headers.get("x-api-key")
+    if not key:
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        key = credentials.strip() if scheme.lower() == "bearer" else None
+    if not key and request.method in ("GET", "HEAD"):
+        key = request.query_params.get("api_key")
+    return key or None
+
+
+async def _current_user(request: Request) -> Principal:
+    """Whoever presented a valid key.
+
+    Why one dependency reading the headers itself rather than FastAPI's
+    three ``Security`` schemes: each scheme is a dependency solved on every
+    request, and a tile is answered in about two milliseconds, of which
+    those took a tenth. The schemes are still in the OpenAPI document,
+    added by :func:`document_security`.
+    """
+    key = _presented_key(request)
     if key is None:  # Open311 clients send it in the form body, read by the route's body dependency first
         key = getattr(request.state, "form_api_key", None)
     if not key and _open_for_development(request):
@@ -139,19 +157,24 @@ CurrentUser = Annotated[Principal, Depends(_current_user)]
 def require(*roles: str):
     """A dependency letting in only keys of ``roles`` (403 for the others).
 
+    The check finds the caller itself rather than depending on
+    ``CurrentUser``: one dependency less to solve on every request.
+
     Examples
     --------
     >>> Dispatcher = Annotated[Principal, require("admin", "operator")]
     """
     allowed = frozenset(roles)
 
-    async def _check(request: Request, user: CurrentUser) -> Principal:
+    async def _check(request: Request) -> Principal:
+        user = await _current_user(request)
         if user.role not in allowed:
             log.warning("refused %s %s to %s", request.method, request.url.path, user.actor)
             raise Forbidden(f"role '{user.role}' may not {request.method} {request.url.path}; "
                             f"allowed: {', '.join(sorted(allowed))}")
         return user
 
+    _check.needs_key = True  # type: ignore[attr-defined]
     return Depends(_check)
 
 
@@ -167,3 +190,34 @@ WorkerWriter = Annotated[Principal, require("admin", "operator", "grid_worker")]
 Open311Client = Annotated[Principal, require("admin", "operator", "open311")]
 Planner = Annotated[Principal, require("admin", "planner")]
 Admin = Annotated[Principal, require("admin")]
+
+
+def _needs_key(dependant) -> bool:
+    return any(d.call is _current_user or getattr(d.call, "needs_key", False) or _needs_key(d)
+               for d in dependant.dependencies)
+
+
+def document_security(app: FastAPI, routers: Iterable[APIRouter]) -> None:
+    """Put the key schemes into the app's OpenAPI document, on every operation of ``routers`` that asks for a key.
+
+    Call once with the routers the app includes (without a further prefix);
+    the document is still built lazily, on the first ``/openapi.json``.
+    """
+    routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute) and r.include_in_schema]
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+        either = [{name: []} for name in SECURITY_SCHEMES]
+        for route in routes:
+            if _needs_key(route.dependant):
+                for method in route.methods:
+                    operation = schema["paths"].get(route.path_format, {}).get(method.lower())
+                    if operation is not None:
+                        operation["security"] = either
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -18,6 +18,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from collections.abc import Callable
 from functools import cache
 
 from geoalchemy2 import Geometry
@@ -42,6 +43,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 
 from api.security import Principal
 from layers import models as m
@@ -408,8 +411,58 @@ def tile_query(layer: ServedLayer, scope: Scope, z: int, x: int, y: int) -> tupl
     return stmt, params
 
 
+@dataclass(frozen=True)
+class _DriverStatement:
+    """A statement compiled once to the driver's SQL, with its constants and bind processors.
+
+    Why: a tile is about two milliseconds of PostgreSQL, and SQLAlchemy's
+    execution path (cache key, parameter construction, execution context,
+    result set-up) added about a quarter of a millisecond to every tile — an
+    eighth of the request. Executed on the checked-out driver connection,
+    the same statement — the same text, every value bound, each passed
+    through the bind processor its type would apply — costs what the bare
+    query costs. Driver errors are raised as SQLAlchemy's, so the API's
+    error handlers map them as for any other statement.
+    """
+
+    sql: str
+    constants: dict[str, object]
+    processors: dict[str, Callable[[object], object]]
+
+    @classmethod
+    def compile(cls, stmt: Select, dialect: Dialect) -> _DriverStatement:
+        compiled = stmt.compile(dialect=dialect)
+        processors = {name: proc for bind, name in compiled.bind_names.items()
+                      if (proc := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None}
+        given = {name for bind, name in compiled.bind_names.items() if bind.required}
+        constants = {name: processors[name](value) if name in processors else value
+                     for name, value in compiled.params.items() if name not in given}
+        return cls(str(compiled), constants, processors)
+
+    def scalar(self, conn: Connection, values: dict[str, object]) -> object:
+        """The first column of the first row, on ``conn``'s driver connection."""
+        params = {**self.constants, **{k: self.processors[k](v) if k in self.processors and v is not None else v
+                                       for k, v in values.items()}}
+        driver = conn.connection.driver_connection
+        try:
+            row = driver.execute(self.sql, params).fetchone()
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(self.sql, params, exc, conn.dialect.loaded_dbapi.Error,
+                                      dialect=conn.dialect) from exc
+        return None if row is None else row[0]
+
+
+@cache
+def _tile_driver_statement(name: str, filters: tuple[str, ...], scoped: bool, dialect: Dialect) -> _DriverStatement:
+    return _DriverStatement.compile(_tile_statement(name, filters, scoped), dialect)
+
+
 def tile(conn: Connection, layer: ServedLayer, scope: Scope, z: int, x: int, y: int) -> bytes:
     """One Mapbox Vector Tile of a layer (empty below the layer's minimum zoom).
+
+    The statement is :func:`tile_query`'s, compiled once per shape and run
+    as driver SQL (see :class:`_DriverStatement`); ``conn`` should be in
+    autocommit, as the tile routes' is.
 
     Raises
     ------
@@ -423,6 +476,7 @@ def tile(conn: Connection, layer: ServedLayer, scope: Scope, z: int, x: int, y: 
                             source=f"tile {z}/{x}/{y}", field=name)
     if z < layer.minzoom:
         return b""
-    stmt, params = tile_query(layer, scope, z, x, y)
-    data = conn.execute(stmt, params).scalar()
+    scoped = scope.principal.scoped and layer.department is not None
+    _, params = tile_query(layer, scope, z, x, y)
+    data = _tile_driver_statement(layer.name, tuple(sorted(scope.filters)), scoped, conn.dialect).scalar(conn, params)
     return bytes(data) if data is not None else b""

@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from api.deps import document_security
 from api.errors import install_error_handlers
 from api.live import LiveFeed
 from api.middleware import BodyLimit
@@ -101,4 +102,5 @@ def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for module in _ROUTERS:
         app.include_router(module.router)
+    document_security(app, [module.router for module in _ROUTERS])
     return app
