@@ -126,3 +126,17 @@ def test_a_development_service_without_keys_lets_a_laptop_in(db_settings, small_
     with TestClient(create_app(ApiSettings(environment="development"), db_settings)) as dev:
         assert dev.get("/layers/resources", params={"limit": 1}).status_code == 200
         assert dev.get("/layers/resources", headers={"X-API-Key": "wrong"}).status_code == 401
+
+
+def test_other_authorization_schemes_are_no_key(client, keys):
+    basic = {"Authorization": f"Basic {keys['wall']}"}
+    assert client.get("/layers/resources?limit=1", headers=basic).status_code == 401
+
+
+def test_the_openapi_document_names_the_key_schemes_on_every_guarded_operation(client):
+    doc = client.get("/openapi.json").json()
+    assert set(doc["components"]["securitySchemes"]) == {"APIKeyHeader", "HTTPBearer", "APIKeyQuery"}
+    open_ops = sorted(path for path, ops in doc["paths"].items() for op in ops.values() if "security" not in op)
+    assert open_ops == ["/health", "/layers/counts"]
+    assert doc["paths"]["/tiles/{layer}/{z}/{x}/{y}.pbf"]["get"]["security"] == [
+        {"APIKeyHeader": []}, {"HTTPBearer": []}, {"APIKeyQuery": []}]
