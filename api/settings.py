@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from grid_partition import PartitionParams
+
 __all__ = ["ApiSettings", "PLACEHOLDER_SECRETS", "TILE_MAX_AGE"]
 
 #: values a secret is left at by someone who copied an example file
@@ -63,6 +65,10 @@ class ApiSettings(BaseSettings):
     stream_heartbeat_s:
         Seconds between keep-alive comments on the live feed (proxies drop
         silent connections).
+    partition:
+        The district's grid bands and search effort, used by a partition job
+        whose request names no ``params`` (``GRIDWALL_API_PARTITION``, JSON,
+        e.g. ``{"profiles": {...}, "repair_effort": 100}``).
     """
 
     model_config = SettingsConfigDict(env_prefix="GRIDWALL_API_", extra="ignore")
@@ -80,6 +86,7 @@ class ApiSettings(BaseSettings):
     stream_heartbeat_s: float = Field(default=15.0, gt=0, le=300)
     stream_queue: int = Field(default=1000, ge=10, le=100_000)
     tile_max_age: dict[str, int] = Field(default_factory=lambda: dict(TILE_MAX_AGE))
+    partition: PartitionParams = Field(default_factory=PartitionParams)
 
     @model_validator(mode="after")
     def _secrets_not_left_at_placeholders(self) -> ApiSettings:

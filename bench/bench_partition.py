@@ -218,7 +218,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--spopt-iters", type=int, nargs=2, default=[10, 2], metavar=("CONSTRUCTIONS", "SA"),
                     help="MaxPHeuristic max_iterations_construction and max_iterations_sa (spopt's defaults are 99 "
                          "and 10, about ten times longer)")
-    ap.add_argument("--gridbench", type=Path, default=Path(os.environ.get("GRIDBENCH_DIR", Path(__file__).resolve().parents[2] / "shared" / "gridbench")))
+    shared = Path(__file__).resolve().parents[2] / "shared"
+    ap.add_argument("--gridbench", type=Path, default=Path(os.environ.get("GRIDBENCH_DIR", shared / "gridbench")))
     a = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []

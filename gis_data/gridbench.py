@@ -19,8 +19,14 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from grid_partition import (BandPartitioner, PartitionInputError, PartitionParams, PartitionReport, Progress,
-                            adjacency_from_cells)
+from grid_partition import (
+    BandPartitioner,
+    PartitionInputError,
+    PartitionParams,
+    PartitionReport,
+    Progress,
+    adjacency_from_cells,
+)
 
 __all__ = ["GridbenchDistrict", "read_gridbench", "write_assignment_csv", "run_partition_file"]
 

@@ -19,8 +19,8 @@ import shapely
 from sqlalchemy import Connection, func, insert, select
 
 from gis_data.readers import read_vector, to_wgs84
-from gis_data.validation import validate
 from gis_data.specs import spec_for
+from gis_data.validation import validate
 from layers import grids as grid_versions
 from layers import models as m
 from layers.bulk import write_frame

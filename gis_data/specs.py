@@ -6,11 +6,10 @@ what the database's CHECK constraints would allow, before a row is written.
 
 from __future__ import annotations
 
+from gis_data.validation import LayerSpec
 from layers import models as m
 from layers.errors import NotFound
 from layers.registry import layer as layer_def
-
-from gis_data.validation import LayerSpec
 
 __all__ = ["SPECS", "spec_for"]
 

@@ -44,13 +44,13 @@ import pandas as pd
 
 from .errors import PartitionInputError
 from .exact import exact_clusters
-from .geometry import cell_measures, dissolve_grids
 from .feasibility import never_in_band, unit_fits_somewhere
+from .geometry import cell_measures, dissolve_grids
 from .graph import UnitGraph, UnitTable, build_graph, components, read_units
 from .params import PartitionParams
+from .rebalance import moved_share, rebalance_labels
 from .refine import CostWeights, Refiner
 from .repair import anneal_clusters, fix_contiguity, neighbour_grids, resplit_clusters
-from .rebalance import moved_share, rebalance_labels
 from .report import PartitionReport, band_flags, grid_zones
 from .seeding import Bands, Region, plan_regions, split_units
 from .summary import build_report
@@ -310,7 +310,8 @@ class BandPartitioner:
 
     @staticmethod
     def _dead_units(pb: _Problem, max_sets: int = 300) -> np.ndarray:
-        """Units, towers aside, proven to fit in no in-band grid (:func:`~grid_partition.feasibility.unit_fits_somewhere`).
+        """Units, towers aside, proven to fit in no in-band grid
+        (:func:`~grid_partition.feasibility.unit_fits_somewhere`).
 
         Only units holding at least a fifth of the smallest household floor are examined (small units always have
         room somewhere in practice, and the proof is costlier for them); a proof that runs out of ``max_sets``

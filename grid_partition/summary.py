@@ -8,8 +8,19 @@ import numpy as np
 from .feasibility import never_in_band, split_counts_exist, strands_a_neighbour, unit_fits_somewhere
 from .graph import EDGE_KINDS, components
 from .params import PartitionParams
-from .report import (GridRow, PartitionReport, UnitChange, band_flags, changed_shares, cut_inside_blocks,
-                     grid_components, grid_zones, match_grids, miss_reason, polsby_popper)
+from .report import (
+    GridRow,
+    PartitionReport,
+    UnitChange,
+    band_flags,
+    changed_shares,
+    cut_inside_blocks,
+    grid_components,
+    grid_zones,
+    match_grids,
+    miss_reason,
+    polsby_popper,
+)
 from .seeding import Region
 
 __all__ = ["build_report"]

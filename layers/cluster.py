@@ -189,7 +189,8 @@ class LocalCluster:
         cmd = self._as_server_user(argv)
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode not in (0,):
-            raise DatabaseError(f"{Path(argv[0]).name} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
+            said = proc.stderr.strip() or proc.stdout.strip()
+            raise DatabaseError(f"{Path(argv[0]).name} failed ({proc.returncode}): {said}")
         return proc
 
     def _pg_ctl(self, *args: str) -> subprocess.CompletedProcess:

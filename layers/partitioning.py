@@ -105,7 +105,8 @@ def units_from_store(conn: Connection) -> PartitionInput:
     arterial_wkb = conn.execute(
         select(func.ST_AsBinary(func.ST_Transform(m.Road.geom, srid))).where(m.Road.kind == "arterial")
     ).scalars().all()
-    arterials = geopandas.GeoSeries(shapely.from_wkb([bytes(w) for w in arterial_wkb]), crs=crs) if arterial_wkb else None
+    arterials = (geopandas.GeoSeries(shapely.from_wkb([bytes(w) for w in arterial_wkb]), crs=crs)
+                 if arterial_wkb else None)
     adjacency = adjacency_from_cells(cells, frame["block_code"].to_numpy(), arterials)
     current = pd.Series(frame["grid_code"].to_numpy(), index=frame["unit_id"], name="grid")
     return PartitionInput(units, cells, adjacency, current, srid, version)
@@ -202,7 +203,8 @@ def _proposed(conn: Connection, version_id: int) -> None:
     if row is None:
         raise NotFound(f"no grid version {version_id}")
     if row != "proposed":
-        raise Conflict(f"grid version {version_id} is {row}, not proposed: only a proposal can be accepted or discarded")
+        raise Conflict(f"grid version {version_id} is {row}, not proposed: "
+                       "only a proposal can be accepted or discarded")
 
 
 def accept(conn: Connection, version_id: int, *, actor: str) -> dict:

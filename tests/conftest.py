@@ -14,11 +14,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine
 
+from grid_partition import PartitionParams
 from layers.cluster import LocalCluster
 from layers.db import make_engine, migrate
 from layers.settings import DatabaseSettings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session")
+def quick_params() -> PartitionParams:
+    """Partition parameters for tests that check what the store and the service do with a proposal, not how good
+    it is: one draw, light repairs and a one-ring final repair, so every stage runs but in seconds. The quality of
+    the default search is measured in ``tests/grid_partition`` and ``bench/``."""
+    return PartitionParams(restarts=0, repair_effort=20, final_repair_rings=1, wider_redraws=1)
 
 
 @pytest.fixture(scope="session")

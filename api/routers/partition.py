@@ -14,10 +14,10 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from api.deps import ConnDep, EngineDep, Planner, Reader
+from api.deps import ConnDep, EngineDep, Planner, Reader, SettingsDep
 from grid_partition import PartitionParams
-from layers import models as m
 from layers import grids, partitioning
+from layers import models as m
 from layers.errors import NotFound
 
 __all__ = ["router"]
@@ -29,14 +29,16 @@ class JobIn(BaseModel):
     """What to run."""
 
     mode: Literal["partition", "rebalance"] = "rebalance"
-    params: PartitionParams = Field(default_factory=PartitionParams)
+    params: PartitionParams | None = Field(
+        default=None, description="Bands and search effort; the service's configured ones when left out")
 
 
 @router.post("/jobs", status_code=status.HTTP_202_ACCEPTED)
-def start(body: JobIn, engine: EngineDep, user: Planner) -> dict:
+def start(body: JobIn, engine: EngineDep, user: Planner, settings: SettingsDep) -> dict:
     """Queue a run and start it in the background; poll the job for progress."""
+    params = body.params if body.params is not None else settings.partition
     with engine.begin() as conn:
-        job_id = partitioning.create_job(conn, mode=body.mode, params=body.params, created_by=user.name)
+        job_id = partitioning.create_job(conn, mode=body.mode, params=params, created_by=user.name)
     partitioning.start_job(engine, job_id)
     return {"job_id": job_id, "state": "queued", "href": f"/partition/jobs/{job_id}"}
 

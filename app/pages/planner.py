@@ -136,7 +136,8 @@ def _poll(_n, job: dict | None, lang: str):
     progress = float(st.get("progress") or 0)
     state = st.get("state")
     done = state in ("done", "finished", "succeeded", "failed", "error") or st.get("version_id") is not None
-    text = f"{t('job_state', lang)}: {t(f'job_{state}', lang)} · {st.get('stage') or ''} · {100 * min(progress, 1):.0f}%"
+    stage = st.get("stage") or ""
+    text = f"{t('job_state', lang)}: {t(f'job_{state}', lang)} · {stage} · {100 * min(progress, 1):.0f}%"
     if st.get("error"):
         text += f" · {t('error', lang)}: {st['error']}"
     bar = {"width": f"{100 * min(progress, 1):.0f}%", "height": "10px", "background": "#3fa7ff"}

@@ -97,7 +97,8 @@ _WEEKEND = {"self_settled": 0.4, "patrol": 0.45, "hotline": 0.8, "city_mgmt": 0.
 _EXT_PREFIX = {"self_settled": "ZB", "patrol": "XC", "hotline": "12345-", "city_mgmt": "SZCG", "video": "AI"}
 _NOTE = {
     _R: "上报", _A: "受理立案", _D: "派遣至", _P: "开始处置", _H: "处置完毕,反馈结果", _V: "核查通过",
-    _C: "结案", "returned": "退回:非本单位职责", "rejected": "不予受理:重复或非管辖范围", "reopened": "核查未通过,重新处置",
+    _C: "结案", "returned": "退回:非本单位职责", "rejected": "不予受理:重复或非管辖范围",
+    "reopened": "核查未通过,重新处置",
 }
 _LOCAL = pd.Timedelta(hours=8)  # Asia/Shanghai, no daylight saving since 1991
 

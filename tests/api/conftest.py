@@ -31,6 +31,7 @@ from api.main import create_app
 from api.security import digest
 from api.settings import ApiSettings
 from command.taxonomy import load_taxonomy
+from grid_partition import PartitionParams
 from gis_data.load import load_demo
 from layers.cluster import LocalCluster
 from layers.db import make_engine, migrate
@@ -106,9 +107,11 @@ def keys(tmp_path_factory: pytest.TempPathFactory, worker_code: str) -> dict[str
 
 
 @pytest.fixture(scope="session")
-def api_settings(keys: dict[str, str]) -> ApiSettings:
-    """Settings as in production: keys from a file, no placeholders."""
-    return ApiSettings(environment="test", keys_file=Path(keys["_file"]), max_body_bytes=64 * 1024)
+def api_settings(keys: dict[str, str], quick_params: PartitionParams) -> ApiSettings:
+    """Settings as in production: keys from a file, no placeholders; the district's partition parameters are the
+    quick ones."""
+    return ApiSettings(environment="test", keys_file=Path(keys["_file"]), max_body_bytes=64 * 1024,
+                       partition=quick_params)
 
 
 @pytest.fixture(scope="session")

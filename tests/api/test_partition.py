@@ -12,17 +12,23 @@ def test_only_planners_and_admins_start_a_run(client, auth):
         assert response.json()["error"]["message"]
 
 
-def test_a_planner_runs_a_partition_watches_it_and_discards_it(client, auth):
-    started = client.post("/partition/jobs", json={"mode": "partition"}, headers=auth("planner"))
-    assert started.status_code == 202
-    job_url = started.json()["href"]
-    deadline = time.monotonic() + 120
+def _wait(client, auth, job_url: str) -> dict:
+    deadline = time.monotonic() + 600  # a hang guard, many times a quick run's few seconds
     job = client.get(job_url, headers=auth("wall")).json()
     while job["state"] in ("queued", "running") and time.monotonic() < deadline:
-        time.sleep(0.5)
+        time.sleep(0.2)
         job = client.get(job_url, headers=auth("wall")).json()
+    return job
+
+
+def test_a_planner_runs_a_partition_watches_it_and_discards_it(client, auth, api_settings):
+    started = client.post("/partition/jobs", json={"mode": "partition"}, headers=auth("planner"))
+    assert started.status_code == 202
+    job = _wait(client, auth, started.json()["href"])
     assert job["state"] == "done", job
     assert job["created_by"] == "planner-key" and job["progress"] == 1.0
+    # a request naming no parameters runs with the district's configured ones
+    assert job["params"] == api_settings.partition.model_dump(mode="json")
 
     preview = client.get(f"/partition/versions/{job['version_id']}", headers=auth("analyst")).json()
     assert preview["state"] == "proposed" and preview["is_current"] is False
@@ -35,6 +41,17 @@ def test_a_planner_runs_a_partition_watches_it_and_discards_it(client, auth):
     assert discarded.json() == {"version_id": job["version_id"], "state": "discarded"}
     again = client.post(f"/partition/versions/{job['version_id']}/accept", headers=auth("planner"))
     assert again.status_code == 409 and "discarded" in again.json()["error"]["message"]
+
+
+def test_a_request_may_name_its_own_parameters(client, auth, quick_params):
+    own = quick_params.model_copy(update={"seed": 11, "repair_effort": 5})
+    started = client.post("/partition/jobs", json={"mode": "rebalance", "params": own.model_dump(mode="json")},
+                          headers=auth("planner"))
+    assert started.status_code == 202
+    job = _wait(client, auth, started.json()["href"])
+    assert job["state"] == "done", job
+    assert job["params"]["seed"] == 11 and job["params"]["repair_effort"] == 5
+    client.post(f"/partition/versions/{job['version_id']}/discard", headers=auth("planner"))
 
 
 def test_an_unknown_job_is_a_404(client, auth):

@@ -78,8 +78,8 @@ def wall_db(cluster):
 
 
 @pytest.fixture(scope="session")
-def api_url(wall_db) -> Iterator[str]:
-    """The API on a free port, in a thread, on the wall's database."""
+def api_url(wall_db, quick_params) -> Iterator[str]:
+    """The API on a free port, in a thread, on the wall's database, with the quick partition parameters."""
     import uvicorn
 
     from api.main import create_app
@@ -87,7 +87,8 @@ def api_url(wall_db) -> Iterator[str]:
 
     db_settings = wall_db
 
-    settings = ApiSettings(environment="development", admin_key=SecretStr(KEY), stream_heartbeat_s=2.0)
+    settings = ApiSettings(environment="development", admin_key=SecretStr(KEY), stream_heartbeat_s=2.0,
+                           partition=quick_params)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, db_settings), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))

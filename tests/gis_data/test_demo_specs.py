@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gis_data.demo import generate_district
-from gis_data.validation import validate
 from gis_data.specs import spec_for
+from gis_data.validation import validate
 
 FRAMES = {
     "admin_areas": "admin", "roads": "roads", "water": "water", "blocks": "blocks", "workers": "workers",

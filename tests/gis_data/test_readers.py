@@ -19,7 +19,6 @@ from gis_data.readers import read_vector, to_wgs84
 from layers.errors import LoadError
 from tests.gis_data.frames import cameras_frame, grids_frame
 
-
 # --------------------------------------------------------------------------- reading files
 
 

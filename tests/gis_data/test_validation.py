@@ -19,8 +19,6 @@ from layers.errors import LoadError
 from tests.gis_data.frames import CAMERAS, DISTRICT, GRIDS, REALDATA, cameras_frame, check, fault, grids_frame
 
 
-
-
 def test_valid_frame_is_coerced_and_trimmed():
     gdf = cameras_frame()
     gdf["heading"] = ["0", "90", "180.5", "360"]  # text numbers, as a CSV-born GeoJSON has them

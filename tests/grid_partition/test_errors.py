@@ -8,7 +8,6 @@ from pydantic import ValidationError
 from grid_partition import Band, BandPartitioner, PartitionInputError, PartitionParams
 
 
-
 @pytest.fixture
 def small(lattice):
     return lattice(1, 4, [180] * 4)

@@ -12,7 +12,6 @@ from shapely.geometry import LineString, box
 from grid_partition import BandPartitioner, PartitionInputError, adjacency_from_cells, dissolve_grids
 
 
-
 def test_adjacency_kinds_and_borders():
     cells = gpd.GeoSeries([box(0, 0, 10, 10), box(10, 0, 20, 10), box(20, 0, 30, 10), box(0, 10, 10, 20)],
                           index=[101, 102, 103, 104])

@@ -9,7 +9,6 @@ import pytest
 from grid_partition import Band, BandPartitioner, PartitionParams, ZoneProfile
 
 
-
 def _contiguous(labels: pd.Series, adj: pd.DataFrame) -> bool:
     g = nx.Graph()
     g.add_nodes_from(labels.index)

@@ -7,7 +7,6 @@ import pandas as pd
 from grid_partition import BandPartitioner, PartitionParams
 
 
-
 def test_all_in_band_changes_nothing(lattice):
     rng = np.random.default_rng(2)
     hh = rng.integers(5, 60, 10 * 10)

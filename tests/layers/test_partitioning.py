@@ -19,10 +19,10 @@ def test_units_come_with_cells_and_street_aware_neighbours(conn, small_district)
     assert inp.current.notna().all()
 
 
-def test_a_proposal_does_not_touch_the_current_plan(conn):
+def test_a_proposal_does_not_touch_the_current_plan(conn, quick_params):
     before = current_version(conn)
     grid_of = dict(conn.execute(text("SELECT id, grid_id FROM building")).all())
-    version, report = partitioning.propose(conn, mode="partition", created_by="planner-1")
+    version, report = partitioning.propose(conn, mode="partition", params=quick_params, created_by="planner-1")
     assert current_version(conn) == before
     assert dict(conn.execute(text("SELECT id, grid_id FROM building")).all()) == grid_of
     state, stored = conn.execute(text("SELECT state, report FROM grid_version WHERE id = :v"), {"v": version}).one()
@@ -31,8 +31,8 @@ def test_a_proposal_does_not_touch_the_current_plan(conn):
     assert report["summary"]["all_contiguous"] is True
 
 
-def test_proposed_grids_tile_the_district_and_sum_their_buildings(conn):
-    version, report = partitioning.propose(conn, mode="partition")
+def test_proposed_grids_tile_the_district_and_sum_their_buildings(conn, quick_params):
+    version, report = partitioning.propose(conn, mode="partition", params=quick_params)
     district, grids = conn.execute(text("""
         SELECT (SELECT ST_Area(geom::geography) FROM admin_area WHERE level = 'district'),
                (SELECT sum(ST_Area(geom::geography)) FROM grid WHERE version_id = :v)
@@ -43,8 +43,8 @@ def test_proposed_grids_tile_the_district_and_sum_their_buildings(conn):
     assert hh_grids == hh_buildings
 
 
-def test_accept_makes_it_current_and_moves_buildings(conn):
-    version, report = partitioning.propose(conn, mode="partition")
+def test_accept_makes_it_current_and_moves_buildings(conn, quick_params):
+    version, report = partitioning.propose(conn, mode="partition", params=quick_params)
     partitioning.accept(conn, version, actor="planner-1")
     assert current_version(conn) == version
     # every building now sits in the grid of the new version that covers it
@@ -53,15 +53,15 @@ def test_accept_makes_it_current_and_moves_buildings(conn):
         WHERE g.version_id <> :v OR NOT ST_Covers(g.geom, ST_PointOnSurface(b.geom))
     """), {"v": version}).scalar()
     assert wrong == 0
-    audited = conn.execute(text(
-        "SELECT count(*) FROM audit_log WHERE action = 'accept_grids' AND entity_id = :v"), {"v": str(version)}).scalar()
+    audited = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'accept_grids' AND entity_id = :v"),
+                           {"v": str(version)}).scalar()
     assert audited == 1
     with pytest.raises(Conflict):
         partitioning.accept(conn, version, actor="planner-1")
 
 
-def test_discard_keeps_the_record_but_not_the_grids(conn):
-    version, _ = partitioning.propose(conn, mode="partition")
+def test_discard_keeps_the_record_but_not_the_grids(conn, quick_params):
+    version, _ = partitioning.propose(conn, mode="partition", params=quick_params)
     partitioning.discard(conn, version, actor="planner-1")
     state, n = conn.execute(text(
         "SELECT state, (SELECT count(*) FROM grid WHERE version_id = :v) FROM grid_version WHERE id = :v"),
@@ -71,8 +71,8 @@ def test_discard_keeps_the_record_but_not_the_grids(conn):
         partitioning.accept(conn, 10**6, actor="x")
 
 
-def test_rebalance_lists_exactly_the_buildings_that_change_grid(conn):
-    version, report = partitioning.propose(conn, mode="rebalance")
+def test_rebalance_lists_exactly_the_buildings_that_change_grid(conn, quick_params):
+    version, report = partitioning.propose(conn, mode="rebalance", params=quick_params)
     moves = conn.execute(text("""
         SELECT b.id, old.code AS before, new.code AS after
         FROM building b

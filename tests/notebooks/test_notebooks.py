@@ -18,11 +18,13 @@ import pytest
 from nbclient import NotebookClient
 from sqlalchemy import Engine, text
 
+from grid_partition import PartitionParams
 from layers.settings import DatabaseSettings
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 BOOKS = sorted(NOTEBOOKS.glob("*.ipynb"))
-CELL_TIMEOUT_S = 180
+#: a hang guard, not a speed check: the slowest cell takes seconds with the quick partition parameters
+CELL_TIMEOUT_S = 600
 
 
 def test_there_are_notebooks() -> None:
@@ -62,11 +64,13 @@ def _store_writes(engine: Engine) -> tuple[int, int, int]:
 @pytest.mark.parametrize("path", BOOKS, ids=[p.stem for p in BOOKS])
 def test_notebook_runs_against_the_demo_district(path: Path, kernel_path: Path, db_settings: DatabaseSettings,
                                                  engine: Engine, small_district: dict, tmp_path: Path,
+                                                 quick_params: PartitionParams,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUPYTER_PATH", str(kernel_path))
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
     monkeypatch.setenv("GRIDWALL_DATABASE_URL", db_settings.url)
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("GRIDWALL_NOTEBOOK_PARTITION", quick_params.model_dump_json())
     book = nbformat.read(path, as_version=4)
     before = _store_writes(engine)
     NotebookClient(book, kernel_name="gridwall-test", timeout=CELL_TIMEOUT_S,

@@ -1,11 +1,11 @@
 """initial schema: layers, versioned grids, events, audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 03:51:40.856564
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 

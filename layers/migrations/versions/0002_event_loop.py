@@ -11,8 +11,8 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-22 04:03:13.980128
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0002'
