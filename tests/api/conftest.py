@@ -31,8 +31,8 @@ from api.main import create_app
 from api.security import digest
 from api.settings import ApiSettings
 from command.taxonomy import load_taxonomy
-from grid_partition import PartitionParams
 from gis_data.load import load_demo
+from grid_partition import PartitionParams
 from layers.cluster import LocalCluster
 from layers.db import make_engine, migrate
 from layers.settings import DatabaseSettings

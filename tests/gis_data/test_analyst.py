@@ -244,7 +244,7 @@ def test_flood_watchlist_on_the_demo_dem(conn: Connection, tmp_path: Path) -> No
 
 
 # -- planning and coverage -------------------------------------------------------------------------------------
-def test_what_if_rebalance_works_on_a_copy(conn: Connection) -> None:
+def test_what_if_rebalance_works_on_a_copy(conn: Connection, quick_params: PartitionParams) -> None:
     inp = analyst.partition_input(engine=conn)
     grid = inp.current.value_counts().index[0]
     before = int(inp.units["households"].sum())
@@ -254,7 +254,8 @@ def test_what_if_rebalance_works_on_a_copy(conn: Connection) -> None:
     assert int(inp.units["households"].sum()) == before  # the input is untouched
     assert (units.loc[in_grid, "population"] >= inp.units.loc[in_grid, "population"]).all()
     versions = count(conn, "SELECT count(*) FROM grid_version")
-    result = analyst.what_if_rebalance(inp, units, params=PartitionParams(repair_effort=0, max_rounds=30))
+    params = quick_params.model_copy(update={"repair_effort": 0, "max_rounds": 30})
+    result = analyst.what_if_rebalance(inp, units, params=params)
     assert result.summary["n_units"] == len(units) and result.summary["mode"] == "rebalance"
     assert result.grids["households"].sum() == pytest.approx(units["households"].sum())
     assert len(result.changes) == result.summary["n_changed_units"]
