@@ -70,7 +70,10 @@ def free_port() -> int:
 
 
 def _port_free(port: int) -> bool:
+    """Whether PostgreSQL could listen on ``port``: it sets SO_REUSEADDR, so a port whose last connections linger
+    in TIME_WAIT (the cluster's own, after a crash or a stop) is free to it, and only a listener takes it."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -22,6 +22,17 @@ from layers.settings import DatabaseSettings
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Two workers (``-n 2`` in pyproject.toml), each with a cluster of its own: a module stays on one worker, so
+    its module fixtures are built once, and every browser test goes to the same worker, which alone starts the
+    servers and Chromium. ``-n 0`` runs in this process."""
+    for item in items:
+        path = item.path.as_posix()
+        group = "browser" if "/tests/app/" in path else path.rsplit("/tests/", 1)[-1]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def quick_params() -> PartitionParams:
     """Partition parameters for tests that check what the store and the service do with a proposal, not how good

@@ -58,8 +58,10 @@ def test_a_taken_port_moves_the_cluster(private_cluster):
     port = private_cluster.status().port
     private_cluster.down()
     with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the stopped cluster's TIME_WAITs linger
         squatter.bind(("127.0.0.1", port))
         squatter.listen()
         private_cluster.up()
         assert private_cluster.status().port != port
     assert private_cluster.status().running
+
