@@ -11,6 +11,7 @@ from .errors import PartitionInputError
 from .geometry import adjacency_from_cells, cell_measures, dissolve_grids
 from .params import Band, PartitionParams, ZoneProfile, default_profiles
 from .partitioner import BandPartitioner, Progress
+from .quality import PlanQuality, plan_quality, worse_than
 from .report import GridRow, PartitionReport, UnitChange
 
 __all__ = [
@@ -24,6 +25,9 @@ __all__ = [
     "UnitChange",
     "PartitionInputError",
     "Progress",
+    "PlanQuality",
+    "plan_quality",
+    "worse_than",
     "adjacency_from_cells",
     "cell_measures",
     "dissolve_grids",

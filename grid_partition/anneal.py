@@ -8,6 +8,7 @@ penalty), restricted to moves of the cluster's units between the cluster's grids
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 
@@ -80,21 +81,37 @@ def anneal_cluster(R: Refiner, units: np.ndarray, grids: np.ndarray, movable_dir
     best = ((cur_out, cur_cost), lab.copy())
 
     def connected_without(i: int, a: int) -> bool:
+        # grid ``a`` stays in one piece without unit ``i`` when i's neighbours in ``a`` still reach one another;
+        # a breadth-first search from one of them stops as soon as it has met the others, which around a boundary
+        # unit is a few steps, where counting the whole grid took as many steps as the grid has units
         start = [j for j, _ in nbrs[i] if lab[j] == a]
         if len(start) <= 1:
             return True
-        return _reach(start[0], i, a) == cnt[a] - 1
-
-    def _reach(s: int, skip: int, a: int) -> int:
-        seen = {s, skip}
-        stack = [s]
+        want = set(start)
+        near = {start[0]}  # first, the common case: the neighbours touch one another around i
+        stack = [start[0]]
         while stack:
             x = stack.pop()
             for y, _ in nbrs[x]:
-                if y not in seen and lab[y] == a:
-                    seen.add(y)
+                if y in want and y not in near:
+                    near.add(y)
                     stack.append(y)
-        return len(seen) - 1
+        if len(near) == len(want):
+            return True
+        targets = want - near
+        seen = near | {i}
+        queue = deque(near)
+        while queue:
+            x = queue.popleft()
+            for y, _ in nbrs[x]:
+                if y not in seen and lab[y] == a:
+                    if y in targets:
+                        targets.discard(y)
+                        if not targets:
+                            return True
+                    seen.add(y)
+                    queue.append(y)
+        return False
 
     picks = rng.integers(0, c, iters).tolist()
     r1 = rng.random(iters).tolist()

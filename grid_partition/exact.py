@@ -21,7 +21,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csc_matrix
 
 from .feasibility import can_still_fit, majority_zone
-from .repair import _cluster, _match_ids, _ok_grids, _score, _zone_by_majority, neighbour_grids
+from .repair import _cluster, _match_ids, _ok_grids, _score, _worst, _zone_by_majority, neighbour_grids
 from .seeding import Bands
 
 __all__ = ["exact_clusters", "in_band_groups", "solve_cover", "zone_caps"]
@@ -158,7 +158,7 @@ def exact_clusters(R, movable: np.ndarray, skip: set[int], *, allow: np.ndarray 
             if len(units) > max_units or len(cluster) < 2:
                 log.debug("exact: grid %d ring %d: %d units, too many", g, r, len(units))
                 continue
-            before = _score(R, cluster, units, strict)
+            before, worst = _score(R, cluster, units, strict), _worst(R, cluster)
             pos = {int(u): i for i, u in enumerate(units.tolist())}
             nbrs: list[list[int]] = []
             ext_w = np.zeros(len(units))
@@ -213,7 +213,7 @@ def exact_clusters(R, movable: np.ndarray, skip: set[int], *, allow: np.ndarray 
             allg = np.unique(np.r_[cluster, ids])
             _zone_by_majority(R, allg, units)
             after = _score(R, allg, units, strict)
-            if after[0] < before[0]:
+            if after[0] < before[0] and _worst(R, allg) <= worst + 1e-9:
                 accepted += 1
                 tried.difference_update(int(x) for x in allg)
                 tried.difference_update(int(x) for x in neighbour_grids(R, allg, movable))

@@ -178,6 +178,8 @@ def rebalance_labels(bp: "BandPartitioner", pb: "_Problem", prev: np.ndarray
         _stage(f"wider re-draw {attempt + 1} ({'kept' if kept else 'dropped'})", len(bad_grids()), R.labels,
                labels)
         if not kept:
+            if moved > p.max_moved_share:
+                break  # a wider re-draw would move more units, not fewer
             wider += 1
     n_back = _revert(R, movable, orig)
     _stage(f"{n_back} units went back to their grid", len(bad_grids()), R.labels, labels)

@@ -89,12 +89,16 @@ def anneal_clusters(R: Refiner, movable: np.ndarray, skip: set[int], rng: np.ran
             g = bad[int(np.argmax(R.cost(R.H[bad], R.P[bad], np.asarray(bad))))]
             tried.add(g)
             cluster, units = _cluster(R, g, rings, movable, ok_grid)
-            before = _score(R, cluster, units)
+            before, worst = _score(R, cluster, units), _worst(R, cluster)
             iters = per_unit * len(units)
             spent += iters
             score, lab = anneal_cluster(R, units, cluster, mdir, rng, iters, t_start=t_start)
             if (score[0] < before[0]) if strict else (score < (before[0], before[1] - 1e-9)):
+                snap = R.labels[units].copy()
                 R.set_labels(units, lab)
+                if _worst(R, cluster) > worst + 1e-9:
+                    R.set_labels(units, snap)
+                    continue
                 accepted += 1
                 tried.difference_update(int(x) for x in cluster)
                 tried.difference_update(int(x) for x in neighbour_grids(R, cluster, movable))
@@ -121,6 +125,23 @@ def _cluster(R: Refiner, g: int, rings: int, movable: np.ndarray, ok_grid: np.nd
     in_c = np.zeros(R.n_grids, bool)
     in_c[cluster] = True
     return cluster, np.flatnonzero(in_c[R.labels])
+
+
+#: how far outside its band (a share of the band edge) a re-draw may leave a grid where none was as far out before
+WORST_SLACK = 0.25
+
+
+def _worst(R: Refiner, grids: np.ndarray) -> float:
+    """The largest band violation among the live ``grids`` (:meth:`Refiner.violation`), or :data:`WORST_SLACK`
+    when all are closer to their bands.
+
+    Every re-draw is held to it: a try that leaves a grid further out of band than that is never kept, however
+    many grids it brings in.  A count of grids out of band alone is fooled by folding an out-of-band grid into a
+    neighbour: one grid fewer out of band, and a neighbour over its cap that the next fold grows, until a handful
+    of grids hold the district.  The slack lets two grids a little out become one a little further out.
+    """
+    live = grids[R.cnt[grids] > 0]
+    return max(float(R.violation(live).max()) if len(live) else 0.0, WORST_SLACK)
 
 
 def _score(R: Refiner, grids: np.ndarray, units: np.ndarray, strict: bool = False) -> tuple:
@@ -215,7 +236,7 @@ def resplit_clusters(R: Refiner, movable: np.ndarray, skip: set[int], rng: np.ra
             cluster, units = _cluster(R, g, r, movable, ok_grid)
             m = len(cluster)
             z = int(R.zone[g])
-            before = _score(R, cluster, units, strict)
+            before, worst = _score(R, cluster, units, strict), _worst(R, cluster)
             snap = R.labels[units].copy()
             frozen = R.frozen
             best = None
@@ -230,7 +251,7 @@ def resplit_clusters(R: Refiner, movable: np.ndarray, skip: set[int], rng: np.ra
                 R.frozen[ids] = False
                 R.run(units=units, max_rounds=max_rounds)
                 sc = _score(R, ids, units, strict)
-                if best is None or sc < best[0]:
+                if (best is None or sc < best[0]) and _worst(R, ids) <= worst + 1e-9:
                     best = (sc, R.labels[units].copy(), R.zone[ids].copy(), ids)
                 R.set_labels(units, snap)
                 R.frozen = frozen

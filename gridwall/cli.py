@@ -279,9 +279,10 @@ def _serve(settings) -> None:
 @click.option("--rebalance", is_flag=True, help="Keep in-band grids of the current plan; re-draw the rest.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--accept", "accept_now", is_flag=True, help="Store mode: make the proposal current at once.")
+@click.option("--force", is_flag=True, help="With --accept: accept even a proposal worse than the current plan.")
 @click.option("--actor", default="cli", show_default=True)
 def partition(units: Path | None, out_csv: Path | None, rebalance: bool, report_path: Path | None,
-              accept_now: bool, actor: str) -> None:
+              accept_now: bool, force: bool, actor: str) -> None:
     """Re-draw grids to household and population bands.
 
     With UNITS (a gridbench-format GeoPackage): write unit_id,grid_id to --out.
@@ -306,7 +307,7 @@ def partition(units: Path | None, out_csv: Path | None, rebalance: bool, report_
                                         progress=progress)
             summary = report.summary()
         else:
-            summary = _partition_store(rebalance, accept_now, actor, report_path, progress)
+            summary = _partition_store(rebalance, accept_now, force, actor, report_path, progress)
     for key in ("n_grids", "share_grids_within_bounds", "all_contiguous", "mean_polsby_popper",
                 "changed_units_share", "n_infeasible", "runtime_seconds"):
         if key in summary:
@@ -315,20 +316,33 @@ def partition(units: Path | None, out_csv: Path | None, rebalance: bool, report_
         click.echo(f"assignment written to {out_csv}")
 
 
-def _partition_store(rebalance: bool, accept_now: bool, actor: str, report_path: Path | None, progress) -> dict:
+def _partition_store(rebalance: bool, accept_now: bool, force: bool, actor: str, report_path: Path | None,
+                     progress) -> dict:
     import json
 
     from layers import partitioning
 
-    with _engine() as engine, engine.begin() as conn:
-        version, report = partitioning.propose(conn, mode="rebalance" if rebalance else "partition",
-                                               created_by=actor, progress=progress)
+    with _engine() as engine:
+        with engine.begin() as conn:  # the proposal is kept even when the accept below is refused
+            version, report = partitioning.propose(conn, mode="rebalance" if rebalance else "partition",
+                                                   created_by=actor, progress=progress)
+        if report_path is not None:
+            report_path.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+        guard = report["guard"]
+        for name in ("current", "proposed"):
+            if guard[name]:
+                q = guard[name]
+                click.echo(f"\n  {name:<9} {q['n_grids']} grids, {q['n_in_band']} in band, "
+                           f"{100 * q['households_in_band_share']:.1f}% of households in in-band grids, "
+                           f"worst grid {100 * q['worst_violation']:.0f}% outside its band", nl=False)
+        click.echo()
+        for why in guard["worse"]:
+            click.echo(f"  worse: {why}")
         if accept_now:
-            partitioning.accept(conn, version, actor=actor)
-    if report_path is not None:
-        report_path.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+            with engine.begin() as conn:
+                partitioning.accept(conn, version, actor=actor, force=force)
     state = "accepted and current" if accept_now else "proposed (accept it in the planner or with --accept)"
-    click.echo(f"\ngrid version {version}: {state}; {report['n_changed_grids']} grids changed")
+    click.echo(f"grid version {version}: {state}; {report['n_changed_grids']} grids changed")
     return report["summary"]
 
 

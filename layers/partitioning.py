@@ -23,7 +23,14 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
-from grid_partition import BandPartitioner, PartitionInputError, PartitionParams, adjacency_from_cells
+from grid_partition import (
+    BandPartitioner,
+    PartitionInputError,
+    PartitionParams,
+    adjacency_from_cells,
+    plan_quality,
+    worse_than,
+)
 from layers import grids as versions
 from layers import models as m
 from layers.bulk import write_frame
@@ -145,6 +152,7 @@ def propose(
                                       note=f"{mode} proposed by {created_by}")
     write_frame(conn, layer("grids"), grids, source=mode, fixed={"version_id": version})
     report = _report(part.report_, grids, codes, inp)
+    report["guard"] = _guard(inp, labels, params)
     conn.execute(update(m.GridVersion).where(m.GridVersion.id == version).values(state="proposed", report=report))
     _audit(conn, created_by, "propose_grids", version, report["summary"])
     return version, report
@@ -198,6 +206,16 @@ def _report(report, grids: pd.DataFrame, codes: dict, inp: PartitionInput) -> di
             "base_version": inp.version_id}
 
 
+def _guard(inp: PartitionInput, labels, params: PartitionParams) -> dict:
+    """The current plan's figures beside the proposal's, and why the proposal is worse (empty when it is not)."""
+    proposed = plan_quality(inp.units, labels, params)
+    has_current = bool(inp.current.notna().any())
+    current = plan_quality(inp.units, inp.current.reindex(inp.units["unit_id"]).to_numpy(), params) \
+        if has_current else None
+    return {"current": current.model_dump() if current else None, "proposed": proposed.model_dump(),
+            "worse": worse_than(proposed, current) if current else []}
+
+
 def _proposed(conn: Connection, version_id: int) -> None:
     row = conn.execute(select(m.GridVersion.state).where(m.GridVersion.id == version_id)).scalar()
     if row is None:
@@ -207,14 +225,25 @@ def _proposed(conn: Connection, version_id: int) -> None:
                        "only a proposal can be accepted or discarded")
 
 
-def accept(conn: Connection, version_id: int, *, actor: str) -> dict:
-    """Make a proposal current: members re-homed, workers handed over."""
+def accept(conn: Connection, version_id: int, *, actor: str, force: bool = False) -> dict:
+    """Make a proposal current: members re-homed, workers handed over.
+
+    A proposal worse than the plan it would replace (its report's ``guard``: fewer grids in band, fewer
+    households in in-band grids, a new grid of several buildings over twice its cap) is refused with
+    :class:`Conflict` unless ``force`` is given; a forced accept is audited as such.
+    """
     _proposed(conn, version_id)
+    report = conn.execute(select(m.GridVersion.report).where(m.GridVersion.id == version_id)).scalar() or {}
+    worse = (report.get("guard") or {}).get("worse") or []
+    if worse and not force:
+        raise Conflict(f"grid version {version_id} is worse than the current plan: {'; '.join(worse)}. "
+                       "Discard it, or accept it with force if that is intended")
     versions.make_current(conn, version_id)
     conn.execute(update(m.GridVersion).where(m.GridVersion.id == version_id).values(state="accepted"))
     moved = conn.execute(select(func.count()).select_from(m.Building).where(
         m.Building.grid_id.in_(select(m.Grid.id).where(m.Grid.version_id == version_id)))).scalar_one()
-    _audit(conn, actor, "accept_grids", version_id, {"buildings_in_version": moved})
+    _audit(conn, actor, "accept_grids", version_id,
+           {"buildings_in_version": moved, **({"forced_over": worse} if worse else {})})
     return {"version_id": version_id, "state": "accepted", "buildings": moved}
 
 

@@ -84,10 +84,13 @@ def preview(version_id: int, conn: ConnDep, _: Reader) -> dict:
 
 
 @router.post("/versions/{version_id}/accept")
-def accept(version_id: int, engine: EngineDep, user: Planner) -> dict:
-    """Make a proposal current; members and workers move over."""
+def accept(version_id: int, engine: EngineDep, user: Planner, force: bool = False) -> dict:
+    """Make a proposal current; members and workers move over.
+
+    A proposal worse than the current plan (its report's ``guard.worse``) is refused with 409 unless ``force``.
+    """
     with engine.begin() as conn:
-        return partitioning.accept(conn, version_id, actor=user.name)
+        return partitioning.accept(conn, version_id, actor=user.name, force=force)
 
 
 @router.post("/versions/{version_id}/discard")

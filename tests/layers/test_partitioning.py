@@ -84,3 +84,31 @@ def test_rebalance_lists_exactly_the_buildings_that_change_grid(conn, quick_para
     assert unlisted_moves == []
     assert all(listed[r.id]["grid_before"] == r.before for r in moves if r.id in listed)
     assert report["summary"]["n_changed_units"] == len(listed)
+
+
+def test_the_demo_district_rebalances_in_band_without_folding_grids(conn, small_district):
+    # the shipped parameters, as a planner runs them: this once collapsed 45 grids into 4, one of 25,427 households
+    version, report = partitioning.propose(conn, mode="rebalance")
+    guard = report["guard"]
+    assert guard["current"]["n_grids"] == small_district["grids"]
+    proposed = guard["proposed"]
+    assert proposed["share_in_band"] >= 0.9
+    assert abs(proposed["n_grids"] - small_district["grids"]) <= 0.2 * small_district["grids"]
+    assert proposed["n_blobs"] == 0 and guard["worse"] == []
+    assert proposed["households_in_band_share"] >= guard["current"]["households_in_band_share"]
+    assert report["summary"]["n_grids"] == proposed["n_grids"]
+
+
+def test_a_proposal_worse_than_the_current_plan_needs_force(conn, quick_params):
+    version, report = partitioning.propose(conn, mode="partition", params=quick_params)
+    assert set(report["guard"]) == {"current", "proposed", "worse"}
+    conn.execute(text("""UPDATE grid_version SET report = jsonb_set(report, '{guard,worse}',
+                         '["3 grids in band, the current plan has 30"]') WHERE id = :v"""), {"v": version})
+    with pytest.raises(Conflict, match="worse than the current plan: 3 grids in band"):
+        partitioning.accept(conn, version, actor="planner-1")
+    assert current_version(conn) != version
+    partitioning.accept(conn, version, actor="planner-1", force=True)
+    assert current_version(conn) == version
+    detail = conn.execute(text("SELECT detail FROM audit_log WHERE action = 'accept_grids' AND entity_id = :v"),
+                          {"v": str(version)}).scalar_one()
+    assert detail["forced_over"] == ["3 grids in band, the current plan has 30"]
