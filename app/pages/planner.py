@@ -63,6 +63,8 @@ def layout(**_query: str) -> html.Div:
             html.Div(id="planner-status"),
             html.Div([html.Button(id="planner-accept", n_clicks=0, className="gw-btn", disabled=True),
                       html.Button(id="planner-discard", n_clicks=0, className="gw-btn danger", disabled=True)]),
+            # shown only for a proposal worse than the current plan: accepting it is then a decision of its own
+            dcc.Checklist(id="planner-force", options=[], value=[], style={"display": "none"}),
             html.Div(id="planner-decision"),
             html.H3(id="planner-bad-title"), html.Div(id="planner-bad"),
             html.H3(id="planner-versions-title"),
@@ -155,6 +157,35 @@ def _cell(col: str, value, lang: str) -> str:
     return "" if value is None else str(value)
 
 
+#: the guard's figures, current plan beside proposal: (key, label key, as a percentage)
+_GUARD_ROWS = (("n_grids", "n_grids", False), ("n_in_band", "n_in_band", False),
+               ("households_in_band_share", "hh_in_band", True), ("worst_violation", "worst_grid", True),
+               ("n_blobs", "n_blobs", False))
+
+
+def _guard(report: dict, lang: str) -> list:
+    """The current plan's figures beside the proposal's, and why the proposal is worse, if it is."""
+    guard = report.get("guard") or {}
+    cur, new = guard.get("current") or {}, guard.get("proposed") or {}
+    if not new:
+        return []
+
+    def cell(q: dict, key: str, pct: bool) -> str:
+        v = q.get(key)
+        return "" if v is None else (f"{100 * v:.1f}%" if pct else f"{v:,}")
+
+    table = html.Table([
+        html.Thead(html.Tr([html.Th(""), html.Th(t("plan_current", lang)), html.Th(t("plan_proposed", lang))])),
+        html.Tbody([html.Tr([html.Td(t(label, lang)), html.Td(cell(cur, key, pct)), html.Td(cell(new, key, pct))])
+                    for key, label, pct in _GUARD_ROWS]),
+    ], id="planner-guard")
+    worse = guard.get("worse") or []
+    if not worse:
+        return [table]
+    return [table, html.Div([html.Strong(t("plan_worse", lang)), html.Ul([html.Li(w) for w in worse])],
+                            className="msg-err", id="planner-worse")]
+
+
 def _figures(report: dict, lang: str) -> list:
     summary = report.get("summary") or {}
     rows = report.get("grids") or []
@@ -162,6 +193,7 @@ def _figures(report: dict, lang: str) -> list:
         html.Div(f"{t('n_grids', lang)}: {summary.get('n_grids', len(rows))}"),
         html.Div(f"{t('share_ok', lang)}: {100 * float(summary.get('share_grids_within_bounds') or 0):.1f}%"),
         html.Div(f"{t('n_changed', lang)}: {report.get('n_changed_grids', 0)}", id="planner-n-changed"),
+        *_guard(report, lang),
     ])
     cols = ("code", "zone", "households", "population", "in_band", "status")
     table = html.Table([
@@ -176,38 +208,45 @@ def _figures(report: dict, lang: str) -> list:
 @dash.callback(
     Output("planner-proposed", "data"), Output("planner-proposed", "hideout"), Output("planner-figures", "children"),
     Output("planner-accept", "disabled"), Output("planner-discard", "disabled"),
-    Input("planner-version", "data"), State("shell-lang", "data"),
+    Output("planner-force", "style"), Output("planner-force", "options"),
+    Input("planner-version", "data"), Input("planner-force", "value"), State("shell-lang", "data"),
     prevent_initial_call=True,
 )
-def _proposal(version_id: int | None, lang: str):
+def _proposal(version_id: int | None, force: list, lang: str):
+    hidden = {"display": "none"}
     if not version_id:
-        return None, dash.no_update, [], True, True
+        return None, dash.no_update, [], True, True, hidden, []
     with ApiClient(settings_of()) as api:
         try:
             ver = api.get_json("version", version_id=version_id) or {}
         except ApiError as exc:
-            return None, dash.no_update, [html.Span(exc.detail, className="msg-err")], True, True
+            return None, dash.no_update, [html.Span(exc.detail, className="msg-err")], True, True, hidden, []
         grids = mapview.slim(api.layer("grids", version=version_id), ("code", "zone", "households", "population"))
     report = ver.get("report") or {}
     changed = [r.get("code") for r in report.get("grids") or [] if r.get("changed")]
     open_ = ver.get("state") == "proposed"
+    worse = open_ and bool((report.get("guard") or {}).get("worse"))
     hide = {"color": "#e5e7eb", "weight": 1.5, "dash": "4 4", "highlight": changed}
-    return grids, hide, _figures(report, lang), not open_, not open_
+    options = [{"label": t("force_accept", lang), "value": "force"}]
+    return (grids, hide, _figures(report, lang), not open_ or (worse and "force" not in (force or [])), not open_,
+            {"display": "block"} if worse else hidden, options)
 
 
 @dash.callback(
     Output("planner-decision", "children"),
     Input("planner-accept", "n_clicks"), Input("planner-discard", "n_clicks"), State("planner-version", "data"),
-    State("shell-lang", "data"),
+    State("planner-force", "value"), State("shell-lang", "data"),
     prevent_initial_call=True,
 )
-def _decide(_a, _d, version_id, lang):
+def _decide(_a, _d, version_id, force, lang):
     which = "accept" if ctx.triggered_id == "planner-accept" else "discard"
     if not version_id or not (_a or _d):
         return dash.no_update
     try:
         with ApiClient(settings_of()) as api:
-            api.post_json(which, params={"actor": "planner"}, version_id=version_id)
+            forced = which == "accept" and "force" in (force or [])
+            api.post_json(which, params={"actor": "planner", **({"force": "true"} if forced else {})},
+                          version_id=version_id)
     except ApiError as exc:
         return html.Span(f"{t('error', lang)}: {exc.detail}", className="msg-err", id="planner-decision-msg")
     label = t("accepted" if which == "accept" else "discarded", lang)

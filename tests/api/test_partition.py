@@ -76,3 +76,32 @@ def test_versions_filter_by_state_and_refuse_a_bad_one(client, auth):
     assert proposed.status_code == 200 and all(r["state"] == "proposed" for r in proposed.json())
     bad = client.get("/partition/versions", params={"state": "current"}, headers=auth("planner"))
     assert bad.status_code == 422 and "state" in bad.text
+
+
+def test_a_worse_proposal_is_refused_without_force(cluster, api_settings, auth):
+    # a database of its own: the forced accept changes the current plan, which the other API tests stand on
+    from fastapi.testclient import TestClient
+    from sqlalchemy import text
+
+    from api.main import create_app
+    from layers.db import make_engine
+    from tests.api.conftest import fresh_database
+
+    db = fresh_database(cluster, "api_force")
+    with TestClient(create_app(api_settings, db)) as own:
+        started = own.post("/partition/jobs", json={"mode": "rebalance"}, headers=auth("planner"))
+        job = _wait(own, auth, started.json()["href"])
+        assert job["state"] == "done", job
+        version = job["version_id"]
+        guard = own.get(f"/partition/versions/{version}", headers=auth("planner")).json()["report"]["guard"]
+        assert guard["current"]["n_grids"] > 0 and guard["proposed"]["n_grids"] > 0
+        engine = make_engine(db)
+        with engine.begin() as conn:  # as if the run had come out worse than today's plan
+            conn.execute(text("UPDATE grid_version SET report = jsonb_set(report, '{guard,worse}', "
+                              "'[\"2 grids in band, the current plan has 20\"]') WHERE id = :v"), {"v": version})
+        engine.dispose()
+        refused = own.post(f"/partition/versions/{version}/accept", headers=auth("planner"))
+        assert refused.status_code == 409
+        assert "worse than the current plan: 2 grids in band" in refused.json()["error"]["message"]
+        forced = own.post(f"/partition/versions/{version}/accept", params={"force": "true"}, headers=auth("planner"))
+        assert forced.status_code == 200 and forced.json()["state"] == "accepted"

@@ -12,6 +12,10 @@ def test_run_a_rebalance_and_accept_it(wall_url, api, page, shot):
     # the service runs the quick parameters (a few seconds); the timeout is a hang guard
     pg.wait_for_selector("#planner-job-state[data-state='done']", timeout=300_000)
     pg.wait_for_selector("#planner-grid-table tbody tr", timeout=20_000)
+    # the current plan's figures beside the proposal's; a proposal no worse than today is accepted in one click
+    guard = pg.locator("#planner-guard")
+    assert guard.locator("tbody tr").count() == 5
+    assert pg.locator("#planner-worse").count() == 0 and not pg.locator("#planner-force").is_visible()
     assert pg.locator("#planner-accept").is_enabled()
     shot(pg, "planner")
     pg.locator("#planner-accept").click()
