@@ -100,6 +100,8 @@ LABELS: dict[str, dict[str, str]] = {
     "worst_grid": {"zh": "最差网格偏离", "en": "Worst grid outside its band"},
     "n_blobs": {"zh": "超上限两倍的多楼网格", "en": "Multi-building grids over twice the cap"},
     "plan_worse": {"zh": "方案劣于现行网格,采纳需确认:", "en": "This proposal is worse than the current plan:"},
+    "grids_without_worker": {"zh": "采纳后无网格员的网格", "en": "Grids left without a worker"},
+    "workers_without_grid": {"zh": "采纳后无网格的网格员", "en": "Workers left without a grid"},
     "force_accept": {"zh": "仍要采纳(强制)", "en": "Accept anyway (force)"},
     "n_changed": {"zh": "变动网格数", "en": "Changed grids"},
     "job_state": {"zh": "任务状态", "en": "Job state"},

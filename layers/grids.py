@@ -12,6 +12,8 @@ import logging
 from functools import cache
 from pathlib import Path
 
+import numpy as np
+from scipy.optimize import linear_sum_assignment
 from sqlalchemy import Connection, func, insert, select, text, update
 
 from layers import models as m
@@ -23,6 +25,7 @@ __all__ = [
     "make_current",
     "assign_members",
     "hand_over_workers",
+    "handover_plan",
     "home_grids",
     "sql_text",
     "grid_count",
@@ -86,11 +89,24 @@ def assign_members(conn: Connection, version_id: int) -> dict[str, int]:
 
 
 def hand_over_workers(conn: Connection, old_version: int, new_version: int) -> int:
-    """Give each new grid the worker of the old grid it overlaps most.
+    """Staff the new version's grids with the old version's workers (:func:`handover_plan`); returns how many
+    were handed over."""
+    plan = handover_plan(conn, old_version, new_version)
+    if plan["pairs"]:
+        conn.execute(text("UPDATE grid SET worker_id = :wid WHERE id = :gid"), plan["pairs"])
+    return len(plan["pairs"])
 
-    Greedy on shared area: the largest overlaps are matched first, each
-    worker and each new grid at most once. Returns how many were handed over.
-    Grids of the new version that already name a worker keep them.
+
+def handover_plan(conn: Connection, old_version: int, new_version: int) -> dict:
+    """Who staffs which grid of ``new_version`` once it is accepted, and who and what is left over.
+
+    First by shared area: each new grid gets the worker of the old grid it overlaps most, largest overlaps
+    first, each worker and each grid at most once. Then the workers left without a grid (their old grid was
+    shared out among neighbours that went to others) go to the grids left without a worker, nearest first (an
+    optimal assignment on the distance between old and new grid centres), so nobody is left idle while a
+    grid has no worker. Grids of the new version that already name a worker keep them.
+
+    Returns ``pairs`` (``gid``, ``wid``), ``grids_without_worker`` and ``workers_without_grid`` (codes).
     """
     taken_grids = set(
         conn.execute(
@@ -110,9 +126,30 @@ def hand_over_workers(conn: Connection, old_version: int, new_version: int) -> i
         taken_grids.add(grid_id)
         taken_workers.add(worker_id)
         pairs.append({"gid": grid_id, "wid": worker_id})
-    if pairs:
-        conn.execute(text("UPDATE grid SET worker_id = :wid WHERE id = :gid"), pairs)
-    return len(pairs)
+    centre = func.ST_Centroid(_grid.c.geom)
+    old = conn.execute(select(_grid.c.worker_id, func.ST_X(centre), func.ST_Y(centre)).where(
+        _grid.c.version_id == old_version, _grid.c.worker_id.is_not(None))).all()
+    new = conn.execute(select(_grid.c.id, _grid.c.code, func.ST_X(centre), func.ST_Y(centre)).where(
+        _grid.c.version_id == new_version)).all()
+    idle = [r for r in old if r[0] not in taken_workers]
+    free = [r for r in new if r[0] not in taken_grids]
+    if idle and free:
+        a = np.array([(x, y) for _, x, y in idle])
+        b = np.array([(x, y) for _, _, x, y in free])
+        scale = np.cos(np.radians(b[:, 1].mean()))  # degrees of longitude are shorter than of latitude
+        cost = np.hypot((a[:, None, 0] - b[None, :, 0]) * scale, a[:, None, 1] - b[None, :, 1])
+        rows, cols = linear_sum_assignment(cost)
+        for i, j in zip(rows.tolist(), cols.tolist()):
+            pairs.append({"gid": free[j][0], "wid": idle[i][0]})
+            taken_grids.add(free[j][0])
+            taken_workers.add(idle[i][0])
+    staffed = {p["wid"] for p in pairs} | taken_workers
+    codes = dict(conn.execute(select(m.GridWorker.id, m.GridWorker.code)).all())
+    return {
+        "pairs": pairs,
+        "grids_without_worker": sorted(code for gid, code, _, _ in new if gid not in taken_grids),
+        "workers_without_grid": sorted(codes[w] for w, _, _ in old if w not in staffed),
+    }
 
 
 def home_grids(conn: Connection) -> list[dict]:

@@ -153,6 +153,9 @@ def propose(
     write_frame(conn, layer("grids"), grids, source=mode, fixed={"version_id": version})
     report = _report(part.report_, grids, codes, inp)
     report["guard"] = _guard(inp, labels, params)
+    if inp.version_id is not None:  # who would staff which grid: the planner shows who and what is left over
+        plan = versions.handover_plan(conn, inp.version_id, version)
+        report["handover"] = {k: plan[k] for k in ("grids_without_worker", "workers_without_grid")}
     conn.execute(update(m.GridVersion).where(m.GridVersion.id == version).values(state="proposed", report=report))
     _audit(conn, created_by, "propose_grids", version, report["summary"])
     return version, report

@@ -179,10 +179,13 @@ def _guard(report: dict, lang: str) -> list:
         html.Tbody([html.Tr([html.Td(t(label, lang)), html.Td(cell(cur, key, pct)), html.Td(cell(new, key, pct))])
                     for key, label, pct in _GUARD_ROWS]),
     ], id="planner-guard")
+    hand = report.get("handover") or {}
+    staffing = [html.Div(f"{t(key, lang)}: {len(hand[key])} {' '.join(hand[key][:12])}", id=f"planner-{key}")
+                for key in ("grids_without_worker", "workers_without_grid") if hand.get(key)]
     worse = guard.get("worse") or []
     if not worse:
-        return [table]
-    return [table, html.Div([html.Strong(t("plan_worse", lang)), html.Ul([html.Li(w) for w in worse])],
+        return [table, *staffing]
+    return [table, *staffing, html.Div([html.Strong(t("plan_worse", lang)), html.Ul([html.Li(w) for w in worse])],
                             className="msg-err", id="planner-worse")]
 
 

@@ -112,3 +112,18 @@ def test_a_proposal_worse_than_the_current_plan_needs_force(conn, quick_params):
     detail = conn.execute(text("SELECT detail FROM audit_log WHERE action = 'accept_grids' AND entity_id = :v"),
                           {"v": str(version)}).scalar_one()
     assert detail["forced_over"] == ["3 grids in band, the current plan has 30"]
+
+
+def test_accept_leaves_no_worker_idle_while_a_grid_has_none(conn, quick_params):
+    staff = conn.execute(text("SELECT count(*) FROM grid WHERE version_id = :v AND worker_id IS NOT NULL"),
+                         {"v": current_version(conn)}).scalar_one()
+    version, report = partitioning.propose(conn, mode="partition", params=quick_params)
+    n_grids = report["summary"]["n_grids"]
+    listed = report["handover"]
+    partitioning.accept(conn, version, actor="planner-1")
+    unstaffed = conn.execute(text("SELECT code FROM grid WHERE version_id = :v AND worker_id IS NULL ORDER BY code"),
+                             {"v": version}).scalars().all()
+    assert len(unstaffed) == max(0, n_grids - staff)
+    assert unstaffed == listed["grids_without_worker"]  # the proposal said who and what would be left over
+    idle = staff - (n_grids - len(unstaffed))
+    assert len(listed["workers_without_grid"]) == idle and (idle == 0 or not unstaffed)
