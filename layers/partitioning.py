@@ -40,6 +40,7 @@ from layers.registry import layer
 __all__ = [
     "PartitionInput",
     "units_from_store",
+    "fill_cells",
     "propose",
     "accept",
     "discard",
@@ -63,7 +64,7 @@ class PartitionInput:
     adjacency: pd.DataFrame
     current: pd.Series
     metric_srid: int
-    version_id: int
+    version_id: int | None
 
 
 def _metric_srid(conn: Connection) -> int:
@@ -73,15 +74,27 @@ def _metric_srid(conn: Connection) -> int:
     return srid
 
 
+def fill_cells(conn: Connection, *, actor: str = "partition") -> int:
+    """Draw tessellation cells for the buildings that have none (``layers/sql/fill_cells.sql``: Voronoi cells
+    of the footprints clipped to blocks, or to the district); returns how many were drawn (audited)."""
+    missing = conn.execute(select(func.count()).select_from(m.Building).where(m.Building.cell.is_(None))).scalar_one()
+    if missing == 0:
+        return 0
+    drawn = conn.execute(versions.sql_text("fill_cells"), {"srid": _metric_srid(conn)}).rowcount
+    log.info("drew tessellation cells for %d buildings", drawn)
+    _audit_entity(conn, actor, "draw_cells", "building", None, {"buildings": drawn})
+    return drawn
+
+
 def units_from_store(conn: Connection) -> PartitionInput:
     """Buildings of the district as partition units, with cells and neighbours.
 
     Neighbours come from the cells: the same block, across a local street, or
     across an arterial (from the road layer), so that grids follow streets.
+    Without a current grid version every unit's current grid is missing (a
+    partition from scratch can run, a rebalance cannot).
     """
     version = versions.current_version(conn)
-    if version is None:
-        raise PartitionError("no current grid version: load grids (or the demo district) first")
     srid = _metric_srid(conn)
     b, blk, g = m.Building.__table__, m.Block.__table__, m.Grid.__table__
     rows = conn.execute(
@@ -139,6 +152,10 @@ def propose(
     if mode not in m.PARTITION_MODES:
         raise PartitionError(f"mode must be one of {', '.join(m.PARTITION_MODES)}, not '{mode}'")
     params = params or PartitionParams()
+    if mode == "rebalance" and versions.current_version(conn) is None:
+        raise PartitionError("no current grid version to rebalance: draw grids from scratch (mode 'partition') "
+                             "or load a grids file first")
+    fill_cells(conn, actor=created_by)
     inp = units_from_store(conn)
     try:
         part = BandPartitioner(inp.units, inp.adjacency, params, cells=inp.cells, progress=progress)
@@ -260,8 +277,13 @@ def discard(conn: Connection, version_id: int, *, actor: str) -> dict:
 
 
 def _audit(conn: Connection, actor: str, action: str, version_id: int, detail: dict) -> None:
-    conn.execute(insert(m.AuditLog).values(actor=actor, action=action, entity="grid_version",
-                                           entity_id=str(version_id), detail=detail))
+    _audit_entity(conn, actor, action, "grid_version", str(version_id), detail)
+
+
+def _audit_entity(conn: Connection, actor: str, action: str, entity: str, entity_id: str | None,
+                  detail: dict) -> None:
+    conn.execute(insert(m.AuditLog).values(actor=actor, action=action, entity=entity, entity_id=entity_id,
+                                           detail=detail))
 
 
 # -- jobs -------------------------------------------------------------------------------

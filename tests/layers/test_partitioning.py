@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from layers import partitioning
-from layers.errors import Conflict, NotFound
+from layers.errors import Conflict, NotFound, PartitionError
 from layers.grids import current_version
 
 
@@ -127,3 +127,37 @@ def test_accept_leaves_no_worker_idle_while_a_grid_has_none(conn, quick_params):
     assert unstaffed == listed["grids_without_worker"]  # the proposal said who and what would be left over
     idle = staff - (n_grids - len(unstaffed))
     assert len(listed["workers_without_grid"]) == idle and (idle == 0 or not unstaffed)
+
+
+def test_a_district_loaded_from_files_partitions_from_scratch(conn, empty_engine, tmp_path, quick_params):
+    # the district outline and the footprints of the demo, written to files with no cells, blocks or grids,
+    # and loaded into an empty store as a district would load its own
+    import geopandas
+
+    from gis_data.load import load_file
+
+    outline = geopandas.read_postgis(
+        "SELECT code, name, level, metric_srid, geom FROM admin_area WHERE level = 'district'", conn, geom_col="geom")
+    buildings = geopandas.read_postgis(
+        "SELECT code, zone, households, population, geom FROM building", conn, geom_col="geom")
+    outline.to_file(tmp_path / "district.geojson")
+    buildings.to_file(tmp_path / "buildings.gpkg", layer="buildings")
+    with empty_engine.begin() as own:
+        load_file(own, tmp_path / "district.geojson", "admin_areas")
+        load_file(own, tmp_path / "buildings.gpkg", "buildings")
+        assert current_version(own) is None
+        with pytest.raises(PartitionError, match="no current grid version to rebalance"):
+            partitioning.propose(own, mode="rebalance", params=quick_params)
+    with empty_engine.begin() as own:
+        version, report = partitioning.propose(own, mode="partition", params=quick_params, created_by="planner-1")
+        assert own.execute(text("SELECT count(*) FROM building WHERE cell IS NULL")).scalar() == 0
+        district, grids = own.execute(text("""
+            SELECT (SELECT ST_Area(geom::geography) FROM admin_area WHERE level = 'district'),
+                   (SELECT sum(ST_Area(geom::geography)) FROM grid WHERE version_id = :v)"""), {"v": version}).one()
+        assert abs(grids - district) / district < 1e-3  # the drawn cells tile the district
+        assert report["summary"]["all_contiguous"] and report["summary"]["share_grids_within_bounds"] >= 0.8
+        assert report["guard"]["current"] is None and "handover" not in report
+        partitioning.accept(own, version, actor="planner-1")
+        assert current_version(own) == version
+        drawn = own.execute(text("SELECT actor, detail FROM audit_log WHERE action = 'draw_cells'")).one()
+        assert drawn.actor == "planner-1" and drawn.detail["buildings"] == len(buildings)
