@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from api.deps import document_security
 from api.errors import install_error_handlers
@@ -42,6 +43,7 @@ from api.routers import (
 )
 from api.security import KeyStore
 from api.settings import ApiSettings
+from layers import partitioning
 from layers.db import make_engine
 from layers.settings import DatabaseSettings
 
@@ -86,6 +88,10 @@ def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None 
             log.warning("no API keys configured: %s", "every caller is admin (development only)"
                         if settings.environment == "development" else "only /health answers")
         app.state.engine = make_engine(db)
+        try:  # jobs whose process is gone would show running forever
+            partitioning.fail_orphaned_jobs(app.state.engine)
+        except DBAPIError as exc:  # the store may be down at start: the service answers 503 until it is back
+            log.warning("could not check for orphaned partition jobs: %s", exc.orig)
         app.state.feed = LiveFeed(libpq_url(app.state.engine), queue_size=settings.stream_queue)
         await app.state.feed.start()
         try:

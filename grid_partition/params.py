@@ -112,25 +112,27 @@ class PartitionParams(BaseModel):
         Largest district (in units) that gets the restarts; bigger ones are drawn once, to keep within time.
     seed
         Seed of the random generator (used for tie-breaking and for alternative cut directions in repairs).
+
+    Every count and weight is bounded, so a request cannot ask for a run that never ends.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    profiles: dict[str, ZoneProfile] = Field(default_factory=default_profiles)
+    profiles: dict[str, ZoneProfile] = Field(default_factory=default_profiles, max_length=50)
     street_crossing_penalty: float = Field(default=0.3, ge=0.0, le=1.0)
-    arterial_crossing_penalty: float = Field(default=3.0, ge=0.0)
-    compactness_weight: float = Field(default=0.3, ge=0.0)
+    arterial_crossing_penalty: float = Field(default=3.0, ge=0.0, le=1_000.0)
+    compactness_weight: float = Field(default=0.3, ge=0.0, le=1_000.0)
     safety_margin: float = Field(default=0.15, gt=0.0, lt=0.5)
-    change_penalty: float = Field(default=2.0, ge=0.0)
-    neighbour_rings: int = Field(default=2, ge=0)
+    change_penalty: float = Field(default=2.0, ge=0.0, le=1_000.0)
+    neighbour_rings: int = Field(default=2, ge=0, le=20)
     max_moved_share: float = Field(default=0.2, ge=0.0, le=1.0)
-    wider_redraws: int = Field(default=5, ge=0)
-    final_repair_rings: int = Field(default=3, ge=0)
-    max_rounds: int = Field(default=400, ge=1)
-    repair_effort: int = Field(default=300, ge=0)
-    restarts: int = Field(default=2, ge=0)
-    restart_max_units: int = Field(default=5_000, ge=0)
-    seed: int = 0
+    wider_redraws: int = Field(default=5, ge=0, le=50)
+    final_repair_rings: int = Field(default=3, ge=0, le=20)
+    max_rounds: int = Field(default=400, ge=1, le=10_000)
+    repair_effort: int = Field(default=300, ge=0, le=10_000)
+    restarts: int = Field(default=2, ge=0, le=20)
+    restart_max_units: int = Field(default=5_000, ge=0, le=1_000_000)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
 
     @model_validator(mode="after")
     def _has_profiles(self) -> "PartitionParams":

@@ -22,6 +22,7 @@ import geopandas
 import pandas as pd
 import shapely
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 
 from grid_partition import (
     BandPartitioner,
@@ -46,6 +47,8 @@ __all__ = [
     "discard",
     "create_job",
     "run_job",
+    "cancel_job",
+    "fail_orphaned_jobs",
     "start_job",
     "job_status",
 ]
@@ -287,18 +290,92 @@ def _audit_entity(conn: Connection, actor: str, action: str, entity: str, entity
 
 
 # -- jobs -------------------------------------------------------------------------------
+#: advisory lock keys: one for starting jobs (one at a time per store), one per job held while it runs
+_JOBS_LOCK = 0x6772_6964_0001
+_JOB_LOCK_BASE = 0x6772_6964_0000_0000
+
+
 def create_job(conn: Connection, *, mode: str, params: PartitionParams | None, created_by: str) -> int:
-    """A queued job row; run it with :func:`run_job` or :func:`start_job`."""
+    """A queued job row (audited); run it with :func:`run_job` or :func:`start_job`.
+
+    One job runs per store: while another is queued or running this raises :class:`Conflict` naming it (a
+    partition holds a CPU for seconds to minutes, and ten at once held every pooled connection).
+    """
     if mode not in m.PARTITION_MODES:
         raise PartitionError(f"mode must be one of {', '.join(m.PARTITION_MODES)}, not '{mode}'")
+    conn.execute(select(func.pg_advisory_xact_lock(_JOBS_LOCK)))
+    job = m.PartitionJob.__table__
+    busy = conn.execute(select(job.c.id, job.c.created_by, job.c.state)
+                        .where(job.c.state.in_(("queued", "running"))).order_by(job.c.id)).first()
+    if busy is not None:
+        raise Conflict(f"partition job {busy.id} by {busy.created_by} is {busy.state}: one job runs at a time; "
+                       "wait for it or cancel it")
     payload = (params or PartitionParams()).model_dump(mode="json")
-    return conn.execute(
+    job_id = conn.execute(
         insert(m.PartitionJob).values(mode=mode, params=payload, created_by=created_by).returning(m.PartitionJob.id)
     ).scalar_one()
+    _audit_entity(conn, created_by, "start_partition_job", "partition_job", str(job_id), {"mode": mode})
+    return job_id
+
+
+def cancel_job(conn: Connection, job_id: int, *, actor: str) -> dict:
+    """Stop a queued or running job: it ends ``failed`` with ``cancelled by <actor>`` and writes no proposal
+    (a running one stops at its next progress step)."""
+    job = m.PartitionJob.__table__
+    state = conn.execute(select(job.c.state).where(job.c.id == job_id).with_for_update()).scalar()
+    if state is None:
+        raise NotFound(f"no partition job {job_id}")
+    if state not in ("queued", "running"):
+        raise Conflict(f"partition job {job_id} is {state}: only a queued or running job can be cancelled")
+    conn.execute(update(job).where(job.c.id == job_id).values(state="failed", error=f"cancelled by {actor}",
+                                                              finished_at=func.now()))
+    _audit_entity(conn, actor, "cancel_partition_job", "partition_job", str(job_id), {"was": state})
+    return job_status(conn, job_id)
+
+
+def fail_orphaned_jobs(engine: Engine) -> int:
+    """Mark failed the jobs left queued or running by a process that is gone (none holds the job's lock); called
+    when a service starts. Returns how many."""
+    job = m.PartitionJob.__table__
+    n = 0
+    with engine.begin() as conn:
+        for job_id in conn.execute(select(job.c.id).where(job.c.state.in_(("queued", "running")))).scalars():
+            if conn.execute(select(func.pg_try_advisory_xact_lock(_JOB_LOCK_BASE + job_id))).scalar():
+                conn.execute(update(job).where(job.c.id == job_id).values(
+                    state="failed", error="the service stopped while the job ran; start it again",
+                    finished_at=func.now()))
+                _audit_entity(conn, "system", "fail_partition_job", "partition_job", str(job_id),
+                              {"reason": "orphaned"})
+                n += 1
+    if n:
+        log.warning("marked %d orphaned partition jobs failed", n)
+    return n
+
+
+class _Cancelled(Exception):
+    """The job's row left ``running`` (cancelled) while it ran."""
 
 
 def run_job(engine: Engine, job_id: int) -> None:
-    """Run a queued job to the end, recording progress as it goes (never raises)."""
+    """Run a queued job to the end, recording progress as it goes (never raises).
+
+    While it runs the job's advisory lock is held on a connection of its own, which is how a service starting
+    later tells a running job from one whose process is gone (:func:`fail_orphaned_jobs`).
+    """
+    try:
+        with engine.connect() as holder:
+            holder.execute(select(func.pg_advisory_lock(_JOB_LOCK_BASE + job_id)))
+            holder.commit()
+            try:
+                _run_locked(engine, job_id)
+            finally:  # a pooled connection outlives the run: its session lock must go explicitly
+                holder.execute(select(func.pg_advisory_unlock(_JOB_LOCK_BASE + job_id)))
+                holder.commit()
+    except DBAPIError as exc:  # the store went away mid-run: the next service start marks the job failed
+        log.error("partition job %s lost the store: %s", job_id, exc.orig)
+
+
+def _run_locked(engine: Engine, job_id: int) -> None:
     job = m.PartitionJob.__table__
     with engine.begin() as conn:
         row = conn.execute(select(job).where(job.c.id == job_id).with_for_update()).one_or_none()
@@ -312,20 +389,30 @@ def run_job(engine: Engine, job_id: int) -> None:
             return
         last[0] = share
         with engine.begin() as pconn:
-            pconn.execute(update(job).where(job.c.id == job_id).values(progress=min(max(share, 0.0), 1.0), stage=stage))
+            moved = pconn.execute(update(job).where(job.c.id == job_id, job.c.state == "running")
+                                  .values(progress=min(max(share, 0.0), 1.0), stage=stage)).rowcount
+        if moved == 0:
+            raise _Cancelled
 
     try:
         with engine.begin() as conn:
             version, _ = propose(conn, mode=row.mode, params=PartitionParams.model_validate(row.params),
                                  created_by=row.created_by, progress=progress)
         values = dict(state="done", progress=1.0, stage="proposed", version_id=version)
+    except _Cancelled:
+        log.info("partition job %s cancelled", job_id)
+        return
     except GridwallError as exc:
         values = dict(state="failed", error=str(exc))
     except Exception as exc:  # a job must end in a state a planner can read
         log.exception("partition job %s failed", job_id)
         values = dict(state="failed", error=f"internal error: {type(exc).__name__}: {exc}")
     with engine.begin() as conn:
-        conn.execute(update(job).where(job.c.id == job_id).values(finished_at=func.now(), **values))
+        conn.execute(update(job).where(job.c.id == job_id, job.c.state == "running")
+                     .values(finished_at=func.now(), **values))
+        if values["state"] == "failed":
+            _audit_entity(conn, row.created_by, "fail_partition_job", "partition_job", str(job_id),
+                          {"error": values["error"][:500]})
 
 
 def start_job(engine: Engine, job_id: int) -> threading.Thread:

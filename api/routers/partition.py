@@ -43,6 +43,13 @@ def start(body: JobIn, engine: EngineDep, user: Planner, settings: SettingsDep) 
     return {"job_id": job_id, "state": "queued", "href": f"/partition/jobs/{job_id}"}
 
 
+@router.post("/jobs/{job_id}/cancel")
+def cancel(job_id: int, engine: EngineDep, user: Planner) -> dict:
+    """Stop a queued or running job; it ends failed, "cancelled by" the caller, and proposes nothing."""
+    with engine.begin() as conn:
+        return partitioning.cancel_job(conn, job_id, actor=user.name)
+
+
 @router.get("/jobs/{job_id}")
 def job(job_id: int, conn: ConnDep, _: Reader) -> dict:
     """State, progress, stage, error, and the proposed version when done."""

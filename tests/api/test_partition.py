@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 
@@ -105,3 +106,47 @@ def test_a_worse_proposal_is_refused_without_force(cluster, api_settings, auth):
         assert "worse than the current plan: 2 grids in band" in refused.json()["error"]["message"]
         forced = own.post(f"/partition/versions/{version}/accept", params={"force": "true"}, headers=auth("planner"))
         assert forced.status_code == 200 and forced.json()["state"] == "accepted"
+
+
+def test_unbounded_parameters_are_refused(client, auth):
+    response = client.post("/partition/jobs", json={"mode": "partition", "params": {"restarts": 10**19}},
+                           headers=auth("planner"))
+    assert response.status_code == 422 and "restarts" in response.text
+
+
+def test_one_job_at_a_time_and_a_cancel_stops_it(client, auth, api_engine):
+    from sqlalchemy import text
+
+    first = client.post("/partition/jobs", json={"mode": "partition"}, headers=auth("planner"))
+    assert first.status_code == 202
+    second = client.post("/partition/jobs", json={"mode": "rebalance"}, headers=auth("planner"))
+    assert second.status_code == 409 and f"job {first.json()['job_id']}" in second.json()["error"]["message"]
+    cancelled = client.post(f"{first.json()['href']}/cancel", headers=auth("planner"))
+    assert cancelled.status_code == 200
+    assert cancelled.json()["state"] == "failed" and cancelled.json()["error"] == "cancelled by planner-key"
+    runner = [t for t in threading.enumerate() if t.name == f"partition-job-{first.json()['job_id']}"]
+    for thread in runner:  # it stops at its next progress step, before the session's store goes away
+        thread.join(600)
+    job = _wait(client, auth, first.json()["href"])
+    assert job["state"] == "failed" and job["version_id"] is None  # it proposed nothing
+    again = client.post(f"{first.json()['href']}/cancel", headers=auth("planner"))
+    assert again.status_code == 409
+    with api_engine.connect() as conn:
+        actions = conn.execute(text("SELECT action, actor FROM audit_log WHERE entity = 'partition_job' "
+                                    "AND entity_id = :j ORDER BY id"), {"j": str(first.json()["job_id"])}).all()
+    assert [tuple(a) for a in actions] == [("start_partition_job", "planner-key"),
+                                           ("cancel_partition_job", "planner-key")]
+
+
+def test_a_job_left_running_by_a_gone_process_is_marked_failed(api_engine):
+    from sqlalchemy import text
+
+    from layers import partitioning
+
+    with api_engine.begin() as conn:  # as a process killed mid-run leaves it: running, and nobody holds its lock
+        job_id = conn.execute(text("INSERT INTO partition_job (mode, params, created_by, state) "
+                                   "VALUES ('partition', '{}', 'ghost', 'running') RETURNING id")).scalar_one()
+    assert partitioning.fail_orphaned_jobs(api_engine) == 1
+    with api_engine.connect() as conn:
+        state, error = conn.execute(text("SELECT state, error FROM partition_job WHERE id = :j"), {"j": job_id}).one()
+    assert state == "failed" and "stopped while the job ran" in error
