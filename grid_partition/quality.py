@@ -21,7 +21,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from .params import PartitionParams
-from .report import grid_zones
+from .report import band_flags, band_violation, grid_zones
+from .seeding import Bands
 
 __all__ = ["PlanQuality", "plan_quality", "worse_than"]
 
@@ -61,14 +62,12 @@ def plan_quality(units: pd.DataFrame, labels: Sequence | np.ndarray, params: Par
     n_units = np.bincount(codes, minlength=G)
     gz = grid_zones(codes, hh, zone, G, len(names))
     prof = [params.profiles[z] for z in names]
-    lo_h = np.array([p.households.low for p in prof])[gz]
-    hi_h = np.array([p.households.high for p in prof])[gz]
-    lo_p = np.array([p.population.low for p in prof])[gz]
-    hi_p = np.array([p.population.high for p in prof])[gz]
-    inb = (H >= lo_h) & (H <= hi_h) & (P >= lo_p) & (P <= hi_p)
-    viol = np.maximum.reduce([(lo_h - H) / np.maximum(lo_h, 1e-9), (H - hi_h) / hi_h,
-                              (lo_p - P) / np.maximum(lo_p, 1e-9), (P - hi_p) / hi_p, np.zeros(G)])
-    blobs = (n_units > 1) & ((H > 2 * hi_h) | (P > 2 * hi_p))
+    bands = Bands(lo_h=np.array([p.households.low for p in prof]), hi_h=np.array([p.households.high for p in prof]),
+                  lo_p=np.array([p.population.low for p in prof]), hi_p=np.array([p.population.high for p in prof]))
+    hok, pok = band_flags(H, P, gz, bands)
+    inb = hok & pok
+    viol = band_violation(H, P, gz, bands)
+    blobs = (n_units > 1) & ((H > 2 * bands.hi_h[gz]) | (P > 2 * bands.hi_p[gz]))
     return PlanQuality(
         n_grids=G, n_in_band=int(inb.sum()), share_in_band=round(float(inb.mean()), 4),
         households_in_band_share=round(float(H[inb].sum() / max(H.sum(), 1e-9)), 4),

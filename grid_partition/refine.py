@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .graph import UnitGraph
+from .report import band_violation
 from .seeding import Bands
 
 __all__ = ["CostWeights", "Refiner"]
@@ -168,13 +169,8 @@ class Refiner:
 
     def violation(self, g: np.ndarray) -> np.ndarray:
         """How far grids ``g`` lie outside their bands, as a share of the band edge they miss (0 inside; 1.0 is a
-        grid twice its cap or empty), the worse of households and population."""
-        z = self.zone[g]
-        b = self.bands
-        H, P = self.H[g], self.P[g]
-        vh = np.maximum((b.lo_h[z] - H) / b.lo_h[z].clip(1e-9), (H - b.hi_h[z]) / b.hi_h[z])
-        vp = np.maximum((b.lo_p[z] - P) / b.lo_p[z].clip(1e-9), (P - b.hi_p[z]) / b.hi_p[z])
-        return np.maximum(np.maximum(vh, vp), 0.0)
+        grid twice its cap or empty), the worse of households and population (:func:`report.band_violation`)."""
+        return band_violation(self.H[g], self.P[g], self.zone[g], self.bands)
 
     # ------------------------------------------------------------------ moves
     def _neighbours(self, u: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from .graph import EDGE_KINDS, UnitGraph
 from .seeding import Bands
 
 __all__ = ["GridRow", "UnitChange", "PartitionReport", "grid_zones", "grid_components", "match_grids",
-           "polsby_popper", "band_flags", "miss_reason", "cut_inside_blocks", "changed_shares"]
+           "polsby_popper", "band_flags", "band_violation", "miss_reason", "cut_inside_blocks", "changed_shares"]
 
 
 class GridRow(BaseModel):
@@ -224,6 +224,14 @@ def band_flags(H: np.ndarray, P: np.ndarray, z: np.ndarray, bands: Bands) -> tup
     hok = (H >= bands.lo_h[z]) & (H <= bands.hi_h[z])
     pok = (P >= bands.lo_p[z]) & (P <= bands.hi_p[z])
     return hok, pok
+
+
+def band_violation(H: np.ndarray, P: np.ndarray, z: np.ndarray, bands: Bands) -> np.ndarray:
+    """How far grids of zones ``z`` with totals ``H``, ``P`` lie outside their bands, as a share of the band edge
+    they miss (0 inside; 1.0 is a grid twice its cap, or an empty one), the worse of households and population."""
+    vh = np.maximum((bands.lo_h[z] - H) / np.maximum(bands.lo_h[z], 1e-9), (H - bands.hi_h[z]) / bands.hi_h[z])
+    vp = np.maximum((bands.lo_p[z] - P) / np.maximum(bands.lo_p[z], 1e-9), (P - bands.hi_p[z]) / bands.hi_p[z])
+    return np.maximum(np.maximum(vh, vp), 0.0)
 
 
 def miss_reason(H: float, P: float, zname: str, lo_h: float, hi_h: float, lo_p: float, hi_p: float) -> str:

@@ -143,12 +143,11 @@ def handover_plan(conn: Connection, old_version: int, new_version: int) -> dict:
             pairs.append({"gid": free[j][0], "wid": idle[i][0]})
             taken_grids.add(free[j][0])
             taken_workers.add(idle[i][0])
-    staffed = {p["wid"] for p in pairs} | taken_workers
     codes = dict(conn.execute(select(m.GridWorker.id, m.GridWorker.code)).all())
     return {
         "pairs": pairs,
         "grids_without_worker": sorted(code for gid, code, _, _ in new if gid not in taken_grids),
-        "workers_without_grid": sorted(codes[w] for w, _, _ in old if w not in staffed),
+        "workers_without_grid": sorted(codes[w] for w, _, _ in old if w not in taken_workers),
     }
 
 
