@@ -38,7 +38,7 @@ SPECS: dict[str, LayerSpec] = {
             optional={"name": "str"},
             choices={"kind": ("arterial", "local")},
         ),
-        LayerSpec("water", _POLY, required={"code": "str"}, optional={"name": "str"}),
+        LayerSpec("water", _POLY | _LINE, required={"code": "str"}, optional={"name": "str"}),
         LayerSpec(
             "workers", _POINT,
             required={"code": "str", "name": "str"},
@@ -48,7 +48,7 @@ SPECS: dict[str, LayerSpec] = {
         LayerSpec(
             "grids", _POLY,
             required={"code": "str", "zone": "str"},
-            optional={"households": "int", "population": "int", "community_code": "str", "worker_code": "str"},
+            optional={"name": "str", "households": "int", "population": "int", "community_code": "str", "worker_code": "str"},
             choices={"zone": m.ZONES},
             ranges={"households": (0, None), "population": (0, None)},
         ),

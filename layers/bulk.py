@@ -179,7 +179,9 @@ def _upsert(ld: LayerDef, staging: Table, fixed: Mapping[str, object]):
         if geom in staging.c:
             names.append(geom)
             kind = ld.table.c[geom].type.geometry_type or ""
-            exprs.append(func.ST_Multi(staging.c[geom]) if kind.startswith("MULTI") else staging.c[geom])
+            # a MULTI* column and the generic one (water: polygons or lines) both store Multi* parts
+            multi = kind.startswith("MULTI") or kind == "GEOMETRY"
+            exprs.append(func.ST_Multi(staging.c[geom]) if multi else staging.c[geom])
     for name, value in fixed.items():
         names.append(name)
         exprs.append(literal(value, ld.table.c[name].type))

@@ -123,6 +123,7 @@ class AdminArea(Base):
     __table_args__ = (
         _one_of("level", ADMIN_LEVELS),
         CheckConstraint("(level = 'district') = (parent_id IS NULL)", name="parent_iff_not_district"),
+        CheckConstraint("level <> 'district' OR geom IS NOT NULL", name="district_has_outline"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -131,7 +132,8 @@ class AdminArea(Base):
     level: Mapped[str] = mapped_column(Text, index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id", ondelete="RESTRICT"), index=True)
     metric_srid: Mapped[int | None] = mapped_column(Integer)
-    geom = _geom("MULTIPOLYGON")
+    # streets and communities may come as names only (an NBS list): events are still routed to them by name
+    geom = _geom("MULTIPOLYGON", nullable=True)
 
 
 class Block(Base):
@@ -162,14 +164,17 @@ class Road(Base):
 
 
 class Water(Base):
-    """Rivers and lakes, for the offline basemap."""
+    """Rivers and lakes, for the offline basemap: polygons, or centre lines where a source has only those."""
 
     __tablename__ = "water"
+    __table_args__ = (
+        CheckConstraint("GeometryType(geom) IN ('MULTIPOLYGON', 'MULTILINESTRING')", name="polygons_or_lines"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(Text, unique=True)
     name: Mapped[str | None] = mapped_column(Text)
-    geom = _geom("MULTIPOLYGON")
+    geom = _geom("GEOMETRY")
 
 
 class GridVersion(Base):
@@ -239,6 +244,7 @@ class Grid(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("grid_version.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
     zone: Mapped[str] = mapped_column(Text)
     households: Mapped[int] = mapped_column(Integer, server_default="0")
     population: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -374,6 +380,8 @@ class Event(Base):
     deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rating: Mapped[int | None] = mapped_column(SmallInteger)
+    # a history load's own verdict (the source's on-time flag); NULL: judged by closed_at <= deadline_at
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"), index=True)
     duplicate_count: Mapped[int] = mapped_column(Integer, server_default="0")
     geom = _geom("POINT", nullable=True)

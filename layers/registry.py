@@ -69,7 +69,7 @@ LAYERS: dict[str, LayerDef] = {
         LayerDef("water", m.Water.__table__, ("code", "name")),
         LayerDef("workers", m.GridWorker.__table__, ("code", "name", "status", "updated_at")),
         LayerDef(
-            "grids", _grid, ("code", "zone", "households", "population"),
+            "grids", _grid, ("code", "name", "zone", "households", "population"),
             refs=(
                 Ref("community_code", "community_id", _admin),
                 Ref("worker_code", "worker_id", m.GridWorker.__table__),
