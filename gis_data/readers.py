@@ -2,7 +2,9 @@
 
 This is the database-free first half of ``gridwall load``: :func:`read_vector`
 opens the file (GeoPackage, GeoJSON, Shapefile — zipped or not, with Chinese
-attribute encodings —, GeoParquet), :func:`to_wgs84` resolves its coordinate
+attribute encodings —, GeoParquet, KML, and tables: CSV and XLSX with
+longitude/latitude columns, a WKT column or no geometry at all, for records
+located by name), :func:`to_wgs84` resolves its coordinate
 system, including the Chinese GCJ-02/BD-09 datums. The second half,
 :func:`gis_data.validation.validate`, checks it against the layer's spec.
 Faults raise :class:`~layers.errors.LoadError` naming the file and feature.
@@ -21,25 +23,30 @@ import logging
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas
+import numpy as np
+import pandas as pd
 import pyogrio
 import pyproj
+import shapely
 
 from gis_data.coords import DATUMS, convert_geometries
 from gis_data.validation import check_lonlat
 from layers.errors import LoadError
 
-__all__ = ["read_vector", "to_wgs84"]
+__all__ = ["read_vector", "to_wgs84", "TableGeometry"]
 
 logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- reading
 
 
-def read_vector(path: str | Path, *, layer: str | None = None) -> geopandas.GeoDataFrame:
-    """Read a GeoJSON, GeoPackage, Shapefile (or zipped one) or GeoParquet file.
+def read_vector(path: str | Path, *, layer: str | None = None,
+                columns: TableGeometry | None = None) -> geopandas.GeoDataFrame:
+    """Read a GeoJSON, GeoPackage, Shapefile (or zipped one), GeoParquet, KML, CSV or XLSX file.
 
     The format is chosen by extension so that a wrong file gives a message
     about the format the user meant, not GDAL's guess. Rows keep file order
@@ -52,8 +59,13 @@ def read_vector(path: str | Path, *, layer: str | None = None) -> geopandas.GeoD
         ``.geojson``/``.json``, ``.gpkg``, ``.shp``, ``.zip`` (holding a
         shapefile) or ``.parquet``/``.geoparquet``.
     layer : str, optional
-        GeoPackage layer, or shapefile name (without ``.shp``) inside a zip.
-        Default: the only, or else the first, layer (logged).
+        GeoPackage layer, shapefile name (without ``.shp``) inside a zip, or
+        XLSX sheet. Default: the only, or else the first, layer (logged).
+    columns : TableGeometry, optional
+        For CSV and XLSX: the columns holding longitude and latitude, or WKT.
+        Default: found by name (``lon``/``lng``/``longitude``/``x``/``经度``
+        and ``lat``/``latitude``/``y``/``纬度``; ``wkt``/``geometry``); a table
+        with none of them has no geometry (every row's is null).
 
     Returns
     -------
@@ -77,7 +89,7 @@ def read_vector(path: str | Path, *, layer: str | None = None) -> geopandas.GeoD
     if reader is None:
         known = ", ".join(sorted(_READERS))
         raise LoadError(f"unknown format '{suffix or p.name}': expected one of {known}", source=source)
-    gdf = reader(p, layer, source)
+    gdf = reader(p, layer, source) if suffix not in _TABLES else _read_table(p, layer, source, columns)
     if not isinstance(gdf, geopandas.GeoDataFrame) or gdf.active_geometry_name is None:
         raise LoadError("the file has no geometry column", source=source)
     if len(gdf) == 0:
@@ -214,6 +226,95 @@ def _read_parquet(p: Path, layer: str | None, source: str) -> geopandas.GeoDataF
     return gdf
 
 
+def _read_kml(p: Path, layer: str | None, source: str) -> geopandas.GeoDataFrame:
+    names = _layer_names(str(p), source, "KML")
+    return _read_ogr(str(p), _pick(names, layer, source, "folder"), source, "KML")
+
+
+@dataclass(frozen=True)
+class TableGeometry:
+    """Where a CSV or XLSX table keeps its geometry: longitude and latitude columns, or one WKT column."""
+
+    lon: str | None = None
+    lat: str | None = None
+    wkt: str | None = None
+
+
+_LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
+_LAT_NAMES = ("lat", "latitude", "y", "纬度")
+_WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
+
+
+def _read_table(p: Path, sheet: str | None, source: str, columns: TableGeometry | None) -> geopandas.GeoDataFrame:
+    """A CSV (UTF-8, with or without BOM, else GB18030) or an XLSX sheet, every cell as text."""
+    if p.suffix.lower() == ".xlsx":
+        try:
+            import openpyxl  # noqa: F401  (pandas' engine; named here so a missing one says so)
+
+            frame = pd.read_excel(p, sheet_name=sheet if sheet is not None else 0, dtype=str)
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as err:
+            raise LoadError(f"cannot be read as XLSX: {err}", source=source) from err
+    else:
+        frame = None
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                frame = pd.read_csv(p, dtype=str, encoding=encoding, skipinitialspace=True)
+                break
+            except UnicodeDecodeError:
+                continue
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as err:
+                raise LoadError(f"cannot be read as CSV: {err}", source=source) from err
+        if frame is None:
+            raise LoadError("its text is neither UTF-8 nor GB18030", source=source)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    geometry = _table_geometry(frame, columns or TableGeometry(), source)
+    return geopandas.GeoDataFrame(frame, geometry=geometry, crs=None)
+
+
+def _find(frame: pd.DataFrame, given: str | None, names: tuple[str, ...], source: str) -> str | None:
+    if given is not None:
+        if given not in frame.columns:
+            raise LoadError(f"has no column {given!r}; it has: {', '.join(frame.columns)}", source=source,
+                            field=given)
+        return given
+    lower = {c.lower(): c for c in frame.columns}
+    return next((lower[n] for n in names if n in lower), None)
+
+
+def _table_geometry(frame: pd.DataFrame, columns: TableGeometry, source: str) -> geopandas.GeoSeries:
+    wkt = _find(frame, columns.wkt, () if columns.lon else _WKT_NAMES, source)
+    if wkt is not None:
+        text_values = frame[wkt].where(frame[wkt].notna() & (frame[wkt].str.strip() != ""), None)
+        try:
+            geoms = shapely.from_wkt(text_values.to_numpy(dtype=object), on_invalid="raise")
+        except shapely.errors.GEOSException:
+            bad = [i for i, v in enumerate(text_values) if v is not None and shapely.from_wkt(v, on_invalid="ignore")
+                   is None]
+            raise LoadError(f"{wkt}: {text_values.iloc[bad[0]]!r:.60} is not WKT", source=source, feature=bad[0],
+                            field=wkt) from None
+        return geopandas.GeoSeries(geoms, index=frame.index)
+    lon = _find(frame, columns.lon, _LON_NAMES, source)
+    lat = _find(frame, columns.lat, _LAT_NAMES, source)
+    if lon is None or lat is None:
+        logger.info("%s: no longitude/latitude or WKT column: the rows have no geometry", source)
+        return geopandas.GeoSeries([None] * len(frame), index=frame.index)
+    xy = {}
+    for name in (lon, lat):
+        raw = frame[name]
+        values = pd.to_numeric(raw.str.strip(), errors="coerce")
+        bad = raw.notna() & (raw.str.strip() != "") & values.isna()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise LoadError(f"{name}: {raw.iloc[i]!r} is not a number", source=source, feature=i, field=name)
+        xy[name] = values.to_numpy(dtype=float)
+    have = ~(np.isnan(xy[lon]) | np.isnan(xy[lat]))
+    geoms = np.full(len(frame), None, dtype=object)
+    geoms[have] = shapely.points(xy[lon][have], xy[lat][have])
+    return geopandas.GeoSeries(geoms, index=frame.index)
+
+
+_TABLES = (".csv", ".txt", ".xlsx")
+
 _READERS: dict[str, Callable[[Path, str | None, str], geopandas.GeoDataFrame]] = {
     ".geojson": _read_single,
     ".json": _read_single,
@@ -222,6 +323,10 @@ _READERS: dict[str, Callable[[Path, str | None, str], geopandas.GeoDataFrame]] =
     ".zip": _read_zip,
     ".parquet": _read_parquet,
     ".geoparquet": _read_parquet,
+    ".kml": _read_kml,
+    ".csv": _read_table,  # read by _read_table, which also takes the geometry columns
+    ".txt": _read_table,
+    ".xlsx": _read_table,
 }
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -36,9 +36,10 @@ import pandas as pd
 import pyproj
 import shapely
 
+from gis_data.coords import convert_geometries
 from layers.errors import LoadError
 
-__all__ = ["Kind", "KINDS", "GEOMETRY_TYPES", "LayerSpec", "validate", "check_lonlat", "raise_first"]
+__all__ = ["Kind", "KINDS", "GEOMETRY_TYPES", "LayerSpec", "Faults", "validate", "check_lonlat", "raise_first"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,9 @@ class LayerSpec:
         Enumerated fields: the allowed values, compared as text.
     ranges : dict of str to (low, high), optional
         Inclusive bounds for ``int``/``float`` fields; ``None`` leaves a side open.
+    geometry_optional : bool
+        Features may come without geometry (events located by name, streets
+        known by name only); a geometry that is there is checked all the same.
 
     Raises
     ------
@@ -99,6 +103,7 @@ class LayerSpec:
     optional: Mapping[str, Kind] = field(default_factory=dict)
     choices: Mapping[str, frozenset[str]] = field(default_factory=dict)
     ranges: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    geometry_optional: bool = False
 
     def __post_init__(self) -> None:
         freeze = object.__setattr__  # the one sanctioned way to normalise a frozen dataclass
@@ -126,7 +131,7 @@ class LayerSpec:
 
     def __reduce__(self) -> tuple[type, tuple[object, ...]]:  # read-only proxies do not pickle or deepcopy
         plain = (dict(self.required), dict(self.optional), dict(self.choices), dict(self.ranges))
-        return (type(self), (self.name, self.geometry_types, *plain))
+        return (type(self), (self.name, self.geometry_types, *plain, self.geometry_optional))
 
     @property
     def fields(self) -> dict[str, Kind]:
@@ -134,8 +139,8 @@ class LayerSpec:
         return {**self.required, **self.optional}
 
 
-def check_lonlat(geoms: np.ndarray, source: str, why: str) -> None:
-    """Raise when any x/y is non-finite or outside −180..180 / −90..90."""
+def check_lonlat(geoms: np.ndarray, source: str, why: str, faults: Faults | None = None) -> None:
+    """Raise (or note in ``faults``) when any x/y is non-finite or outside −180..180 / −90..90."""
     xy, idx = shapely.get_coordinates(geoms, return_index=True)
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90)
@@ -143,13 +148,15 @@ def check_lonlat(geoms: np.ndarray, source: str, why: str) -> None:
         return
     bad = np.zeros(len(geoms), bool)
     bad[idx[~ok]] = True
-    x, y = xy[np.flatnonzero(~ok)[0]]  # coordinates come in feature order: this is the first bad feature's
-    raise_first(
-        bad,
-        source,
-        "geometry",
-        lambda i: f"coordinate ({x:.10g}, {y:.10g}) is not a longitude/latitude (lon -180..180, lat -90..90); {why}",
-    )
+    first_bad = {}
+    for k in np.flatnonzero(~ok)[::-1]:  # the first bad coordinate of each feature
+        first_bad[int(idx[k])] = xy[k]
+
+    def message(i: int) -> str:
+        x, y = first_bad[i]
+        return f"coordinate ({x:.10g}, {y:.10g}) is not a longitude/latitude (lon -180..180, lat -90..90); {why}"
+
+    (faults or Faults()).check(bad, source, "geometry", message)
 
 
 # --------------------------------------------------------------------------- validation
@@ -162,6 +169,7 @@ def validate(
     source: str,
     district: shapely.Geometry | None = None,
     district_tolerance_m: float = 50,
+    faults: Faults | None = None,
 ) -> geopandas.GeoDataFrame:
     """Check every feature against ``spec`` and return a clean, typed frame.
 
@@ -189,6 +197,10 @@ def validate(
         projection centred on the district).
     district_tolerance_m : float
         Slack for features drawn on or just over the boundary.
+    faults : Faults, optional
+        Raise on the first fault (default), or note every faulty feature and
+        go on (``Faults(skip=True)``): the frame returned then still holds
+        every row, and ``faults.rejected`` says which to leave out and why.
 
     Returns
     -------
@@ -207,6 +219,7 @@ def validate(
     """
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326", ignore_axis_order=True):
         raise LoadError(f"the frame is in {gdf.crs.name}, not EPSG:4326: convert it (to_wgs84) first", source=source)
+    faults = faults or Faults(labels=gdf.index)
     columns = _match_columns(gdf, spec, source)
     out: dict[str, pd.Series] = {}
     for name, kind in spec.fields.items():
@@ -214,8 +227,8 @@ def validate(
         if col is None:
             out[name] = _coerce(pd.Series([None] * len(gdf), index=gdf.index, dtype=object), kind)[0]
             continue
-        out[name] = _check_field(gdf[col], name, kind, spec, source)
-    geoms = _check_geometry(gdf.geometry.to_numpy().copy(), spec, source, district, district_tolerance_m)
+        out[name] = _check_field(gdf[col], name, kind, spec, source, faults)
+    geoms = _check_geometry(gdf.geometry.to_numpy().copy(), spec, source, district, district_tolerance_m, faults)
     return geopandas.GeoDataFrame(out, geometry=geopandas.GeoSeries(geoms, index=gdf.index), crs="EPSG:4326")
 
 
@@ -247,18 +260,18 @@ def _match_columns(gdf: geopandas.GeoDataFrame, spec: LayerSpec, source: str) ->
     return found
 
 
-def _check_field(raw: pd.Series, name: str, kind: Kind, spec: LayerSpec, source: str) -> pd.Series:
+def _check_field(raw: pd.Series, name: str, kind: Kind, spec: LayerSpec, source: str, faults: Faults) -> pd.Series:
     null = _nulls(raw)
     if name in spec.required:
-        raise_first(null, source, name, lambda i: f"required field {name} is null or empty")
+        faults.check(null, source, name, lambda i: f"required field {name} is null or empty")
     values, bad = _coerce(raw, kind, null)
-    raise_first(bad, source, name, lambda i: f"{name}: {_show(raw.iloc[i])} is not {_KIND_WORDS[kind]}")
+    faults.check(bad, source, name, lambda i: f"{name}: {_show(raw.iloc[i])} is not {_KIND_WORDS[kind]}")
     if name in spec.choices:
         allowed = spec.choices[name]
         text = values.astype(str)
         outside = ~null & ~text.isin(allowed).to_numpy()
         listed = ", ".join(sorted(allowed))
-        raise_first(outside, source, name, lambda i: f"{name}: {_show(text.iloc[i])} is not one of: {listed}")
+        faults.check(outside, source, name, lambda i: f"{name}: {_show(text.iloc[i])} is not one of: {listed}")
     if name in spec.ranges:
         lo, hi = spec.ranges[name]
         num = values.astype("float64").to_numpy(na_value=np.nan)
@@ -266,7 +279,7 @@ def _check_field(raw: pd.Series, name: str, kind: Kind, spec: LayerSpec, source:
             below = (num < lo) if lo is not None else np.zeros(len(num), bool)
             above = (num > hi) if hi is not None else np.zeros(len(num), bool)
         bounds = " and ".join(s for s in (lo is not None and f">= {lo:.10g}", hi is not None and f"<= {hi:.10g}") if s)
-        raise_first(below | above, source, name, lambda i: f"{name}: {num[i]:.10g} is out of range (must be {bounds})")
+        faults.check(below | above, source, name, lambda i: f"{name}: {num[i]:.10g} is out of range (must be {bounds})")
     return values
 
 
@@ -346,10 +359,13 @@ def _strip(v: object) -> object:
 
 
 def _check_geometry(
-    geoms: np.ndarray, spec: LayerSpec, source: str, district: shapely.Geometry | None, tolerance_m: float
+    geoms: np.ndarray, spec: LayerSpec, source: str, district: shapely.Geometry | None, tolerance_m: float,
+    faults: Faults,
 ) -> np.ndarray:
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    raise_first(missing, source, "geometry", lambda i: "has no geometry (null or empty)")
+    if not spec.geometry_optional:
+        faults.check(missing, source, "geometry", lambda i: "has no geometry (null or empty)")
+    geoms[missing] = None
     for single, make_multi in _PROMOTE.items():
         if f"Multi{single}" in spec.geometry_types and single not in spec.geometry_types:
             hit = shapely.get_type_id(geoms) == shapely.GeometryType[single.upper()]
@@ -357,22 +373,23 @@ def _check_geometry(
                 geoms[hit] = make_multi(geoms[hit], indices=np.arange(hit.sum()))
     names = _TYPE_NAMES[shapely.get_type_id(geoms)]
     wanted = " or ".join(sorted(spec.geometry_types))
-    wrong = ~np.isin(names, list(spec.geometry_types))
-    raise_first(wrong, source, "geometry", lambda i: f"geometry is a {names[i]}; layer {spec.name} expects {wanted}")
-    check_lonlat(geoms, source, "check the file's CRS")
-    invalid = ~shapely.is_valid(geoms)
-    raise_first(
+    wrong = ~np.isin(names, list(spec.geometry_types)) & ~missing
+    faults.check(wrong, source, "geometry", lambda i: f"geometry is a {names[i]}; layer {spec.name} expects {wanted}")
+    check_lonlat(geoms, source, "check the file's CRS", faults)
+    invalid = ~shapely.is_valid(geoms) & ~missing
+    faults.check(
         invalid,
         source,
         "geometry",
         lambda i: f"invalid geometry: {shapely.is_valid_reason(geoms[i])} (fix it in the source; it is not repaired)",
     )
     if district is not None:
-        _check_district(geoms, district, tolerance_m, source)
+        _check_district(geoms, district, tolerance_m, source, faults)
     return geoms
 
 
-def _check_district(geoms: np.ndarray, district: shapely.Geometry, tolerance_m: float, source: str) -> None:
+def _check_district(geoms: np.ndarray, district: shapely.Geometry, tolerance_m: float, source: str,
+                    faults: Faults) -> None:
     """Every feature must be covered by the district grown by ``tolerance_m`` metres.
 
     Features inside the district itself are settled in degrees; only the rest
@@ -382,7 +399,7 @@ def _check_district(geoms: np.ndarray, district: shapely.Geometry, tolerance_m: 
         raise ValueError("district must be a valid (Multi)Polygon in EPSG:4326")
     prepared = shapely.from_wkb(shapely.to_wkb(district))  # prepare a copy, not the caller's object
     shapely.prepare(prepared)
-    inside = shapely.covers(prepared, geoms)
+    inside = shapely.covers(prepared, geoms) | shapely.is_missing(geoms)
     if inside.all():
         return
     c = district.centroid
@@ -400,14 +417,60 @@ def _check_district(geoms: np.ndarray, district: shapely.Geometry, tolerance_m: 
     outside = np.zeros(len(geoms), bool)
     outside[rest] = ~shapely.covers(zone, local_rest)
 
+    def shifted(i: int) -> bool:
+        """Would the feature be inside if its numbers were GCJ-02 or BD-09? Only then is the hint right."""
+        for datum in ("gcj02", "bd09"):
+            moved = project(convert_geometries(np.array([geoms[i]]), datum))[0]
+            if shapely.covers(zone, moved):
+                return True
+        return False
+
     def message(i: int) -> str:
         gap = float(shapely.distance(area, local_rest[np.searchsorted(rest, i)]))
         where = f"lies {gap:,.0f} m outside" if gap > tolerance_m else f"reaches more than {tolerance_m:g} m beyond"
-        shifted = 100 < gap < 2000  # the size of the GCJ-02/BD-09 offset
-        hint = "; a GCJ-02/BD-09 file sits a few hundred metres off: try --crs gcj02 or bd09" if shifted else ""
+        hint = ("; a GCJ-02/BD-09 file sits a few hundred metres off: try --crs gcj02 or bd09"
+                if 100 < gap < 2000 and shifted(i) else "")
         return f"{where} the district (tolerance {tolerance_m:g} m){hint}"
 
-    raise_first(outside, source, "geometry", message)
+    faults.check(outside, source, "geometry", message)
+
+
+class Faults:
+    """Where :func:`validate` puts what it finds: raise on the first (the default), or note every faulty feature.
+
+    Parameters
+    ----------
+    skip
+        False: the first fault raises (all or nothing). True: each faulty
+        feature is noted with its first fault and the check goes on, so a
+        partial load can write the rest and a dry run can count them.
+    labels
+        The frame's index: feature numbers as in the file (a mapping's filter
+        leaves gaps), so messages name the feature a user can find.
+    """
+
+    def __init__(self, *, skip: bool = False, labels: Sequence[int] | None = None) -> None:
+        self.skip = skip
+        self.labels = None if labels is None else np.asarray(labels)
+        self.rejected: dict[int, LoadError] = {}  # row position -> its first fault
+
+    def label(self, i: int) -> int:
+        """The feature number of row position ``i``."""
+        return int(self.labels[i]) if self.labels is not None else i
+
+    def check(self, mask: np.ndarray, source: str, field_name: str | None, message: Callable[[int], str]) -> None:
+        """Raise for the first True in ``mask``, or note every one not noted yet."""
+        if not self.skip:
+            hits = np.flatnonzero(mask)
+            if hits.size:
+                i = int(hits[0])
+                more = hits.size - 1
+                tail = f" (and {more} more feature{'s' if more > 1 else ''})" if more else ""
+                raise LoadError(message(i) + tail, source=source, feature=self.label(i), field=field_name)
+            return
+        for i in np.flatnonzero(mask).tolist():
+            if i not in self.rejected:
+                self.rejected[i] = LoadError(message(i), source=source, feature=self.label(i), field=field_name)
 
 
 def raise_first(

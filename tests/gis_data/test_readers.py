@@ -72,7 +72,7 @@ def test_geopackage_layers_named_first_or_listed(tmp_path):
         ("a.geojson", b"", "empty (0 bytes)"),
         ("a.gpkg", b"not a geopackage", "cannot be read as a GeoPackage"),
         ("a.geojson", b'{"type": "FeatureCollection", "features": []}', "holds no features"),
-        ("a.csv", b"x,y\n1,2\n", "unknown format '.csv'"),
+        ("a.ods", b"x,y\n1,2\n", "unknown format '.ods'"),
         ("a.parquet", b"PAR1 junk", "cannot be read as GeoParquet"),
     ],
 )
