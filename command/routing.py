@@ -37,6 +37,7 @@ class Location:
     community_id: int | None
     street_id: int | None
     building_id: int | None = None
+    note: str | None = None  # how the place was found when it is not what was asked for (a fallback)
 
 
 def route_point(conn: Connection, lon: float, lat: float, *, kind: str = "point",
@@ -88,15 +89,27 @@ def _area(conn: Connection, level: str, name: str, parent_id: int | None = None)
 def route_area(conn: Connection, *, community: str | None = None, street: str | None = None) -> Location:
     """Route to a community and/or street given by name or code (no point, no grid).
 
+    A community that is not found (or not in the street named with it) falls
+    back to the street when one is named: a hotline record's community list is
+    often newer or older than the district's, its street rarely is. The
+    location's ``note`` says so.
+
     Raises
     ------
     LoadError
-        When a name matches no area, matches several, or the community is not
-        in the street named with it.
+        When a name matches no area, matches several, or a community that is
+        not found comes without a street.
     """
     street_id = _area(conn, "street", street)[0] if street else None
     if community:
-        community_id, parent = _area(conn, "community", community, street_id)
+        try:
+            community_id, parent = _area(conn, "community", community, street_id)
+        except LoadError as err:
+            if street_id is None:
+                raise
+            # the street is known: the event is still the street's to handle, and says why
+            return Location("street", None, None, None, None, street_id,
+                            note=f"{err.message}: routed to the street {street!r}")
         return Location("community", None, None, None, community_id, parent)
     if street_id is None:
         raise LoadError("no community or street given", field="location")

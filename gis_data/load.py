@@ -18,7 +18,6 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, func, insert, select
 
-from gis_data.readers import read_vector, to_wgs84
 from gis_data.specs import spec_for
 from gis_data.validation import validate
 from layers import grids as grid_versions
@@ -26,7 +25,8 @@ from layers import models as m
 from layers.bulk import write_frame
 from layers.registry import layer as layer_def
 
-__all__ = ["load_file", "load_frame", "load_demo", "load_district", "store_is_empty", "district_outline", "audit"]
+__all__ = ["load_file", "load_frame", "load_frame_checked", "load_demo", "load_district", "store_is_empty",
+           "district_outline", "audit"]
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +78,19 @@ def load_frame(
     The analysts' write-back uses this too, so a frame meets the same checks
     as a file. Returns the number of features written.
     """
-    ld = layer_def(layer)
     spec = spec_for(layer)
     district = None if layer in ("admin_areas", "water") else district_outline(conn)
     clean = validate(gdf, spec, source=source, district=district)
     progress(0.5, "validated")
+    written = load_frame_checked(conn, clean, layer, source=source, actor=actor)
+    progress(0.95, "written")
+    return written
+
+
+def load_frame_checked(conn: Connection, clean: geopandas.GeoDataFrame, layer: str, *, source: str,
+                       actor: str = "system") -> int:
+    """Write a frame :func:`~gis_data.validation.validate` has passed into ``layer``, and audit it."""
+    ld = layer_def(layer)
     frame = _to_store_frame(clean, ld.geometry)
     if layer == "grids":
         written = _load_grid_version(conn, ld, frame, source=source, actor=actor)
@@ -92,7 +100,6 @@ def load_frame(
         written = write_frame(conn, ld, frame, source=source)
         if ld.grid_member and (version := grid_versions.current_version(conn)) is not None:
             grid_versions.assign_members(conn, version)
-    progress(0.95, "written")
     audit(conn, actor=actor, action="load", entity=layer, entity_id=None, detail={"source": source, "rows": written})
     return written
 
@@ -107,14 +114,13 @@ def load_file(
     actor: str = "system",
     progress: Progress = _noop,
 ) -> int:
-    """Read ``path`` and load it into ``layer``; all or nothing."""
-    spec_for(layer)  # fail on the layer name before reading a large file
-    source = Path(path).name
-    gdf = read_vector(path, layer=source_layer)
-    progress(0.2, "read")
-    gdf = to_wgs84(gdf, crs, source=source)
-    progress(0.3, "in WGS 84")
-    return load_frame(conn, gdf, layer, source=source, actor=actor, progress=progress)
+    """Read ``path`` and load it into ``layer``; all or nothing (see :mod:`gis_data.importer` for the rest)."""
+    from gis_data.importer import ImportOptions, import_file
+
+    spec_for(layer) if layer != "events" else None  # fail on the layer name before reading a large file
+    report, _ = import_file(conn, path, layer, ImportOptions(crs=crs, source_layer=source_layer, actor=actor),
+                            progress=progress)
+    return report.written
 
 
 def _load_grid_version(conn: Connection, ld, frame: pd.DataFrame, *, source: str, actor: str) -> int:

@@ -25,6 +25,7 @@ SPECS: dict[str, LayerSpec] = {
             required={"code": "str", "name": "str", "level": "str"},
             optional={"parent_code": "str", "metric_srid": "int"},
             choices={"level": m.ADMIN_LEVELS},
+            geometry_optional=True,  # streets and communities may be names only; a district needs its outline
         ),
         LayerSpec(
             "blocks", _POLY,
@@ -48,7 +49,8 @@ SPECS: dict[str, LayerSpec] = {
         LayerSpec(
             "grids", _POLY,
             required={"code": "str", "zone": "str"},
-            optional={"name": "str", "households": "int", "population": "int", "community_code": "str", "worker_code": "str"},
+            optional={"name": "str", "households": "int", "population": "int", "community_code": "str",
+                      "worker_code": "str"},
             choices={"zone": m.ZONES},
             ranges={"households": (0, None), "population": (0, None)},
         ),

@@ -100,7 +100,7 @@ LAYERS: dict[str, LayerDef] = {
         LayerDef(
             "events", m.Event.__table__,
             ("code", "channel", "external_id", "category_code", "title", "address", "department", "priority",
-             "state", "reported_at", "deadline_at", "closed_at", "rating"),
+             "state", "reported_at", "deadline_at", "closed_at", "rating", "on_time"),
             refs=(
                 Ref("grid_code", "grid_id", _grid, current_grid=True),
                 Ref("community_code", "community_id", _admin),

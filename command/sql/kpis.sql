@@ -18,12 +18,15 @@ SELECT
     (SELECT count(*) FROM ev WHERE duplicate_of_id IS NOT NULL) AS duplicates,
     (SELECT count(*) FROM own WHERE state = 'rejected') AS rejected,
     (SELECT count(*) FROM own WHERE state = 'closed') AS closed,
-    (SELECT count(*) FROM own WHERE state = 'closed' AND closed_at <= deadline_at) AS closed_on_time,
+    -- a history load's own verdict (on_time) wins over the times: the source knew its own deadlines
+    (SELECT count(*) FROM own WHERE state = 'closed' AND coalesce(on_time, closed_at <= deadline_at))
+        AS closed_on_time,
     (SELECT avg(extract(epoch FROM closed_at - reported_at)) / 3600.0 FROM own WHERE state = 'closed')
         AS mean_hours_to_close,
     (SELECT count(*) FROM own
-      WHERE state <> 'rejected' AND deadline_at IS NOT NULL
-        AND deadline_at < CASE WHEN state = 'closed' THEN closed_at ELSE CAST(:as_of AS timestamptz) END)
+      WHERE state <> 'rejected' AND CASE
+          WHEN state = 'closed' THEN coalesce(NOT on_time, deadline_at < closed_at)
+          ELSE deadline_at < CAST(:as_of AS timestamptz) END)
         AS overdue,
     (SELECT count(*) FROM own WHERE state = 'closed' AND rating IS NOT NULL) AS rated,
     (SELECT avg(rating) FROM own WHERE state = 'closed' AND rating IS NOT NULL) AS mean_rating,

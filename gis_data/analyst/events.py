@@ -55,7 +55,11 @@ def on_time_by_street(events: pd.DataFrame) -> pd.DataFrame:
     """
     own = _own(events)
     closed = own["state"].eq("closed")
-    on_time = closed & (own["closed_at"] <= own["deadline_at"]).fillna(False).astype(bool)
+    by_times = (own["closed_at"] <= own["deadline_at"]).fillna(False).astype(bool)
+    # a history load's own verdict wins, as in the store's KPIs (command/sql/kpis.sql)
+    verdict = own["on_time"].astype("boolean") if "on_time" in own.columns else pd.Series(pd.NA, index=own.index,
+                                                                                          dtype="boolean")
+    on_time = closed & verdict.fillna(by_times).astype(bool)
     frame = pd.DataFrame({
         "street_code": own["street_code"], "street_name": own.get("street_name", own["street_code"]),
         "events": 1, "rejected": own["state"].eq("rejected").astype(int), "closed": closed.astype(int),
