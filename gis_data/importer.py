@@ -292,8 +292,10 @@ def _find_parents(conn: Connection, gdf: geopandas.GeoDataFrame, source: str,
         return gdf
     gdf = gdf.copy()
     level = gdf["level"].astype(object)
-    given = gdf["parent_code"].astype(object) if "parent_code" in gdf.columns else pd.Series(None, index=gdf.index)
-    given = given.where(given.notna(), None).map(lambda v: None if v is None else str(v).strip() or None)
+    given = (gdf["parent_code"].astype(object) if "parent_code" in gdf.columns
+             else pd.Series([None] * len(gdf), index=gdf.index, dtype=object))
+    given = given.map(lambda v: None if v is None or (not isinstance(v, str) and pd.isna(v)) else
+                      (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()) or None)
     stored = pd.DataFrame(conn.execute(text(
         "SELECT code, name, level, ST_AsBinary(geom) AS wkb FROM admin_area")).all(),
         columns=["code", "name", "level", "wkb"])

@@ -5,7 +5,8 @@
     gridwall up                       embedded PostGIS + demo district (if empty) + service
     gridwall db up | down | status | migrate
     gridwall demo [--scale small|default|city] [--seed N]
-    gridwall load FILE --layer NAME [--crs EPSG:xxxx|gcj02|bd09]
+    gridwall district init OUTLINE [--code ADCODE | --name NAME] [--crs gcj02|bd09|EPSG:xxxx]
+    gridwall load FILE --layer NAME [--map MAPPING.toml] [--crs …] [--on-error skip --rejects R.csv] [--dry-run]
     gridwall serve [--host H] [--port P]
     gridwall wall
     gridwall partition UNITS.gpkg --out assignment.csv [--rebalance] [--report report.json]
@@ -158,25 +159,64 @@ def demo(scale: str, seed: int, if_empty: bool) -> None:
 
 @cli.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--layer", "layer_name", required=True, help="Target layer (buildings, cameras, grids, …).")
+@click.option("--layer", "layer_name", required=True, help="Target layer (buildings, cameras, grids, events, …).")
+@click.option("--map", "mapping_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A TOML mapping: which source field feeds which layer field, fixed values, value maps, filters.")
 @click.option("--crs", default=None, help="The file's CRS if it has none or a wrong one: EPSG:xxxx, gcj02 or bd09.")
-@click.option("--source-layer", default=None, help="Layer inside a GeoPackage.")
+@click.option("--source-layer", default=None, help="Layer inside a GeoPackage, sheet of an XLSX, folder of a KML.")
+@click.option("--on-error", type=click.Choice(["raise", "skip"]), default="raise", show_default=True,
+              help="raise: all or nothing. skip: load the good features, refuse the rest (see --rejects).")
+@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write refused features, each with its reason, to this CSV.")
+@click.option("--dry-run", is_flag=True, help="Check everything, write nothing; report what would load and what not.")
+@click.option("--repair", is_flag=True, help="Repair invalid geometries with make_valid (and say how many).")
 @click.option("--actor", default="cli", show_default=True, help="Who loads, for the audit log.")
-def load(file: Path, layer_name: str, crs: str | None, source_layer: str | None, actor: str) -> None:
-    """Load FILE (GeoJSON, GeoPackage, Shapefile, GeoParquet) into a layer, all or nothing."""
-    from gis_data.load import load_file
+def load(file: Path, layer_name: str, mapping_path: Path | None, crs: str | None, source_layer: str | None,
+         on_error: str, rejects: Path | None, dry_run: bool, repair: bool, actor: str) -> None:
+    """Load FILE (GeoJSON, GeoPackage, Shapefile, GeoParquet, KML, CSV, XLSX) into a layer."""
+    from gis_data.importer import ImportOptions, import_file
+    from gis_data.mapping import read_mapping
 
-    with _engine() as engine, click.progressbar(length=100, label=f"loading {file.name}") as bar:
-        done = [0]
+    mapping = read_mapping(mapping_path) if mapping_path is not None else None
+    options = ImportOptions(crs=crs, source_layer=source_layer, mapping=mapping, on_error=on_error, repair=repair,
+                            dry_run=dry_run, actor=actor)
+    with _engine() as engine, engine.begin() as conn:
+        report, raw = import_file(conn, file, layer_name, options)
+    for line in report.lines():
+        click.echo(line)
+    if rejects is not None:
+        click.echo(f"{report.write_rejects(rejects, raw):,} refused features written to {rejects}")
 
-        def progress(share: float, _stage: str) -> None:
-            bar.update(int(share * 100) - done[0])
-            done[0] = int(share * 100)
 
-        with engine.begin() as conn:
-            written = load_file(conn, file, layer_name, crs=crs, source_layer=source_layer, actor=actor,
-                                progress=progress)
-    click.echo(f"{written:,} features loaded into {layer_name}")
+@cli.group()
+def district() -> None:
+    """Start a district in an empty store."""
+
+
+@district.command("init")
+@click.argument("outline", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--code", default=None, help="The district's code (DataV adcode) when the file holds several.")
+@click.option("--name", default=None, help="The district's name when the file holds several.")
+@click.option("--crs", default=None, help="The file's CRS if it has none or a wrong one (DataV: gcj02).")
+@click.option("--actor", default="cli", show_default=True)
+def district_init(outline: Path, code: str | None, name: str | None, crs: str | None, actor: str) -> None:
+    """Start the store's district from an OUTLINE file (e.g. DataV's), choosing its metric CRS."""
+    from command.taxonomy import load_taxonomy
+    from gis_data.importer import init_district
+
+    with _engine() as engine, engine.begin() as conn:
+        load_taxonomy(conn, actor=actor)  # events name its leaves; a no-op when current
+        report = init_district(conn, outline, code=code, name=name, crs=crs, actor=actor)
+        srid = conn.execute(_district_srid()).scalar()
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"district ready; metric CRS EPSG:{srid}")
+
+
+def _district_srid():
+    from sqlalchemy import text
+
+    return text("SELECT metric_srid FROM admin_area WHERE level = 'district'")
 
 
 # -- serve ----------------------------------------------------------------------------
