@@ -294,8 +294,8 @@ def _find_parents(conn: Connection, gdf: geopandas.GeoDataFrame, source: str,
     level = gdf["level"].astype(object)
     given = (gdf["parent_code"].astype(object) if "parent_code" in gdf.columns
              else pd.Series([None] * len(gdf), index=gdf.index, dtype=object))
-    given = given.map(lambda v: None if v is None or (not isinstance(v, str) and pd.isna(v)) else
-                      (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()) or None)
+    given = [None if v is None or (not isinstance(v, str) and pd.isna(v)) else  # a list: pandas would make None NaN
+             (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()) or None for v in given]
     stored = pd.DataFrame(conn.execute(text(
         "SELECT code, name, level, ST_AsBinary(geom) AS wkb FROM admin_area")).all(),
         columns=["code", "name", "level", "wkb"])

@@ -21,7 +21,7 @@ A mapping, every table optional::
     level = ["street", "community"]
 
     [fields]                       # layer field = source field (a list is joined with "/")
-    code = "adcode"
+    code = "adcode"                # "$feature": the file's name and feature number, for files with no ids
     category = ["EVENT_TYPE_NAME", "MAIN_TYPE_NAME", "SUB_TYPE_NAME"]
 
     [values.state]                 # source value -> layer value; "*" catches the rest
@@ -48,7 +48,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from gis_data.readers import TableGeometry
 from layers.errors import LoadError
 
-__all__ = ["Mapping", "read_mapping", "apply_mapping", "WELL_KNOWN"]
+__all__ = ["Mapping", "read_mapping", "apply_mapping", "WELL_KNOWN", "FEATURE"]
+
+#: a mapping's value for "the feature's own number": a stable id for a file that has none
+FEATURE = "$feature"
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +172,9 @@ def apply_mapping(gdf: geopandas.GeoDataFrame, mapping: Mapping | None, *, sourc
         gdf = gdf[keep.to_numpy()]
     out: dict[str, pd.Series] = {}
     for target, spec in mapping.fields.items():
-        if isinstance(spec, list):
+        if spec == FEATURE:
+            out[target] = pd.Series([f"{Path(source).stem}#{i}" for i in gdf.index], index=gdf.index, dtype=object)
+        elif isinstance(spec, list):
             parts = [_texts(_column(gdf, s, source, f"fields.{target}")) for s in spec]
             joined = pd.concat(parts, axis=1).apply(lambda r: "/".join(v for v in r if v), axis=1)
             out[target] = joined.where(joined != "", None)
