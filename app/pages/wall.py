@@ -52,7 +52,7 @@ def layout(ratio: str = "16x9", **_query: str) -> html.Div:
                       html.Div(id=f"wall-{k}-label", className="kpi-label")], className="kpi", id=f"wall-{k}")
             for k in KPI_KEYS]
     the_map = dl.Map(
-        id="wall-map", center=[28.23, 112.99], zoom=13, zoomControl=False, attributionControl=False,
+        id="wall-map", center=mapview.DEFAULT_CENTER, zoom=13, zoomControl=False, attributionControl=False,
         preferCanvas=True, style={"height": "100%", "width": "100%", "background": mapview.DARK},
         children=[
             *mapview.basemap("wall", served=True),
@@ -100,9 +100,8 @@ def _labels(lang: str):
 
 @dash.callback(Output("wall-map", "viewport"), Input("wall-boot", "data"))
 def _view(_ratio: str):
-    """Fit the map to the district (its blocks, from the server's cache)."""
-    box = district_box(payloads_of(), settings_of())
-    return {"bounds": box, "transition": "fitBounds", "options": {"animate": False}} if box else dash.no_update
+    """Fit the map to the district (its outline, else what the store holds; from the server's cache)."""
+    return mapview.fit(district_box(payloads_of(), settings_of())) or dash.no_update
 
 
 @dash.callback(Output("wall-cameras", "data"), Output("wall-workers", "data"),
