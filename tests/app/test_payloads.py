@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from app.payloads import PayloadCache, district_box, merged, rounded
+from pydantic import SecretStr
+
+from app.payloads import PayloadCache, basemap_payload, district_box, merged, rounded
 from app.settings import WallSettings
 
 
@@ -52,6 +54,27 @@ def test_features_styled_alike_become_one_shape_and_coordinates_six_decimals():
     out = merged(slim, ("kind",))["features"]
     assert [(f["properties"]["kind"], f["geometry"]["type"], len(f["geometry"]["coordinates"])) for f in out] == [
         ("a", "MultiPolygon", 2), ("b", "MultiPolygon", 1)]
+
+
+def test_a_district_without_blocks_fits_its_outline_and_its_wall_counts_the_data_day(own_district):
+    # payload level, as the wall's callbacks call them: a second Dash app in this process would break the
+    # browser tests' (Dash keeps its pages' callbacks in one global list)
+    from app.client import ApiClient
+    from app.dataday import data_day
+    from app.payloads import district_box
+    from app.settings import WallSettings
+    from tests.app.conftest import KEY, OWN_OUTLINE
+
+    settings = WallSettings(api_url=own_district, api_key=SecretStr(KEY))
+    cache = PayloadCache()
+    (w, s), (e, n) = OWN_OUTLINE
+    assert district_box(cache, settings) == [[s, w], [n, e]]  # the outline, not the events inside it
+    assert basemap_payload(cache, settings, "blocks").data == {"type": "FeatureCollection", "features": []}
+    day = data_day(cache, settings)  # the clock's now: 2018 is history on any day this runs
+    assert day.label("en") == "Data day 2018-12-31 (historical data)"
+    with ApiClient(settings) as api:
+        figures = api.get_json("kpis", params=day.window())
+    assert figures["total"] == 2  # the two events of that day, where today would show none
 
 
 def test_without_an_outline_the_maps_fit_what_the_store_holds():
