@@ -31,6 +31,7 @@ ROUTES: dict[str, str] = {
     "feature": "/layers/{layer}/{feature_id}",
     "clusters": "/layers/{layer}/clusters",
     "kpis": "/kpis",
+    "data_time": "/kpis/data-time",
     "events": "/events",
     "event": "/events/{event_id}",
     "suggestions": "/events/{event_id}/suggestions",

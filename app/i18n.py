@@ -26,6 +26,8 @@ LABELS: dict[str, dict[str, str]] = {
     "kpi_camera": {"zh": "摄像头在线率", "en": "Cameras online"},
     "kpi_workers": {"zh": "在岗网格员", "en": "Workers on duty"},
     "ticker": {"zh": "实时事件", "en": "Live events"},
+    "data_day": {"zh": "数据日 {day}", "en": "Data day {day}"},
+    "historical": {"zh": "（历史数据）", "en": " (historical data)"},
     "by_class": {"zh": "按大类", "en": "By class"},
     "by_channel": {"zh": "按渠道", "en": "By channel"},
     "by_street": {"zh": "按街道", "en": "By street"},

@@ -16,13 +16,15 @@ from collections.abc import Iterable
 import dash_leaflet as dl
 
 __all__ = [
-    "fn", "basemap", "served_layer", "cell_layer", "point_layer", "slim", "bounds_of", "heat_cells", "heat_classes",
-    "open_events",
-    "BASE_LAYERS", "OPEN_STATES", "DARK", "POINT_KEEP",
+    "fn", "fit", "basemap", "served_layer", "cell_layer", "point_layer", "slim", "bounds_of", "heat_cells",
+    "heat_classes", "open_events",
+    "BASE_LAYERS", "OPEN_STATES", "DARK", "POINT_KEEP", "DEFAULT_BOX", "DEFAULT_CENTER",
 ]
 
-#: basemap layers, bottom first, with their browser styles
+#: basemap layers, bottom first, with their browser styles (the district's outline under all: a district loaded
+#: from its own files may have nothing else to draw)
 BASE_LAYERS: dict[str, tuple[str, dict]] = {
+    "district": ("styleFill", {"fill": "#111a2a", "color": "#4d6a93", "weight": 2, "opacity": 0.6}),
     "water": ("styleFill", {"fill": "#0f3a5c", "color": "#14507d", "opacity": 0.9}),
     "blocks": ("styleFill", {"fill": "#161f2e", "color": "#222f44", "opacity": 0.9}),
     "roads": ("styleLine", {"color": "#2e3d55", "major": "#4d6a93"}),
@@ -37,6 +39,10 @@ POINT_KEEP: dict[str, tuple[str, ...]] = {
                "deadline_at", "street_id", "address"),
 }
 DARK = "#0b1220"
+#: where a map looks before it knows the district (``[[south, west], [north, east]]``): the demo district; every
+#: page fits to the store's own data (:func:`app.payloads.district_box`) as soon as there are any
+DEFAULT_BOX = [[28.2, 112.95], [28.26, 113.03]]
+DEFAULT_CENTER = [(DEFAULT_BOX[0][0] + DEFAULT_BOX[1][0]) / 2, (DEFAULT_BOX[0][1] + DEFAULT_BOX[1][1]) / 2]
 #: the states of an event still being worked on (neither closed nor rejected)
 OPEN_STATES = ("reported", "accepted", "dispatched", "in_progress", "handled", "verified", "returned", "reopened")
 
@@ -44,6 +50,11 @@ OPEN_STATES = ("reported", "accepted", "dispatched", "in_progress", "handled", "
 def fn(name: str) -> dict:
     """A reference to a browser function of ``assets/gridwall_map.js``."""
     return {"variable": f"dashExtensions.default.{name}"}
+
+
+def fit(box: list[list[float]] | None) -> dict | None:
+    """The ``dl.Map.viewport`` that fits ``box`` (``[[south, west], [north, east]]``) at once; ``None`` without one."""
+    return {"bounds": box, "transition": "fitBounds", "options": {"animate": False}} if box else None
 
 
 def basemap(prefix: str, *, served: bool = False) -> list:

@@ -34,12 +34,10 @@ from app.i18n import t
 from app.payloads import Payload, PayloadCache, district_box
 from app.settings import WallSettings
 
-__all__ = ["SCRIPTS", "deck_spec", "page", "buildings", "columns", "focus_box", "DEFAULT_BOX"]
+__all__ = ["SCRIPTS", "deck_spec", "page", "buildings", "columns", "focus_box"]
 
 #: the vendored bundle the panel loads (under ``/vendor/``): deck.gl's core, layers and JSON converter only
 SCRIPTS = ("deck.gl-wall-9.1.14.min.js",)
-#: where to look when the district has no blocks yet
-DEFAULT_BOX = [[28.2, 112.95], [28.26, 113.03]]
 _INNER = 0.22  # the share of the district's width cut from each side: the focus area starts as its middle
 _PANEL_PX = 480  # about the panel's width on a 16:9 wall: the focus area fills it
 
@@ -109,7 +107,11 @@ def _ring(coords: list, digits: int = 5) -> list:
 
 
 def focus_box(cache: PayloadCache, settings: WallSettings) -> tuple[float, float, float, float]:
-    """(west, south, east, north) of the focus area: the district's middle, holding ≤ ``max_buildings_3d``."""
+    """(west, south, east, north) of the focus area: the district's middle, holding ≤ ``max_buildings_3d``.
+
+    The district is what the maps fit to (:func:`app.payloads.district_box`: its outline, else the grids, blocks
+    or events); only an empty store falls back to :data:`app.mapview.DEFAULT_BOX`.
+    """
     def build() -> list:
         box = district_box(cache, settings)
         if box is None:
@@ -128,7 +130,7 @@ def focus_box(cache: PayloadCache, settings: WallSettings) -> tuple[float, float
         return [cx - hx, cy - hy, cx + hx, cy + hy]
 
     got = cache.get("panel3d:focus", build, max_age=3600).data
-    (s, w), (n, e) = DEFAULT_BOX
+    (s, w), (n, e) = mapview.DEFAULT_BOX
     return tuple(got) if got else (w, s, e, n)
 
 

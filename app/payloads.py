@@ -1,8 +1,8 @@
 """Map payloads the wall's server fetches from the API once and keeps for a while.
 
-Why: the basemap (water, blocks, roads, grids) is the same for every screen
-in the hall and changes rarely (a new grid version, a road load), yet it is
-1.5 MB of GeoJSON the API draws anew on each request. The server asks the API
+Why: the basemap (the district's outline, water, blocks, roads, grids) is
+the same for every screen in the hall and changes rarely (a new grid
+version, a road load), yet it is 1.5 MB of GeoJSON the API draws anew on each request. The server asks the API
 once per ``max_age`` per process, keeps the slimmed GeoJSON (6 decimals, the
 features of a layer merged into one per style) as bytes with an ``ETag``,
 and the browser fetches it straight from ``/basemap/<layer>``
@@ -28,16 +28,24 @@ from app import mapview
 from app.client import ApiClient
 from app.settings import WallSettings
 
-__all__ = ["Payload", "PayloadCache", "BASEMAP", "basemap_payload", "district_box", "rounded", "merged"]
+__all__ = ["Payload", "PayloadCache", "BASEMAP", "BASEMAP_SOURCES", "basemap_payload", "district_box", "rounded",
+           "merged"]
 
 #: the basemap layers served from ``/basemap/<name>.geojson``: the properties each keeps (its features are merged
 #: into one per distinct value: the wall styles them by nothing else), and how long (s) it is kept
 BASEMAP: dict[str, tuple[tuple[str, ...], int]] = {
+    "district": ((), 3600),
     "water": ((), 3600),
     "blocks": ((), 3600),
     "roads": (("kind",), 3600),
     "grids": ((), 60),  # outlines only; a planner may accept a new grid version at any time
 }
+#: basemap layers that are not a map layer of their own: the API layer and filters they are read from
+BASEMAP_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {"district": ("admin_areas", ("level:district",))}
+#: what the maps fit to when the district has no outline, most telling first (events last: only their clusters)
+_FIT_FALLBACK = ("grids", "blocks")
+#: a box narrower than this (degrees, about 500 m) is widened to it: one event is not a district
+_MIN_SPAN = 0.005
 _MULTI = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
 
 
@@ -147,14 +155,42 @@ def merged(fc: dict, keep: Iterable[str]) -> dict:
 def basemap_payload(cache: PayloadCache, settings: WallSettings, name: str) -> Payload:
     """The basemap layer ``name`` (one of :data:`BASEMAP`), from the cache or the API."""
     keep, max_age = BASEMAP[name]
+    layer, filters = BASEMAP_SOURCES.get(name, (name, ()))
 
     def build() -> dict:
         with ApiClient(settings) as api:
-            return merged(rounded(api.layer(name), keep), keep)
+            return merged(rounded(api.layer(layer, filters=list(filters) or None), keep), keep)
 
     return cache.get(f"basemap:{name}", build, max_age=max_age)
 
 
+def _event_places(cache: PayloadCache, settings: WallSettings) -> Payload:
+    """Where the events are, as the API's clusters at a city's zoom (a few hundred points, not a million)."""
+    def build() -> dict | None:
+        with ApiClient(settings) as api:
+            return api.get_json("clusters", params={"zoom": 14, "cell_px": 64}, layer="events")
+
+    return cache.get("fit:events", build, max_age=60)
+
+
+def _widened(box: list[list[float]]) -> list[list[float]]:
+    (s, w), (n, e) = box
+    dy, dx = max(0.0, _MIN_SPAN - (n - s)) / 2, max(0.0, _MIN_SPAN - (e - w)) / 2
+    return [[s - dy, w - dx], [n + dy, e + dx]]
+
+
 def district_box(cache: PayloadCache, settings: WallSettings) -> list[list[float]] | None:
-    """``[[south, west], [north, east]]`` of the district's blocks (from the cached basemap)."""
-    return mapview.bounds_of(basemap_payload(cache, settings, "blocks").data)
+    """``[[south, west], [north, east]]`` the maps fit to: the district's outline, else what the store holds.
+
+    Why not the blocks alone: a district loaded from its own files may have
+    none — only its outline, or only events. The outline first; without it
+    the grids, then the blocks (all from the cached basemap), then the
+    events' clusters; ``None`` for an empty store (the page keeps
+    :data:`app.mapview.DEFAULT_CENTER`).
+    """
+    for name in ("district", *_FIT_FALLBACK):
+        box = mapview.bounds_of(basemap_payload(cache, settings, name).data)
+        if box is not None:
+            return _widened(box)
+    box = mapview.bounds_of(_event_places(cache, settings).data)
+    return None if box is None else _widened(box)

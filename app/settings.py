@@ -41,8 +41,11 @@ class WallSettings(BaseSettings):
     timeout_s:
         HTTP timeout towards the API.
     as_of:
-        The wall's "now" for the day's figures; the clock when unset (a demo
-        district's data end on a fixed day: set it to show that day).
+        The wall's "now" for the day's figures (``GRIDWALL_WALL_AS_OF``, with
+        a zone). When unset, the clock — unless the data stop in the past
+        (the newest event is over a day old: a demo, a district's history),
+        when it is the newest event's time, and the wall says so
+        (:mod:`app.dataday`).
     timezone:
         The day of "today's events" is this zone's day.
     """

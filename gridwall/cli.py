@@ -253,7 +253,8 @@ def up(scale: str, host: str | None, port: int | None) -> None:
     ctx.invoke(demo, scale=scale, seed=7, if_empty=True)
     key = _local_admin_key()
     api = _api_settings(host, port, admin_key=key)
-    wall_settings = WallSettings(api_url=f"http://{api.host}:{api.port}", api_key=key, as_of=_data_day())
+    # the wall's day (today, or the demo's last day) is the wall's own to find: it asks the API
+    wall_settings = WallSettings(api_url=f"http://{api.host}:{api.port}", api_key=key)
     wall_app = create_wall_app(wall_settings)  # Dash registers its pages on the main thread only
     threading.Thread(target=run_simple, name="wall", daemon=True,
                      args=(wall_settings.host, wall_settings.port, wall_app.server),
@@ -285,19 +286,6 @@ def _local_admin_key() -> str:
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(32))
     return path.read_text().strip()
-
-
-def _data_day():
-    """The newest event's time when the data stop in the past (a demo), else None (the clock)."""
-    from datetime import UTC, datetime, timedelta
-
-    from sqlalchemy import func, select
-
-    from layers.models import Event
-
-    with _engine() as engine, engine.connect() as conn:
-        newest = conn.execute(select(func.max(Event.reported_at))).scalar()
-    return newest if newest is not None and newest < datetime.now(UTC) - timedelta(days=1) else None
 
 
 def _serve(settings) -> None:

@@ -6,14 +6,24 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
-from api.deps import Analyst, ConnDep
+from api.deps import Analyst, ConnDep, Reader
 from api.params import MAX_INT, WindowDep
 from command.kpi import AreaRef, Kpis, kpis
+from layers.queries import newest_event_time
 
-__all__ = ["router"]
+__all__ = ["router", "DataTime"]
 
 router = APIRouter(tags=["kpi"])
+
+
+class DataTime(BaseModel):
+    """How recent the store's data are."""
+
+    newest_reported_at: datetime | None = Field(
+        description="When the newest event was reported; null when the store holds no events. A wall whose data "
+                    "stop in the past (a district's history) shows that day instead of today.")
 
 
 @router.get("/kpis", summary="Figures of the loop for an area and window")
@@ -24,3 +34,9 @@ def get_kpis(window: WindowDep, conn: ConnDep, user: Analyst,
              ) -> Kpis:
     """Events by class, channel and state; closure, on-time and satisfaction rates; camera online rate."""
     return kpis(conn, AreaRef(level=level, id=area_id), window.start, window.end, as_of=as_of)
+
+
+@router.get("/kpis/data-time", summary="How recent the data are: the newest event's reported time")
+def get_data_time(conn: ConnDep, user: Reader) -> DataTime:
+    """The newest event's reported time over the whole store (null without events), for the wall's data day."""
+    return DataTime(newest_reported_at=newest_event_time(conn))

@@ -24,7 +24,8 @@ from dash import ALL, Input, Output, State, ctx, dcc, html
 from app import mapview
 from app.client import ApiClient, ApiError
 from app.i18n import t
-from app.main import settings_of
+from app.main import payloads_of, settings_of
+from app.payloads import basemap_payload, district_box
 
 __all__ = ["layout", "PENDING"]
 
@@ -46,7 +47,7 @@ def layout(**_query: str) -> html.Div:
                          dcc.Dropdown(id=f"console-{key}", multi=multi, options=[], value=[])])
 
     the_map = dl.Map(
-        id="console-map", center=[28.23, 112.99], zoom=14, preferCanvas=True, attributionControl=False,
+        id="console-map", center=mapview.DEFAULT_CENTER, zoom=14, preferCanvas=True, attributionControl=False,
         style={"height": "100%", "width": "100%", "background": mapview.DARK},
         children=[
             *mapview.basemap("console"),
@@ -107,7 +108,8 @@ def _labels(lang: str):
 
 
 @dash.callback(
-    Output("console-water", "data"), Output("console-blocks", "data"), Output("console-roads", "data"),
+    Output("console-district", "data"), Output("console-water", "data"), Output("console-blocks", "data"),
+    Output("console-roads", "data"),
     Output("console-grids", "data"), Output("console-map", "viewport"),
     Output("console-cameras", "data"), Output("console-workers", "data"), Output("console-resources", "data"),
     Output("console-components", "data"), Output("console-events", "data"),
@@ -115,6 +117,7 @@ def _labels(lang: str):
     Input("console-boot", "data"),
 )
 def _load(_boot: int):
+    outline = basemap_payload(payloads_of(), settings_of(), "district").data  # the server's cached copy
     with ApiClient(settings_of()) as api:
         base = [api.layer(n) for n in ("water", "blocks", "roads")]
         grids = mapview.slim(api.layer("grids"), ("code", "worker_id", "households", "population"))
@@ -123,15 +126,14 @@ def _load(_boot: int):
                   for n in POINT_LAYERS}
     for f in points["events"]["features"]:
         f["properties"]["cls"] = str(f["properties"].get("category_code") or "")[:2]
-    box = mapview.bounds_of(base[1], grids)
-    view = {"bounds": box, "transition": "fitBounds", "options": {"animate": False}} if box else dash.no_update
+    view = mapview.fit(district_box(payloads_of(), settings_of())) or dash.no_update
     depts = sorted({p for n in ("cameras", "events") for f in points[n]["features"]
                     if (p := f["properties"].get("owner_dept") or f["properties"].get("department"))})
     kinds = sorted({f["properties"].get("kind") for f in points["cameras"]["features"]} - {None})
     newest = sorted(points["events"]["features"], key=lambda f: str(f["properties"].get("reported_at")))[-40:][::-1]
     queue = [{"id": f["id"], "text": f"{str(p.get('reported_at', ''))[5:16]}  {p.get('code')}  {p.get('title') or ''}"}
              for f in newest if (p := f["properties"])]
-    return (*base, grids, view, *(points[n] for n in POINT_LAYERS), depts, kinds, queue)
+    return (outline, *base, grids, view, *(points[n] for n in POINT_LAYERS), depts, kinds, queue)
 
 
 dash.clientside_callback(

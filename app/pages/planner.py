@@ -17,7 +17,8 @@ from dash import Input, Output, State, ctx, dcc, html
 from app import mapview
 from app.client import ApiClient, ApiError
 from app.i18n import t, version_label
-from app.main import settings_of
+from app.main import payloads_of, settings_of
+from app.payloads import basemap_payload, district_box
 
 __all__ = ["layout", "BANDS", "out_of_band"]
 
@@ -41,7 +42,7 @@ def out_of_band(props: dict) -> bool:
 def layout(**_query: str) -> html.Div:
     """The planner's layout (pure)."""
     the_map = dl.Map(
-        id="planner-map", center=[28.23, 112.99], zoom=14, preferCanvas=True, attributionControl=False,
+        id="planner-map", center=mapview.DEFAULT_CENTER, zoom=14, preferCanvas=True, attributionControl=False,
         style={"height": "100%", "width": "100%", "background": mapview.DARK},
         children=[
             *mapview.basemap("planner"),
@@ -90,25 +91,26 @@ def _labels(lang: str):
 
 
 @dash.callback(
-    Output("planner-water", "data"), Output("planner-blocks", "data"), Output("planner-roads", "data"),
+    Output("planner-district", "data"), Output("planner-water", "data"), Output("planner-blocks", "data"),
+    Output("planner-roads", "data"),
     Output("planner-current", "data"), Output("planner-current", "hideout"), Output("planner-map", "viewport"),
     Output("planner-bad", "children"), Output("planner-versions", "options"),
     Input("planner-boot", "data"), Input("planner-decision", "children"), State("shell-lang", "data"),
 )
 def _load(_boot, _decision, lang: str):
+    outline = basemap_payload(payloads_of(), settings_of(), "district").data  # the server's cached copy
     with ApiClient(settings_of()) as api:
         base = [api.layer(n) for n in ("water", "blocks", "roads")]
         grids = mapview.slim(api.layer("grids"), ("code", "zone", "households", "population", "version_id"))
         listed = api.get_json("versions")
     bad = [f["properties"] for f in grids["features"] if out_of_band(f["properties"])]
-    box = mapview.bounds_of(base[1], grids)
-    view = {"bounds": box, "transition": "fitBounds", "options": {"animate": False}} if box else dash.no_update
+    view = mapview.fit(district_box(payloads_of(), settings_of())) or dash.no_update
     table = html.Table([html.Tbody([html.Tr([html.Td(p.get("code")), html.Td(t(f"zone_{p.get('zone')}", lang)),
                                              html.Td(f"{p.get('households'):,}"), html.Td(f"{p.get('population'):,}")],
                                             className="bad") for p in bad[:200]])], id="planner-bad-table")
     versions = [{"label": version_label(v, lang), "value": v["version_id"]} for v in listed or []]
     hide = {"color": "#3fa7ff", "weight": 1, "bad": [p.get("code") for p in bad]}
-    return (*base, grids, hide, view, [html.Div(f"{len(bad)} / {len(grids['features'])}"), table], versions)
+    return (outline, *base, grids, hide, view, [html.Div(f"{len(bad)} / {len(grids['features'])}"), table], versions)
 
 
 @dash.callback(

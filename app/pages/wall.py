@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import dash
 import dash_leaflet as dl
@@ -27,6 +25,7 @@ from dash import Input, Output, State, dcc, html
 
 from app import mapview
 from app.client import ApiClient
+from app.dataday import data_day
 from app.figures import bar
 from app.i18n import t
 from app.main import payloads_of, settings_of
@@ -52,7 +51,7 @@ def layout(ratio: str = "16x9", **_query: str) -> html.Div:
                       html.Div(id=f"wall-{k}-label", className="kpi-label")], className="kpi", id=f"wall-{k}")
             for k in KPI_KEYS]
     the_map = dl.Map(
-        id="wall-map", center=[28.23, 112.99], zoom=13, zoomControl=False, attributionControl=False,
+        id="wall-map", center=mapview.DEFAULT_CENTER, zoom=13, zoomControl=False, attributionControl=False,
         preferCanvas=True, style={"height": "100%", "width": "100%", "background": mapview.DARK},
         children=[
             *mapview.basemap("wall", served=True),
@@ -70,7 +69,8 @@ def layout(ratio: str = "16x9", **_query: str) -> html.Div:
         dcc.Store(id="wall-classes", data={}),
         html.Div(id="wall-live-anchor", hidden=True),
         dcc.Interval(id="wall-tick", interval=1000),
-        html.Header([html.H1(id="wall-title"), html.Div(id="wall-clock", className="wall-clock")],
+        html.Header([html.H1(id="wall-title"), html.Div(id="wall-dataday", className="wall-dataday"),
+                     html.Div(id="wall-clock", className="wall-clock")],
                     className="wall-header"),
         html.Div(kpis, className="wall-kpis", id="wall-kpis"),
         html.Div(the_map, className="wall-map", id="wall-map-box"),
@@ -100,9 +100,8 @@ def _labels(lang: str):
 
 @dash.callback(Output("wall-map", "viewport"), Input("wall-boot", "data"))
 def _view(_ratio: str):
-    """Fit the map to the district (its blocks, from the server's cache)."""
-    box = district_box(payloads_of(), settings_of())
-    return {"bounds": box, "transition": "fitBounds", "options": {"animate": False}} if box else dash.no_update
+    """Fit the map to the district (its outline, else what the store holds; from the server's cache)."""
+    return mapview.fit(district_box(payloads_of(), settings_of())) or dash.no_update
 
 
 @dash.callback(Output("wall-cameras", "data"), Output("wall-workers", "data"),
@@ -126,13 +125,6 @@ def _points(zoom: float | None, bounds: list | None):
         return cameras or _EMPTY, workers.result() or _EMPTY
 
 
-def _today(settings) -> tuple[str, str]:
-    zone = ZoneInfo(settings.timezone)
-    now = (settings.as_of or datetime.now(UTC)).astimezone(zone)
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return start.isoformat(), (start + timedelta(days=1)).isoformat()
-
-
 def _kpi_values(k: dict | None, on_duty: int | None) -> list[str]:
     k = k or {}
 
@@ -150,22 +142,21 @@ def _label_class(code: str, lang: str) -> str:
     return t(f"cls_{str(code)[:2]}", lang) if str(code)[:2].isdigit() else str(code)
 
 
-def _window(settings) -> dict:
-    start, end = _today(settings)
-    window = {"start": start, "end": end}
-    if settings.as_of is not None:
-        window["as_of"] = settings.as_of.isoformat()
-    return window
-
-
 @dash.callback(*[Output(f"wall-{k}-value", "children") for k in KPI_KEYS], Input("wall-boot", "data"))
 def _kpis(_ratio: str):
-    """Today's figures: two small questions, answered before anything heavy."""
+    """The day's figures: two small questions, answered before anything heavy."""
     settings = settings_of()
+    window = data_day(payloads_of(), settings).window()
     with ApiClient(settings) as api, ThreadPoolExecutor(max_workers=2) as pool:
-        kpis_f = pool.submit(api.get_json, "kpis", params=_window(settings))
+        kpis_f = pool.submit(api.get_json, "kpis", params=window)
         workers = api.get_json("layer", params={"limit": 1, "filter": ["status:on_duty|busy"]}, layer="workers")
         return _kpi_values(kpis_f.result(), (workers or {}).get("numberMatched"))
+
+
+@dash.callback(Output("wall-dataday", "children"), Input("shell-lang", "data"))
+def _data_day(lang: str) -> str:
+    """Which day the figures are about, when it is not today (a district's history, or a set day)."""
+    return data_day(payloads_of(), settings_of()).label(lang)
 
 
 @dash.callback(
@@ -177,7 +168,7 @@ def _kpis(_ratio: str):
 def _figures(_ratio: str, lang: str):
     """Charts by class, channel and street, and the heat layer (a callback apart from the KPIs')."""
     settings = settings_of()
-    window = _window(settings)
+    window = data_day(payloads_of(), settings).window()
     with ApiClient(settings) as api, ThreadPoolExecutor(max_workers=4) as pool:
         kpis_f = pool.submit(api.get_json, "kpis", params=window)
         events_f = pool.submit(mapview.open_events, api, 3000)

@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -77,31 +78,37 @@ def wall_db(cluster):
     return settings
 
 
-@pytest.fixture(scope="session")
-def api_url(wall_db, quick_params) -> Iterator[str]:
-    """The API on a free port, in a thread, on the wall's database, with the quick partition parameters."""
+@contextmanager
+def serve_api(db_settings, **settings) -> Iterator[str]:
+    """The API on a free port, in a thread, on ``db_settings``'s database, with the test's admin key."""
     import uvicorn
 
     from api.main import create_app
     from api.settings import ApiSettings
 
-    db_settings = wall_db
-
-    settings = ApiSettings(environment="development", admin_key=SecretStr(KEY), stream_heartbeat_s=2.0,
-                           partition=quick_params)
+    api_settings = ApiSettings(environment="development", admin_key=SecretStr(KEY), **settings)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, db_settings), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(api_settings, db_settings), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True, name="api")
     thread.start()
     deadline = time.monotonic() + 30
-    while not server.started:
+    while not server.started:  # polls the server's own flag: it is up when uvicorn says so, not after a sleep
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the API did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def api_url(wall_db, quick_params) -> Iterator[str]:
+    """The API on a free port, in a thread, on the wall's database, with the quick partition parameters."""
+    with serve_api(wall_db, stream_heartbeat_s=2.0, partition=quick_params) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -179,3 +186,39 @@ def shot():
         return path
 
     return save
+
+
+#: the own district's outline: a rectangle whose corners are exact at 6 decimals, far from the demo district
+OWN_OUTLINE = ((118.70125, 31.99875), (118.76375, 32.04625))
+#: its events: a district's history, the newest on 2018-12-31 (Beijing time)
+OWN_EVENTS = (("2018-12-30T10:00:00+08:00", 118.72, 32.01), ("2018-12-31T09:00:00+08:00", 118.73, 32.02),
+              ("2018-12-31T17:30:00+08:00", 118.74, 32.03))
+
+
+@pytest.fixture
+def own_district(empty_engine) -> Iterator[str]:
+    """The API on a store holding only a district's outline and three events of 2018: no blocks, no grids.
+
+    What a district loaded from its own files may look like (issue 17); the rows go in through the importer.
+    """
+    import geopandas
+    import pandas as pd
+    from shapely.geometry import Point, box
+
+    from gis_data.load import load_frame
+    from layers.settings import DatabaseSettings
+
+    (w, s), (e, n) = OWN_OUTLINE
+    outline = geopandas.GeoDataFrame({"code": ["320105"], "name": ["某区"], "level": ["district"]},
+                                     geometry=[box(w, s, e, n)], crs="EPSG:4326")
+    events = geopandas.GeoDataFrame(
+        {"code": [f"EV-OWN-{i}" for i in range(len(OWN_EVENTS))], "channel": "hotline",
+         "external_id": [f"own-{i}" for i in range(len(OWN_EVENTS))], "category_code": "020101",
+         "reported_at": pd.to_datetime([when for when, _, _ in OWN_EVENTS]), "state": "closed"},
+        geometry=[Point(x, y) for _, x, y in OWN_EVENTS], crs="EPSG:4326")
+    with empty_engine.begin() as conn:
+        load_frame(conn, outline, "admin_areas", source="own-district.geojson")
+        load_frame(conn, events, "events", source="own-events.csv")
+    db = DatabaseSettings(url=empty_engine.url.render_as_string(hide_password=False), fsync=False)
+    with serve_api(db) as url:
+        yield url

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from app.payloads import PayloadCache, merged, rounded
+from pydantic import SecretStr
+
+from app.payloads import PayloadCache, basemap_payload, district_box, merged, rounded
+from app.settings import WallSettings
 
 
 def test_a_payload_is_built_once_while_fresh_even_when_asked_at_once():
@@ -51,3 +54,39 @@ def test_features_styled_alike_become_one_shape_and_coordinates_six_decimals():
     out = merged(slim, ("kind",))["features"]
     assert [(f["properties"]["kind"], f["geometry"]["type"], len(f["geometry"]["coordinates"])) for f in out] == [
         ("a", "MultiPolygon", 2), ("b", "MultiPolygon", 1)]
+
+
+def test_a_district_without_blocks_fits_its_outline_and_its_wall_counts_the_data_day(own_district):
+    # payload level, as the wall's callbacks call them: a second Dash app in this process would break the
+    # browser tests' (Dash keeps its pages' callbacks in one global list)
+    from app.client import ApiClient
+    from app.dataday import data_day
+    from app.payloads import district_box
+    from app.settings import WallSettings
+    from tests.app.conftest import KEY, OWN_OUTLINE
+
+    settings = WallSettings(api_url=own_district, api_key=SecretStr(KEY))
+    cache = PayloadCache()
+    (w, s), (e, n) = OWN_OUTLINE
+    assert district_box(cache, settings) == [[s, w], [n, e]]  # the outline, not the events inside it
+    assert basemap_payload(cache, settings, "blocks").data == {"type": "FeatureCollection", "features": []}
+    day = data_day(cache, settings)  # the clock's now: 2018 is history on any day this runs
+    assert day.label("en") == "Data day 2018-12-31 (historical data)"
+    with ApiClient(settings) as api:
+        figures = api.get_json("kpis", params=day.window())
+    assert figures["total"] == 2  # the two events of that day, where today would show none
+
+
+def test_without_an_outline_the_maps_fit_what_the_store_holds():
+    cache = PayloadCache()
+    wall = WallSettings(api_url="http://127.0.0.1:9")  # never asked: every payload below is in the cache
+    square = {"features": [{"geometry": {"type": "Polygon", "coordinates": [[[1, 2], [3, 2], [3, 4], [1, 2]]]}}]}
+    dot = {"features": [{"geometry": {"type": "Point", "coordinates": [5.0, 6.0]}}]}
+    for name in ("district", "grids", "blocks"):
+        cache.get(f"basemap:{name}", lambda: {"features": []}, max_age=60)
+    cache.get("fit:events", lambda: dot, max_age=3600)
+    assert district_box(cache, wall) == [[5.9975, 4.9975], [6.0025, 5.0025]]  # one event: widened to ~500 m
+    cache = PayloadCache()
+    for name, fc in (("district", {"features": []}), ("grids", {"features": []}), ("blocks", square)):
+        cache.get(f"basemap:{name}", lambda fc=fc: fc, max_age=3600)
+    assert district_box(cache, wall) == [[2, 1], [4, 3]]

@@ -19,6 +19,9 @@ def test_wall_renders_map_kpis_and_3d_offline(wall_url, page, shot):
     deck = pg.frame_locator("#wall-deck")
     deck.locator("body[data-ready='1'] canvas").first.wait_for(timeout=30_000)
     assert pg.locator("#wall-kpi_camera-label").inner_text() == "摄像头在线率"
+    # the wall's figures are of the demo's last day, not today, and the wall says which day
+    pg.wait_for_function("document.querySelector('#wall-dataday').textContent === '数据日 2026-10-31'",
+                         timeout=20_000)
     pg.wait_for_timeout(800)
     path = shot(pg, "wall")
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -26,6 +29,8 @@ def test_wall_renders_map_kpis_and_3d_offline(wall_url, page, shot):
     # Chinese first, English one click away
     pg.locator("#shell-lang-toggle").click()
     pg.wait_for_function("document.querySelector('#wall-kpi_camera-label').textContent === 'Cameras online'",
+                         timeout=10_000)
+    pg.wait_for_function("document.querySelector('#wall-dataday').textContent === 'Data day 2026-10-31'",
                          timeout=10_000)
     assert outside == [], f"requests left the server: {outside[:5]}"
 
