@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ class ImportOptions:
     dry_run: bool = False
     actor: str = "system"
     settings: ImportSettings | None = None
+    tolerance_m: float = 50.0  # how far a feature may reach beyond the district outline
 
 
 @dataclass
@@ -122,12 +124,16 @@ class LoadReport:
         return len(self.rejected)
 
 
+_NUMBER = re.compile(r"\d[\d,.]*")
+
+
 def _reason(err: LoadError) -> str:
     """A fault without its feature's particulars, for counting alike faults."""
     message = err.message
     for cut in (" (", ": '", " '", ": ("):
         if cut in message:
             message = message.split(cut)[0]
+    message = _NUMBER.sub("#", message)  # "reaches 64 m" and "reaches 181 m" are one reason
     return f"{err.field or ''}: {message}".strip(": ")
 
 
@@ -187,7 +193,8 @@ def _write(conn: Connection, gdf: geopandas.GeoDataFrame, layer: str, spec: Laye
     from gis_data.load import district_outline, load_frame_checked
 
     district = None if layer in ("admin_areas", "water") else district_outline(conn)
-    clean = validate(gdf, spec, source=source, district=district, faults=faults)
+    clean = validate(gdf, spec, source=source, district=district, district_tolerance_m=options.tolerance_m,
+                     faults=faults)
     report.rejected.update({faults.label(i): err for i, err in faults.rejected.items()})
     clean = clean.drop(index=[faults.label(i) for i in faults.rejected])
     if layer == "events":

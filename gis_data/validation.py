@@ -426,11 +426,16 @@ def _check_district(geoms: np.ndarray, district: shapely.Geometry, tolerance_m: 
         return False
 
     def message(i: int) -> str:
-        gap = float(shapely.distance(area, local_rest[np.searchsorted(rest, i)]))
-        where = f"lies {gap:,.0f} m outside" if gap > tolerance_m else f"reaches more than {tolerance_m:g} m beyond"
+        local = local_rest[np.searchsorted(rest, i)]
+        gap = float(shapely.distance(area, local))
+        if gap > tolerance_m:
+            where = f"lies {gap:,.0f} m outside"
+        else:  # how far its farthest vertex reaches, so the user can judge the outline against the file
+            reach = max(float(shapely.distance(area, shapely.points(xy))) for xy in shapely.get_coordinates(shapely.segmentize(local, 5)))
+            where = f"reaches {reach:,.0f} m beyond"
         hint = ("; a GCJ-02/BD-09 file sits a few hundred metres off: try --crs gcj02 or bd09"
                 if 100 < gap < 2000 and shifted(i) else "")
-        return f"{where} the district (tolerance {tolerance_m:g} m){hint}"
+        return f"{where} the district (tolerance {tolerance_m:g} m; --tolerance sets it){hint}"
 
     faults.check(outside, source, "geometry", message)
 

@@ -170,16 +170,18 @@ def demo(scale: str, seed: int, if_empty: bool) -> None:
               help="Write refused features, each with its reason, to this CSV.")
 @click.option("--dry-run", is_flag=True, help="Check everything, write nothing; report what would load and what not.")
 @click.option("--repair", is_flag=True, help="Repair invalid geometries with make_valid (and say how many).")
+@click.option("--tolerance", type=click.FloatRange(0, 5000), default=50.0, show_default=True,
+              help="Metres a feature may reach beyond the district outline (outlines differ between sources).")
 @click.option("--actor", default="cli", show_default=True, help="Who loads, for the audit log.")
 def load(file: Path, layer_name: str, mapping_path: Path | None, crs: str | None, source_layer: str | None,
-         on_error: str, rejects: Path | None, dry_run: bool, repair: bool, actor: str) -> None:
+         on_error: str, rejects: Path | None, dry_run: bool, repair: bool, tolerance: float, actor: str) -> None:
     """Load FILE (GeoJSON, GeoPackage, Shapefile, GeoParquet, KML, CSV, XLSX) into a layer."""
     from gis_data.importer import ImportOptions, import_file
     from gis_data.mapping import read_mapping
 
     mapping = read_mapping(mapping_path) if mapping_path is not None else None
     options = ImportOptions(crs=crs, source_layer=source_layer, mapping=mapping, on_error=on_error, repair=repair,
-                            dry_run=dry_run, actor=actor)
+                            dry_run=dry_run, actor=actor, tolerance_m=tolerance)
     with _engine() as engine, engine.begin() as conn:
         report, raw = import_file(conn, file, layer_name, options)
     for line in report.lines():
