@@ -431,7 +431,8 @@ def _check_district(geoms: np.ndarray, district: shapely.Geometry, tolerance_m: 
         if gap > tolerance_m:
             where = f"lies {gap:,.0f} m outside"
         else:  # how far its farthest vertex reaches, so the user can judge the outline against the file
-            reach = max(float(shapely.distance(area, shapely.points(xy))) for xy in shapely.get_coordinates(shapely.segmentize(local, 5)))
+            vertices = shapely.points(shapely.get_coordinates(shapely.segmentize(local, 5)))
+            reach = float(shapely.distance(area, vertices).max())
             where = f"reaches {reach:,.0f} m beyond"
         hint = ("; a GCJ-02/BD-09 file sits a few hundred metres off: try --crs gcj02 or bd09"
                 if 100 < gap < 2000 and shifted(i) else "")
