@@ -548,13 +548,17 @@ class DistrictAlias(Base):
 
 
 class DistrictAliasRevision(Base):
-    """One row: a counter raised, in the same transaction, by every change to :class:`DistrictAlias`.
+    """One row: set, in the same transaction, by every change to :class:`DistrictAlias`.
 
     Why: each process keeps the current taxonomy in memory, keyed by what
-    the store says is current; the counter is part of that key (and of what
+    the store says is current; the revision is part of that key (and of what
     intake verifies as it writes), so an alias added in one process is used
     by every other one at its next event, at the cost of one more row in the
-    query that already asks which version is current.
+    query that already asks which version is current. Each change takes the
+    next value of the sequence ``district_alias_rev`` (migration 0007), never
+    ``rev + 1``: a number a rolled-back change used is never used again, so
+    no process can hold the rolled-back aliases under a number that later
+    means other ones.
     """
 
     __tablename__ = "district_alias_revision"
