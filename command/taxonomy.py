@@ -540,6 +540,8 @@ def _checked(taxonomy: Taxonomy, rows: Iterable[tuple[str, str, str]],
             raise LoadError(f"{at}the source is empty (use * for any system)", feature=i, field="source")
         if not alias:
             raise LoadError(f"{at}the alias is empty", feature=i, field="alias")
+        if not code:
+            raise LoadError(f"{at}the code is empty (give a leaf code)", feature=i, field="code")
         if alias in taxonomy.leaves or alias in taxonomy.names:
             leaf = taxonomy.leaves.get(alias) or taxonomy.leaves[taxonomy.names[alias]]
             raise LoadError(f"{at}{alias!r} is already the code or name of leaf {leaf.code} ({leaf.name_zh}) in "
