@@ -14,12 +14,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from api.deps import Admin, ConnDep, TxDep
 from command.taxonomy import add_aliases, list_aliases, remove_alias
 
-__all__ = ["router", "AliasIn", "AliasOut"]
+__all__ = ["router", "AliasIn", "AliasesIn", "AliasOut"]
 
 router = APIRouter(prefix="/taxonomy", tags=["taxonomy"])
 
@@ -54,7 +54,16 @@ class Aliases(BaseModel):
     aliases: list[AliasOut]
 
 
-AliasBody = AliasIn | Annotated[list[AliasIn], Field(min_length=1, max_length=2000)]
+class AliasesIn(RootModel[list[AliasIn]]):
+    """A list of aliases, or one alias alone (taken as a list of one): an error names its index and field."""
+
+    root: Annotated[list[AliasIn], Field(min_length=1, max_length=2000)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        # why not ``AliasIn | list[AliasIn]``: a union reports each branch's errors, and its first names the branch
+        return [value] if isinstance(value, dict) else value
 
 
 @router.get("/aliases", summary="The district's event-type aliases")
@@ -65,10 +74,9 @@ def aliases(conn: ConnDep, user: Admin,
 
 
 @router.post("/aliases", status_code=201, summary="Add or change event-type aliases, all or none")
-def add(body: AliasBody, tx: TxDep, user: Admin) -> dict:
+def add(body: AliasesIn, tx: TxDep, user: Admin) -> dict:
     """One alias or a list; an alias that exists with another code is replaced (audited)."""
-    items = body if isinstance(body, list) else [body]
-    return {"written": add_aliases(tx, [(a.source, a.alias, a.code) for a in items], actor=user.actor)}
+    return {"written": add_aliases(tx, [(a.source, a.alias, a.code) for a in body.root], actor=user.actor)}
 
 
 @router.delete("/aliases/{source}/{alias:path}", summary="Remove an event-type alias")

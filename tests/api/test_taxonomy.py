@@ -66,7 +66,11 @@ def test_other_roles_get_403(client, auth):
 
 def test_a_bad_payload_names_the_field(client, auth):
     missing = client.post("/taxonomy/aliases", json={"alias": _name()}, headers=auth("admin"))
-    assert missing.status_code == 422 and "code" in str(missing.json()["error"]["details"])
+    assert missing.status_code == 422 and missing.json()["error"]["field"] == "0.code"
+    second = client.post("/taxonomy/aliases", json=[{"alias": _name(), "code": "020102"}, {"code": "020102"}],
+                         headers=auth("admin"))
+    assert second.status_code == 422 and second.json()["error"]["field"] == "1.alias"
+    assert client.post("/taxonomy/aliases", json=[], headers=auth("admin")).status_code == 422
     empty = client.post("/taxonomy/aliases", json={"alias": "  ", "code": "020102"}, headers=auth("admin"))
     assert empty.status_code == 422 and empty.json()["error"]["field"] == "alias"
     leaf = client.post("/taxonomy/aliases", json={"alias": "暴露垃圾", "code": "020102"}, headers=auth("admin"))
