@@ -40,6 +40,7 @@ import hashlib
 import html
 import json
 import logging
+import shlex
 import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -79,7 +80,7 @@ TAXONOMY_FILE = _DATA / "taxonomy.json"
 ALIASES_FILE = _DATA / "taxonomy_aliases.json"
 
 #: where a refusal points a district that meets a class name nobody mapped
-ALIAS_HELP = "map it with 'gridwall taxonomy alias add ALIAS CODE --source SOURCE' or POST /taxonomy/aliases"
+ALIAS_HELP = "map it with: gridwall taxonomy alias add {alias} CODE --source {source} (or POST /taxonomy/aliases)"
 
 
 # -- the files ------------------------------------------------------------------------
@@ -198,7 +199,8 @@ class Taxonomy:
                 return self.leaves[code]
             raise LoadError(
                 f"class {key} ({self.inner[key]}) is not a leaf class: send one of its leaves "
-                f"({', '.join(c for c in self.leaves if c.startswith(key))[:120]} …), or {ALIAS_HELP}",
+                f"({', '.join(c for c in self.leaves if c.startswith(key))[:120]} …), or "
+                + ALIAS_HELP.format(alias=key, source=shlex.quote(source or "*")),
                 field="category",
             )
         for candidate in _candidates(key):
@@ -208,8 +210,9 @@ class Taxonomy:
         where = f"system '{source}'" if source else "any system"
         raise LoadError(
             f"unknown event class {name!r} from {where}: it is no leaf code, leaf name or alias of taxonomy "
-            f"version {self.version}/{self.aliases_version}, nor a district alias; {ALIAS_HELP} "
-            "(a group name may name a default leaf)",
+            f"version {self.version}/{self.aliases_version}, nor a district alias; "
+            + ALIAS_HELP.format(alias=shlex.quote(name), source=shlex.quote(source or "*"))
+            + "; for a path, its sub type's, main type's or type's name may name a default leaf",
             field="category",
         )
 
