@@ -38,6 +38,7 @@ from api.routers import (
     ogc,
     open311,
     partition,
+    taxonomy,
     tiles,
     workers,
 )
@@ -54,7 +55,8 @@ log = logging.getLogger(__name__)
 #: in the order requests are matched against them: the routers a command hall calls hundreds of times a second
 #: (tiles, intake, dispatch) right after the tiny health router, since each request walks the list until a route
 #: matches. ``health`` stays before ``layers``: its ``/layers/counts`` would otherwise be read as a layer name.
-_ROUTERS = (health, tiles, events, dispatch, layers, ogc, open311, duplicates, kpi, coverage, workers, live, partition)
+_ROUTERS = (health, tiles, events, dispatch, layers, ogc, open311, duplicates, kpi, coverage, workers, live, partition,
+            taxonomy)
 
 
 def libpq_url(engine: Engine) -> str:

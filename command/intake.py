@@ -53,8 +53,9 @@ class EventIn(BaseModel):
     external_id
         The sending system's id; with the channel it makes intake idempotent.
     category
-        A leaf code, a leaf name or a name/code the sending system uses (see
-        ``taxonomy_aliases.json``); ``main/sub`` paths are accepted.
+        A leaf code, a leaf name or a name/code the sending system uses (the
+        district's aliases, ``gridwall taxonomy alias``, then the shipped
+        ``taxonomy_aliases.json``); ``type/main/sub`` paths are accepted.
     category_source
         The system whose alias table to try first; by default ``12345`` for
         the hotline and ``dcm`` for digital city management.
@@ -206,6 +207,7 @@ def _intake_point(conn: Connection, event: EventIn, actor: str, taxonomy: Taxono
             reported_at, leaf.deadline_hours, clock_hours=leaf.calendar_hours)
         params.update(
             accept=leaf is not None, taxonomy_id=taxonomy.version_id, checksum=taxonomy.checksum,
+            alias_rev=taxonomy.district_rev,
             category_code=leaf.code if leaf else None, title=event.title, description=event.description,
             address=event.address, department=leaf.department if leaf else None,
             priority=leaf.priority if leaf else None, reported_at=reported_at, deadline_at=deadline,
@@ -218,7 +220,7 @@ def _intake_point(conn: Connection, event: EventIn, actor: str, taxonomy: Taxono
         hit = conn.execute(sql("intake_point"), params).one()
         if hit.existing_id is not None:  # a repeat: answer with the first registration
             return _existing(conn, event.channel, event.external_id)
-        if not hit.taxonomy_ok:  # another version was made current since this process read one
+        if not hit.taxonomy_ok:  # another version was made current, or an alias changed, since this process read
             taxonomy = current_taxonomy(conn)
             continue
         if refusal is not None:

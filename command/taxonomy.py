@@ -10,32 +10,51 @@ file's ``version``, and loads it. Each loaded pair of versions is a
 same pair again changes nothing; loading a changed file without raising its
 version is refused, so a stored version always means one content.
 
+A district keeps its own crosswalk in the store (:class:`~layers.models.DistrictAlias`,
+:func:`add_aliases`, :func:`import_aliases`, ``gridwall taxonomy alias``,
+``POST /taxonomy/aliases``), not in the package: those aliases belong to no
+taxonomy version and survive a new one being loaded; one whose leaf the
+current version lacks is ignored (and listed as such).
+
 A class name from a channel is resolved, in order, as: a leaf code, a leaf
-name (Chinese or English), an alias of the sending system, an alias of any
-system (``*``); for a path such as ``市政设施/公用部件/下水井盖`` the last two
-segments and then the last one are tried too. A sub-class code or a name that
-matches nothing is refused with the reason.
+name (Chinese or English), a district alias of the sending system, a
+district alias of any system (``*``), a file alias of the sending system, a
+file alias of any system. The district's own aliases win over the shipped
+file's, whatever their source: the district's table is where its people
+correct a shipped mapping, and a district that maps a name for every system
+means every system. A leaf's own code or name cannot be re-mapped.
+
+For a path ``A/B/C`` (a Shenzhen 12345 record's type/main type/sub type) the
+candidates are, most specific first: ``A/B/C``, ``B/C``, ``C``, then ``B``,
+then ``A``. A group (top or sub-class) name, or a group code, has no leaf of
+its own, so an alias whose text is a group name names its default leaf: a
+record whose sub type nobody mapped falls back to its main type's default
+leaf, then its type's. A sub-class code nobody mapped, or a name that
+matches nothing, is refused with the reason and where to map it.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import html
 import json
 import logging
+import shlex
 import threading
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from command.audit import audit
+from command.audit import audit, sql
 from command.workhours import WorkCalendar
 from layers import models as m
-from layers.errors import DatabaseError, LoadError
+from layers.errors import DatabaseError, LoadError, NotFound
 
 __all__ = [
     "TAXONOMY_FILE",
@@ -47,6 +66,11 @@ __all__ = [
     "current_taxonomy",
     "last_taxonomy",
     "normalise_name",
+    "add_aliases",
+    "import_aliases",
+    "list_aliases",
+    "remove_alias",
+    "ALIAS_HELP",
 ]
 
 log = logging.getLogger(__name__)
@@ -54,6 +78,9 @@ log = logging.getLogger(__name__)
 _DATA = Path(__file__).resolve().parents[1] / "gis_data" / "data"
 TAXONOMY_FILE = _DATA / "taxonomy.json"
 ALIASES_FILE = _DATA / "taxonomy_aliases.json"
+
+#: where a refusal points a district that meets a class name nobody mapped
+ALIAS_HELP = "map it with: gridwall taxonomy alias add {alias} CODE --source {source} (or POST /taxonomy/aliases)"
 
 
 # -- the files ------------------------------------------------------------------------
@@ -137,7 +164,11 @@ class Leaf:
 
 @dataclass(frozen=True)
 class Taxonomy:
-    """One stored taxonomy version, in memory, for resolving and routing."""
+    """One stored taxonomy version with the district's aliases, in memory, for resolving and routing.
+
+    ``district`` holds only the district aliases whose leaf this version
+    has; ``district_rev`` is the store's alias revision they were read at.
+    """
 
     version_id: int
     version: int
@@ -147,40 +178,41 @@ class Taxonomy:
     leaves: Mapping[str, Leaf]
     inner: Mapping[str, str]  # code of a top or sub-class -> its name
     names: Mapping[str, str]  # normalised leaf name (zh or en) -> leaf code
-    aliases: Mapping[tuple[str, str], str]  # (source, normalised alias) -> leaf code
+    aliases: Mapping[tuple[str, str], str]  # (source, normalised alias) -> leaf code, from the file
+    district: Mapping[tuple[str, str], str] = field(default_factory=dict)  # the same, from district_alias
+    district_rev: int = 0
 
     def resolve(self, name: str, source: str | None = None) -> Leaf:
-        """The leaf a class name or code from ``source`` means.
+        """The leaf a class name or code from ``source`` means (the order is in the module docstring).
 
         Raises
         ------
         LoadError
-            With ``field='category'``: a sub-class code (not precise enough),
-            or a name no leaf, alias or path segment matches.
+            With ``field='category'``: a sub-class code nobody mapped (not
+            precise enough), or a name no leaf, alias or path segment matches.
         """
         key = normalise_name(name)
         if key in self.leaves:
             return self.leaves[key]
         if key in self.inner:
+            if (code := self._alias(key, source)) is not None:
+                return self.leaves[code]
             raise LoadError(
                 f"class {key} ({self.inner[key]}) is not a leaf class: send one of its leaves "
-                f"({', '.join(c for c in self.leaves if c.startswith(key))[:120]} …)",
+                f"({', '.join(c for c in self.leaves if c.startswith(key))[:120]} …), or "
+                + ALIAS_HELP.format(alias=key, source=shlex.quote(source or "*")),
                 field="category",
             )
-        segments = [s.strip() for s in key.split("/") if s.strip()]
-        tries = [key]
-        if len(segments) > 2:
-            tries.append("/".join(segments[-2:]))
-        if len(segments) > 1:
-            tries.append(segments[-1])
-        for candidate in tries:
+        for candidate in _candidates(key):
             code = self._lookup(candidate, source)
             if code is not None:
                 return self.leaves[code]
         where = f"system '{source}'" if source else "any system"
         raise LoadError(
             f"unknown event class {name!r} from {where}: it is no leaf code, leaf name or alias of taxonomy "
-            f"version {self.version}/{self.aliases_version}; add it to taxonomy_aliases.json",
+            f"version {self.version}/{self.aliases_version}, nor a district alias; "
+            + ALIAS_HELP.format(alias=shlex.quote(name), source=shlex.quote(source or "*"))
+            + "; for a path, its sub type's, main type's or type's name may name a default leaf",
             field="category",
         )
 
@@ -189,9 +221,29 @@ class Taxonomy:
             return key
         if key in self.names:
             return self.names[key]
-        if source is not None and (source, key) in self.aliases:
-            return self.aliases[(source, key)]
-        return self.aliases.get(("*", key))
+        return self._alias(key, source)
+
+    def _alias(self, key: str, source: str | None) -> str | None:
+        for table in (self.district, self.aliases):
+            if source is not None and (source, key) in table:
+                return table[(source, key)]
+            if ("*", key) in table:
+                return table[("*", key)]
+        return None
+
+
+def _candidates(key: str) -> list[str]:
+    """What a (normalised) class name is looked up as, most specific first.
+
+    >>> _candidates("a/b/c")
+    ['a/b/c', 'b/c', 'c', 'b', 'a']
+    """
+    segments = [s.strip() for s in key.split("/") if s.strip()]
+    tries = [key]
+    if len(segments) > 2:
+        tries.append("/".join(segments[-2:]))
+    tries.extend(reversed(segments))  # the last segment, then each group up the path
+    return list(dict.fromkeys(tries))
 
 
 @dataclass(frozen=True)
@@ -346,24 +398,26 @@ def load_taxonomy(
 
 # -- reading back ---------------------------------------------------------------------
 class _Cache:
-    """Taxonomies read back, by (version row id, checksum): the content of a stored version never changes.
+    """Taxonomies read back, by (version row id, checksum, district alias revision).
 
-    Also remembers the last taxonomy found current (:func:`last_taxonomy`),
-    for callers that check it against the store in a statement of their own
-    rather than asking first.
+    The content of a stored version never changes, and every change to the
+    district's aliases sets the revision to a number never used before, in
+    the same transaction, so a key always means one content. Also remembers the last taxonomy found current
+    (:func:`last_taxonomy`), for callers that check it against the store in a
+    statement of their own rather than asking first.
     """
 
     def __init__(self, size: int = 4) -> None:
         self._size = size
-        self._items: dict[tuple[int, str], Taxonomy] = {}
+        self._items: dict[tuple[int, str, int], Taxonomy] = {}
         self._latest: Taxonomy | None = None
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[int, str]) -> Taxonomy | None:
+    def get(self, key: tuple[int, str, int]) -> Taxonomy | None:
         with self._lock:
             return self._items.get(key)
 
-    def put(self, key: tuple[int, str], value: Taxonomy) -> None:
+    def put(self, key: tuple[int, str, int], value: Taxonomy) -> None:
         with self._lock:
             if key not in self._items and len(self._items) >= self._size:
                 self._items.pop(next(iter(self._items)))
@@ -382,16 +436,19 @@ class _Cache:
 
 _CACHE = _Cache()  # empty until the first read: nothing is read at import
 
-_CURRENT = text("SELECT id, checksum FROM taxonomy_version WHERE is_current")
+# which version is current, and the district aliases' revision: one indexed row and a one-row table
+_CURRENT = text("SELECT t.id, t.checksum, coalesce(r.rev, 0) AS rev"
+                " FROM taxonomy_version t LEFT JOIN district_alias_revision r ON r.id = 1 WHERE t.is_current")
 
 
 def current_taxonomy(conn: Connection, *, cached: bool = True) -> Taxonomy:
-    """The current taxonomy version, read once per process and then kept by version id and checksum.
+    """The current taxonomy version with the district's aliases, read once per process and then kept.
 
-    Each call asks the store only which version is current (one indexed row,
-    two columns); the classes and aliases are read when that version is not
-    in this process's cache yet, so a newly loaded version is picked up by
-    the next call, in every process.
+    Each call asks the store only which version is current and the district
+    aliases' revision (one query, one indexed row of each); the classes and
+    aliases are read when that key is not in this process's cache yet, so a
+    newly loaded version or a newly added alias is picked up by the next
+    call, in every process.
 
     Raises
     ------
@@ -401,11 +458,11 @@ def current_taxonomy(conn: Connection, *, cached: bool = True) -> Taxonomy:
     row = conn.execute(_CURRENT).one_or_none()
     if row is None:
         raise DatabaseError("no event taxonomy is loaded: run command.taxonomy.load_taxonomy first")
-    key = (row.id, row.checksum)
+    key = (row.id, row.checksum, row.rev)
     if cached and (hit := _CACHE.get(key)) is not None:
         _CACHE.latest = hit
         return hit
-    taxonomy = _read_taxonomy(conn, row.id)
+    taxonomy = _read_taxonomy(conn, row.id, row.rev)
     if cached:
         _CACHE.put(key, taxonomy)
         _CACHE.latest = taxonomy
@@ -416,14 +473,22 @@ def last_taxonomy(conn: Connection) -> Taxonomy:
     """The taxonomy this process last found current, without asking the store again (the first time it asks).
 
     For hot paths that verify the version inside their own statement (intake
-    compares ``version_id`` and ``checksum`` with the current row as it
-    writes, and calls :func:`current_taxonomy` again when they differ): they
-    save a round trip per event and still never use a stale version.
+    compares ``version_id``, ``checksum`` and ``district_rev`` with the store
+    as it writes, and calls :func:`current_taxonomy` again when they differ):
+    they save a round trip per event and still never use a stale version or
+    miss a district alias.
     """
     return _CACHE.latest or current_taxonomy(conn)
 
 
-def _read_taxonomy(conn: Connection, version_id: int) -> Taxonomy:
+def _read_taxonomy(conn: Connection, version_id: int, district_rev: int) -> Taxonomy:
+    """A version's classes and file aliases, and the district aliases whose leaf it has.
+
+    ``district_rev`` is the revision the caller read with the version: should
+    an alias change commit in between, the taxonomy holds newer aliases than
+    its revision says, so intake's check fails once and reads it again; it
+    never holds older ones.
+    """
     tv, ec, ea = m.TaxonomyVersion.__table__, m.EventClass.__table__, m.EventClassAlias.__table__
     row = conn.execute(select(tv).where(tv.c.id == version_id)).one()
     leaves, inner, names = {}, {}, {}
@@ -438,5 +503,200 @@ def _read_taxonomy(conn: Connection, version_id: int) -> Taxonomy:
             names.setdefault(normalise_name(r.name_en), r.code)
     aliases = {(r.source, normalise_name(r.alias)): r.code
                for r in conn.execute(select(ea).where(ea.c.version_id == row.id))}
+    da = m.DistrictAlias.__table__
+    district = {(r.source, normalise_name(r.alias)): r.code
+                for r in conn.execute(select(da.c.source, da.c.alias, da.c.code)) if r.code in leaves}
     return Taxonomy(row.id, row.version, row.aliases_version, row.checksum,
-                    WorkCalendar.model_validate(row.calendar), leaves, inner, names, aliases)
+                    WorkCalendar.model_validate(row.calendar), leaves, inner, names, aliases, district, district_rev)
+
+
+# -- the district's own aliases -------------------------------------------------------
+_ALIAS_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('gridwall.district_alias'))")
+# a number never used before, even by a change rolled back (see layers.models.DistrictAliasRevision)
+_BUMP = text("INSERT INTO district_alias_revision (id, rev) VALUES (1, nextval('district_alias_rev'))"
+             " ON CONFLICT (id) DO UPDATE SET rev = EXCLUDED.rev RETURNING rev")
+
+
+def _clean(value: object, what: str, where: str | None, index: int | None) -> str:
+    text_ = "" if value is None else str(value)
+    if "\x00" in text_:
+        raise LoadError(f"{where or ''}{what} holds a NUL character", feature=index, field=what)
+    return text_.strip()
+
+
+def _checked(taxonomy: Taxonomy, rows: Iterable[tuple[str, str, str]],
+             lines: list[int] | None = None) -> dict[tuple[str, str], tuple[str, int]]:
+    """(source, normalised alias) -> (code, index) for rows that all pass; the first fault is raised.
+
+    ``lines`` gives a file's line number for each row, to name it in the message.
+    """
+    out: dict[tuple[str, str], tuple[str, int]] = {}
+    for i, row in enumerate(rows):
+        at = f"line {lines[i]}: " if lines else ""
+        try:
+            source, alias, code = row
+        except (TypeError, ValueError):
+            raise LoadError(f"{at}a row is (source, alias, code)", feature=i) from None
+        source, code = _clean(source, "source", at, i), _clean(code, "code", at, i)
+        alias = normalise_name(_clean(alias, "alias", at, i))
+        if not source:
+            raise LoadError(f"{at}the source is empty (use * for any system)", feature=i, field="source")
+        if not alias:
+            raise LoadError(f"{at}the alias is empty", feature=i, field="alias")
+        if not code:
+            raise LoadError(f"{at}the code is empty (give a leaf code)", feature=i, field="code")
+        if alias in taxonomy.leaves or alias in taxonomy.names:
+            leaf = taxonomy.leaves.get(alias) or taxonomy.leaves[taxonomy.names[alias]]
+            raise LoadError(f"{at}{alias!r} is already the code or name of leaf {leaf.code} ({leaf.name_zh}) in "
+                            f"taxonomy version {taxonomy.version}; it needs no alias and cannot be re-mapped",
+                            feature=i, field="alias")
+        if code not in taxonomy.leaves:
+            fault = (f"is the group {code} ({taxonomy.inner[code]}) of taxonomy version {taxonomy.version}, not "
+                     "a leaf: give one of its leaves as the default" if code in taxonomy.inner
+                     else f"names no class of taxonomy version {taxonomy.version}")
+            raise LoadError(f"{at}code {code!r} {fault}", feature=i, field="code")
+        key = (source, alias)
+        if key in out and out[key][0] != code:
+            first = f"line {lines[out[key][1]]}" if lines else f"row {out[key][1]}"
+            raise LoadError(f"{at}alias {alias!r} of {source} maps to {out[key][0]} at {first} and to {code} here",
+                            feature=i, field="alias")
+        out[key] = (code, i)
+    return out
+
+
+def add_aliases(conn: Connection, rows: Iterable[tuple[str, str, str]], *, actor: str) -> int:
+    """Add or change district aliases, all or none; the caller commits.
+
+    Adding an alias that exists with another code replaces it, with an
+    audit row that keeps the previous code. Why replace rather than refuse:
+    a district corrects its crosswalk by importing its edited file again,
+    which then does exactly what the file says (and a repeat of the same
+    file changes nothing); the audit log, not a flag, keeps the change
+    reversible.
+
+    Parameters
+    ----------
+    conn
+        A connection in the caller's transaction.
+    rows
+        ``(source, alias, code)``: the sending system (``12345``, ``dcm``, a
+        district's own name, ``*`` for any), the name or code it sends
+        (stored normalised; a group name names its default leaf), and a leaf
+        code of the current taxonomy.
+    actor
+        Who maps them, for the audit log.
+
+    Returns
+    -------
+    int
+        How many aliases were added or changed (a row that says what is
+        stored already counts for nothing).
+
+    Raises
+    ------
+    LoadError
+        The first faulty row (``feature`` is its index, ``field`` the column):
+        an empty source or alias, an alias that is a leaf's own code or name,
+        a code that is no leaf of the current taxonomy (a group code, an
+        unknown code), the same alias mapped to two leaves. Nothing is written.
+
+    Examples
+    --------
+    >>> add_aliases(conn, [("*", "公平交易秩序", "020801")], actor="planner")  # doctest: +SKIP
+    1
+    """
+    return _add(conn, list(rows), actor, None, None)
+
+
+def _add(conn: Connection, rows: list, actor: str, source: str | None, lines: list[int] | None) -> int:
+    try:
+        wanted = _checked(current_taxonomy(conn), rows, lines)
+    except LoadError as err:
+        raise LoadError(err.message, source=source, feature=err.feature, field=err.field) from err
+    if not wanted:
+        return 0
+    conn.execute(_ALIAS_LOCK)  # one writer at a time: what is stored is read, then changed, by the same writer
+    da = m.DistrictAlias.__table__
+    stored = {(r.source, r.alias): r.code for r in conn.execute(
+        select(da.c.source, da.c.alias, da.c.code).where(da.c.source.in_({s for s, _ in wanted}),
+                                                         da.c.alias.in_({a for _, a in wanted})))}
+    changes = [(s, a, code) for (s, a), (code, _) in wanted.items() if stored.get((s, a)) != code]
+    if not changes:
+        return 0
+    statement = pg_insert(da).values([dict(source=s, alias=a, code=c, created_by=actor) for s, a, c in changes])
+    statement = statement.on_conflict_do_update(
+        index_elements=[da.c.source, da.c.alias],
+        set_={"code": statement.excluded.code, "created_by": statement.excluded.created_by,
+              "created_at": text("now()")},
+    ).returning(da.c.id, da.c.source, da.c.alias)
+    ids = {(r.source, r.alias): r.id for r in conn.execute(statement)}
+    rev = conn.execute(_BUMP).scalar_one()
+    for s, a, c in changes:
+        previous = stored.get((s, a))
+        audit(conn, actor=actor, action="replace_alias" if previous else "add_alias", entity="district_alias",
+              entity_id=ids[(s, a)], detail={"source": s, "alias": a, "code": c, "previous": previous, "rev": rev})
+    log.info("%d district alias(es) added or changed by %s (revision %d)", len(changes), actor, rev)
+    return len(changes)
+
+
+def import_aliases(conn: Connection, path: Path, *, actor: str) -> int:
+    """Add the district aliases of a CSV file (header ``source,alias,code``, UTF-8 with or without BOM), all or none.
+
+    Blank lines are skipped; other columns are ignored. Replaces as
+    :func:`add_aliases` does.
+
+    Raises
+    ------
+    LoadError
+        The file cannot be read, lacks a column, or a row is faulty: the
+        error names the file, the line, the field and the fault.
+    """
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in ("source", "alias", "code") if c not in (reader.fieldnames or [])]
+            if missing:
+                raise LoadError(f"the header needs the columns source,alias,code; missing: {', '.join(missing)}",
+                                source=path.name, field=missing[0])
+            rows, lines = [], []
+            for record in reader:
+                if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
+                    continue
+                rows.append((record["source"], record["alias"], record["code"]))
+                lines.append(reader.line_num)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise LoadError(f"cannot read as a UTF-8 CSV: {exc}", source=path.name) from exc
+    return _add(conn, rows, actor, path.name, lines)
+
+
+def list_aliases(conn: Connection, source: str | None = None) -> list[dict]:
+    """The district's aliases (of one ``source``, or all), each with its leaf in the current taxonomy.
+
+    Each dict has ``id``, ``source``, ``alias``, ``code``, ``created_by``,
+    ``created_at``, ``leaf`` (the leaf's Chinese name in the current version,
+    or None) and ``active`` (False: the current version has no such leaf, so
+    resolving ignores the alias).
+    """
+    return [dict(r._mapping) for r in conn.execute(sql("district_aliases"), {"source": source})]
+
+
+def remove_alias(conn: Connection, source: str, alias: str, *, actor: str) -> dict:
+    """Remove one district alias (``alias`` is normalised first); returns what it was. Audited.
+
+    Raises
+    ------
+    NotFound
+        No such alias for that source.
+    """
+    key = normalise_name(alias)
+    conn.execute(_ALIAS_LOCK)
+    da = m.DistrictAlias.__table__
+    row = conn.execute(delete(da).where(da.c.source == source, da.c.alias == key)
+                       .returning(da.c.id, da.c.source, da.c.alias, da.c.code)).one_or_none()
+    if row is None:
+        raise NotFound(f"no district alias {key!r} for source {source!r}")
+    rev = conn.execute(_BUMP).scalar_one()
+    audit(conn, actor=actor, action="remove_alias", entity="district_alias", entity_id=row.id,
+          detail={"source": row.source, "alias": row.alias, "code": row.code, "rev": rev})
+    return dict(row._mapping)

@@ -10,6 +10,10 @@
     gridwall serve [--host H] [--port P]
     gridwall wall
     gridwall partition UNITS.gpkg --out assignment.csv [--rebalance] [--report report.json]
+    gridwall taxonomy alias add ALIAS CODE [--source S] [--actor A]
+    gridwall taxonomy alias import FILE.csv [--actor A]        (header: source,alias,code)
+    gridwall taxonomy alias list [--source S]
+    gridwall taxonomy alias remove ALIAS [--source S] [--actor A]
 """
 
 from __future__ import annotations
@@ -374,6 +378,72 @@ def _partition_store(rebalance: bool, accept_now: bool, force: bool, actor: str,
     state = "accepted and current" if accept_now else "proposed (accept it in the planner or with --accept)"
     click.echo(f"grid version {version}: {state}; {report['n_changed_grids']} grids changed")
     return report["summary"]
+
+
+# -- taxonomy ------------------------------------------------------------------------
+@cli.group()
+def taxonomy() -> None:
+    """The event taxonomy and the district's own crosswalk onto it."""
+
+
+@taxonomy.group()
+def alias() -> None:
+    """The district's aliases: names and codes other systems send, mapped onto leaf classes."""
+
+
+@alias.command("add")
+@click.argument("alias_text", metavar="ALIAS")
+@click.argument("code")
+@click.option("--source", default="*", show_default=True,
+              help="The sending system (12345, dcm, the district's own name), or * for any.")
+@click.option("--actor", default="cli", show_default=True, help="Who maps it, for the audit log.")
+def alias_add(alias_text: str, code: str, source: str, actor: str) -> None:
+    """Map ALIAS (a name, a code, a group name or a type/main/sub path) onto the leaf CODE; replaces a mapping."""
+    from command.taxonomy import add_aliases
+
+    with _engine() as engine, engine.begin() as conn:
+        written = add_aliases(conn, [(source, alias_text, code)], actor=actor)
+    click.echo(f"alias {alias_text!r} of {source} -> {code}" + ("" if written else " (already so)"))
+
+
+@alias.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--actor", default="cli", show_default=True, help="Who maps them, for the audit log.")
+def alias_import(file: Path, actor: str) -> None:
+    """Add the aliases of a CSV file (UTF-8, header source,alias,code), all or none."""
+    from command.taxonomy import import_aliases
+
+    with _engine() as engine, engine.begin() as conn:
+        written = import_aliases(conn, file, actor=actor)
+    click.echo(f"{written:,} aliases added or changed from {file.name}")
+
+
+@alias.command("list")
+@click.option("--source", default=None, help="Only this system's aliases.")
+def alias_list(source: str | None) -> None:
+    """The district's aliases, each with its leaf in the current taxonomy (or why it is ignored)."""
+    from command.taxonomy import list_aliases
+
+    with _engine() as engine, engine.connect() as conn:
+        rows = list_aliases(conn, source)
+    for r in rows:
+        leaf = r["leaf"] if r["active"] else "IGNORED: no such leaf in the current taxonomy"
+        click.echo(f"{r['source']}\t{r['alias']}\t{r['code']}\t{leaf}\t{r['created_by']}\t"
+                   f"{r['created_at']:%Y-%m-%d %H:%M}")
+    click.echo(f"{len(rows):,} aliases" + (f" of {source}" if source else ""))
+
+
+@alias.command("remove")
+@click.argument("alias_text", metavar="ALIAS")
+@click.option("--source", default="*", show_default=True)
+@click.option("--actor", default="cli", show_default=True, help="Who removes it, for the audit log.")
+def alias_remove(alias_text: str, source: str, actor: str) -> None:
+    """Remove the alias ALIAS of --source."""
+    from command.taxonomy import remove_alias
+
+    with _engine() as engine, engine.begin() as conn:
+        removed = remove_alias(conn, source, alias_text, actor=actor)
+    click.echo(f"alias {removed['alias']!r} of {source} (-> {removed['code']}) removed")
 
 
 def _progress_echo(share: float, stage: str) -> None:

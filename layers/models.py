@@ -75,6 +75,8 @@ __all__ = [
     "TaxonomyVersion",
     "EventClass",
     "EventClassAlias",
+    "DistrictAlias",
+    "DistrictAliasRevision",
     "Assignment",
 ]
 
@@ -518,6 +520,52 @@ class EventClassAlias(Base):
     source: Mapped[str] = mapped_column(Text)
     alias: Mapped[str] = mapped_column(Text)
     code: Mapped[str] = mapped_column(Text)
+
+
+class DistrictAlias(Base):
+    """A district's own crosswalk entry: a class name another system sends, mapped onto a leaf code.
+
+    Unlike :class:`EventClassAlias` (shipped in the package, one set per
+    taxonomy version) these belong to the district and to no version: they
+    survive loading a new taxonomy version. An alias whose leaf the current
+    version lacks is ignored when resolving (and listed as such). ``alias``
+    is stored normalised (``command.taxonomy.normalise_name``); ``source``
+    is a system name (``12345``, ``dcm``, the district's own) or ``*``.
+    """
+
+    __tablename__ = "district_alias"
+    __table_args__ = (
+        UniqueConstraint("source", "alias"),
+        CheckConstraint("source <> '' AND alias <> '' AND code <> ''", name="not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    alias: Mapped[str] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DistrictAliasRevision(Base):
+    """One row: set, in the same transaction, by every change to :class:`DistrictAlias`.
+
+    Why: each process keeps the current taxonomy in memory, keyed by what
+    the store says is current; the revision is part of that key (and of what
+    intake verifies as it writes), so an alias added in one process is used
+    by every other one at its next event, at the cost of one more row in the
+    query that already asks which version is current. Each change takes the
+    next value of the sequence ``district_alias_rev`` (migration 0007), never
+    ``rev + 1``: a number a rolled-back change used is never used again, so
+    no process can hold the rolled-back aliases under a number that later
+    means other ones.
+    """
+
+    __tablename__ = "district_alias_revision"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default=text("1"))
+    rev: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
 
 
 class Assignment(Base):

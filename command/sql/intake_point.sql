@@ -6,7 +6,8 @@
 -- (gridwall_route_point, migration 0005); the root of an open event of leaf
 -- :code within :radius_m and :window_s (as in find_duplicate.sql; skipped when
 -- :code is NULL); and whether the taxonomy the caller resolved the class with
--- (:taxonomy_id, :checksum) is still the current one.
+-- (:taxonomy_id, :checksum) is still the current one, read with the district's
+-- aliases as they are now (:alias_rev, migration 0007).
 --
 -- The write, only for a new event that is inside the district, whose class
 -- was resolved (:accept) against the current taxonomy: the event, its first
@@ -17,8 +18,9 @@ WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
 look AS (
     SELECT
         r.inside, r.grid_id, r.community_id, r.street_id,
-        (SELECT t.id = :taxonomy_id AND t.checksum = :checksum
-         FROM taxonomy_version t WHERE t.is_current) AS taxonomy_ok,
+        (SELECT t.id = :taxonomy_id AND t.checksum = :checksum AND coalesce(r.rev, 0) = :alias_rev
+         FROM taxonomy_version t LEFT JOIN district_alias_revision r ON r.id = 1
+         WHERE t.is_current) AS taxonomy_ok,
         (
             SELECT coalesce(e.duplicate_of_id, e.id)
             FROM event e

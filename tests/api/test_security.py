@@ -35,6 +35,9 @@ MATRIX = [
     ("GET", "/workers/me", None, ("grid_worker",)),
     ("GET", "/kpis", None, ("admin", "operator", "planner", "analyst", "department", "wall")),
     ("GET", "/coverage/blind-spots?grid_id=0", None, ("admin", "operator", "planner", "analyst", "wall")),
+    ("GET", "/taxonomy/aliases", None, ("admin",)),
+    ("POST", "/taxonomy/aliases", {}, ("admin",)),
+    ("DELETE", "/taxonomy/aliases/nobody/nothing", None, ("admin",)),
 ]
 
 

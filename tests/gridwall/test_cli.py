@@ -71,3 +71,53 @@ def test_load_of_an_unknown_layer_says_which_layers_exist(runner, tmp_path):
     result = runner.invoke(cli, ["load", str(path), "--layer", "bridges"])
     assert result.exit_code != 0
     assert "no layer 'bridges'" in str(result.exception) + result.output
+
+
+@pytest.fixture
+def clean_aliases(engine, small_district):
+    """The district aliases a test adds through the CLI (committed) are removed after it, with their audit rows."""
+    yield
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM district_alias WHERE created_by = 'cli-test'"))
+        conn.execute(text("DELETE FROM audit_log WHERE actor = 'cli-test'"))
+
+
+def test_taxonomy_alias_add_list_and_remove(runner, engine, clean_aliases):
+    result = runner.invoke(cli, ["taxonomy", "alias", "add", "公平交易秩序", "020101", "--source", "hz",
+                                 "--actor", "cli-test"])
+    assert result.exit_code == 0, result.output
+    assert "alias '公平交易秩序' of hz -> 020101" in result.output
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT code, created_by FROM district_alias WHERE source = 'hz'"
+                                 " AND alias = '公平交易秩序'")).one() == ("020101", "cli-test")
+    listed = runner.invoke(cli, ["taxonomy", "alias", "list", "--source", "hz"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.splitlines()[0].startswith("hz\t公平交易秩序\t020101\t占道经营\tcli-test\t")
+    assert listed.output.splitlines()[-1] == "1 aliases of hz"
+    removed = runner.invoke(cli, ["taxonomy", "alias", "remove", "公平交易秩序", "--source", "hz",
+                                  "--actor", "cli-test"])
+    assert removed.exit_code == 0 and "removed" in removed.output
+
+
+def test_taxonomy_alias_add_refuses_a_group_code(runner, engine, clean_aliases):
+    result = runner.invoke(cli, ["taxonomy", "alias", "add", "民政", "0201", "--actor", "cli-test"])
+    assert result.exit_code != 0
+    assert "field 'code'" in str(result.exception) and "not a leaf" in str(result.exception)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM district_alias WHERE created_by = 'cli-test'")).scalar() == 0
+
+
+def test_taxonomy_alias_import_all_or_nothing(runner, engine, clean_aliases, tmp_path):
+    path = tmp_path / "crosswalk.csv"
+    path.write_bytes("\ufeffsource,alias,code\n*,民政,010202\n12345,消防安全,\n".encode())
+    refused = runner.invoke(cli, ["taxonomy", "alias", "import", str(path), "--actor", "cli-test"])
+    assert refused.exit_code != 0
+    assert str(refused.exception).startswith("crosswalk.csv, feature 1, field 'code': line 3: the code is empty")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM district_alias WHERE created_by = 'cli-test'")).scalar() == 0
+    path.write_bytes("\ufeffsource,alias,code\n*,民政,010202\n12345,消防安全,030101\n".encode())
+    result = runner.invoke(cli, ["taxonomy", "alias", "import", str(path), "--actor", "cli-test"])
+    assert result.exit_code == 0, result.output
+    assert "2 aliases added or changed from crosswalk.csv" in result.output
+    listed = runner.invoke(cli, ["taxonomy", "alias", "list"])
+    assert "*\t民政\t010202\t" in listed.output and "12345\t消防安全\t030101\t" in listed.output
