@@ -268,6 +268,10 @@ def _merge_parts(gdf: geopandas.GeoDataFrame, source: str, report: LoadReport) -
     if "code" not in gdf.columns:
         raise LoadError("merge_parts joins features by code, and no field feeds code", source=source, field="code")
     codes = gdf["code"].astype(object).where(gdf["code"].notna(), None)
+    # an invalid part stays a feature of its own, for validation to name (nothing is repaired silently)
+    valid = pd.Series(shapely.is_valid(gdf.geometry.to_numpy()) | shapely.is_missing(gdf.geometry.to_numpy()),
+                      index=gdf.index)
+    codes = codes.where(valid, None)
     repeated = codes.notna() & codes.duplicated(keep=False)
     if not repeated.any():
         return gdf
@@ -275,8 +279,7 @@ def _merge_parts(gdf: geopandas.GeoDataFrame, source: str, report: LoadReport) -
     union: dict[object, shapely.Geometry] = {}
     for code, part in gdf[repeated].groupby(codes[repeated], sort=False):
         shapes = [g for g in part.geometry.to_numpy() if g is not None]
-        valid = [g if shapely.is_valid(g) else shapely.make_valid(g) for g in shapes]
-        union[code] = shapely.union_all(valid) if valid else None
+        union[code] = shapely.union_all(shapes) if shapes else None
     out = gdf[first.to_numpy()].copy()
     hit = out["code"].isin(union.keys()).to_numpy()
     geoms = out.geometry.to_numpy().copy()

@@ -82,7 +82,7 @@ def test_hangzhou_xiacheng_events_land_in_the_grid_they_were_reported_from(clust
                for r in rows)
     share = same / len(rows)
     print(f"Hangzhou: {same} of {len(rows)} events ({share:.1%}) land in the grid they were reported from")
-    assert share >= 0.85
+    assert share >= 0.95
     rejects = pd.read_csv(tmp_path / "xiacheng_facilities_rejects.csv")
     assert list(rejects.columns[:3]) == ["feature", "field", "reason"]
     assert rejects["reason"].str.contains("outside the district").all()
