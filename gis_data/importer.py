@@ -413,8 +413,11 @@ def _estimate_buildings(gdf: geopandas.GeoDataFrame, settings: ImportSettings,
                                           settings.max_population)
         report.notes.append(f"population estimated for {int(need_pop.sum()):,} buildings "
                             f"({settings.persons_per_household:g} persons a household)")
-    if floors.notna().any():
-        gdf["floors"] = floors.astype("Int64")
+    unknown = floors.isna()
+    if unknown.any():
+        floors[unknown] = 1
+        report.notes.append(f"{int(unknown.sum()):,} buildings have neither floors nor height: taken as one floor")
+    gdf["floors"] = floors.astype("Int64")
     gdf["households"] = households.astype("Int64")
     gdf["population"] = population.astype("Int64")
     return gdf.drop(columns=[c for c in ("height",) if c in gdf.columns])

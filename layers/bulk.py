@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 from geoalchemy2 import Geometry
 from psycopg import sql as psql
-from sqlalchemy import Column, Connection, Integer, MetaData, Table, Text, and_, func, literal, select
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, Text, TextClause, and_, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from layers import models as m
@@ -163,6 +163,20 @@ def _check_refs(conn: Connection, ld: LayerDef, staging: Table, source: str) -> 
             raise LoadError(f"'{value}' names no {what} in the store{tail}", source=source, feature=row, field=column)
 
 
+def _or_default(column: Column, staged):
+    """A staged value, or the column's server default where a file left it empty (NOT NULL columns only).
+
+    A file may fill a column for some features and not others (floors known for some buildings); an explicit NULL
+    would break the NOT NULL constraint where leaving the column out would have taken its default.
+    """
+    default = column.server_default
+    if column.nullable or default is None:
+        return staged
+    arg = default.arg
+    fallback = arg if isinstance(arg, TextClause) else cast(literal(str(arg)), column.type)
+    return func.coalesce(staged, fallback)
+
+
 def _upsert(ld: LayerDef, staging: Table, fixed: Mapping[str, object]):
     joined, aliases = _ref_join(ld, staging)
     names: list[str] = []
@@ -170,7 +184,7 @@ def _upsert(ld: LayerDef, staging: Table, fixed: Mapping[str, object]):
     for name in ld.columns:
         if name in staging.c:
             names.append(name)
-            exprs.append(staging.c[name])
+            exprs.append(_or_default(ld.table.c[name], staging.c[name]))
     for ref in ld.refs:
         if ref.column in aliases:
             names.append(ref.target)

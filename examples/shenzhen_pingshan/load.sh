@@ -7,7 +7,7 @@ here="$(dirname "$0")"
 data="${REALDATA:-../shared/realdata}"
 gridwall db up
 gridwall district init "$data/datav_target_district_boundaries_gcj02.geojson" --code 440310 --crs gcj02
-gridwall load "$data/target_district_streets_townships_2023.csv" --layer admin_areas --map "$here/streets.toml"
+gridwall load "$data/target_district_streets_townships_2023.csv" --layer admin_areas --map "$here/../mappings/nbs_streets.toml"
 # the source's 18 event types, each to a default leaf; the finer names the taxonomy knows resolve by themselves
 gridwall taxonomy alias import "$here/event_types.csv"
 # a history load: the source's state and on-time verdict are kept, nothing is merged as a duplicate

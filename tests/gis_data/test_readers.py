@@ -203,3 +203,43 @@ def test_unknown_crs_and_metres_declared_as_degrees():
 
 
 # --------------------------------------------------------------------------- validation: the good path
+
+
+# --------------------------------------------------------------------------- tables and KML
+
+
+def test_csv_with_lonlat_wkt_or_no_geometry(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,经度,纬度,name\n1,120.16,30.27,甲\n2,,,乙\n", encoding="utf-8-sig")
+    gdf = read_vector(path)
+    assert gdf.geometry.iloc[0].equals(Point(120.16, 30.27)) and gdf.geometry.iloc[1] is None
+    assert gdf["id"].tolist() == ["1", "2"]  # cells as text: codes keep their leading zeros
+    path.write_text("code,wkt\n01,POINT (1 2)\n", encoding="gb18030")
+    assert read_vector(path).geometry.iloc[0].equals(Point(1, 2))
+    path.write_text("code,name\n01,坪山街道\n", encoding="gb18030")  # GBK text, no coordinates
+    gdf = read_vector(path)
+    assert gdf["name"].iloc[0] == "坪山街道" and gdf.geometry.isna().all()
+    path.write_text("code,lon,lat\n1,120.1,x\n", encoding="utf-8")
+    with pytest.raises(LoadError, match=r"t.csv, feature 0, field 'lat': lat: 'x' is not a number"):
+        read_vector(path)
+    path.write_text("code,wkt\n1,POINT (1\n", encoding="utf-8")
+    with pytest.raises(LoadError, match=r"feature 0, field 'wkt': wkt: 'POINT \(1' is not WKT"):
+        read_vector(path)
+
+
+def test_xlsx_sheet_and_kml(tmp_path):
+    path = tmp_path / "t.xlsx"
+    with pd.ExcelWriter(path) as book:
+        pd.DataFrame({"code": ["a"], "x": [1.5], "y": [2.5]}).to_excel(book, sheet_name="first", index=False)
+        pd.DataFrame({"code": ["b", "c"], "lng": [3, 4], "lat": [5, 6]}).to_excel(book, sheet_name="second",
+                                                                                index=False)
+    assert read_vector(path).geometry.iloc[0].equals(Point(1.5, 2.5))
+    second = read_vector(path, layer="second")
+    assert second["code"].tolist() == ["b", "c"] and second.geometry.iloc[1].equals(Point(4, 6))
+    with pytest.raises(LoadError, match=r"t.xlsx: cannot be read as XLSX"):
+        read_vector(path, layer="third")
+    kml = tmp_path / "t.kml"
+    geopandas.GeoDataFrame({"Name": ["井盖"]}, geometry=[Point(120.1, 30.2)], crs="EPSG:4326").to_file(kml,
+                                                                                                   driver="KML")
+    back = read_vector(kml)
+    assert back.geometry.iloc[0].equals(Point(120.1, 30.2)) and "井盖" in back.iloc[0].tolist()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import re
 
 import geopandas
 import numpy as np
@@ -179,7 +180,7 @@ def test_feature_outside_district_beyond_tolerance():
     gdf.loc[2, "geometry"] = Point(118.90, 32.00)  # ~11 km east
     err = fault(gdf, CAMERAS, district=DISTRICT)
     assert (err.feature, err.field) == (1, "geometry")
-    assert "lies 80 m outside the district (tolerance 50 m) (and 1 more feature)" in str(err)
+    assert "lies 80 m outside the district (tolerance 50 m; --tolerance sets it) (and 1 more feature)" in str(err)
     check(gdf.iloc[[0, 3]], CAMERAS, district=DISTRICT, district_tolerance_m=50)
     check(gdf.iloc[[1]], CAMERAS, district=DISTRICT, district_tolerance_m=100)
 
@@ -189,7 +190,7 @@ def test_polygon_crossing_the_district_edge():
     gdf.loc[0, "geometry"] = box(118.77, 32.00, 118.80, 32.01)  # runs ~1.5 km past the east edge
     err = fault(gdf, GRIDS, district=DISTRICT)
     assert (err.feature, err.field) == (0, "geometry")
-    assert "reaches more than 50 m beyond the district" in str(err)
+    assert re.search(r"reaches 1,[3-6]\d\d m beyond the district \(tolerance 50 m; --tolerance sets it\)", str(err))
 
 
 def test_gcj02_file_loaded_as_wgs84_is_caught_by_the_district():

@@ -53,7 +53,7 @@ def test_load_writes_a_file_and_audits_it(runner, engine, small_district, tmp_pa
     try:
         result = runner.invoke(cli, ["load", str(path), "--layer", "resources", "--actor", "tester"])
         assert result.exit_code == 0, result.output
-        assert "1 features loaded into resources" in result.output
+        assert "posts.geojson: 1 features read, 1 selected, loaded 1 into resources, 0 refused" in result.output
         with engine.connect() as conn:
             assert conn.execute(text("SELECT capacity FROM resource WHERE code = 'CLI-R1'")).scalar() == 300
             detail = conn.execute(text(
