@@ -144,6 +144,12 @@ def import_events(conn: Connection, rows: pd.DataFrame, *, actor: str, source: s
             continue
         reported = _aware(row["reported_at"], zone)
         closed = _aware(row.get("closed_at"), zone)
+        try:
+            deadline = taxonomy.calendar.add_hours(reported, leaf.deadline_hours, clock_hours=leaf.calendar_hours)
+        except (OverflowError, ValueError):  # a reported time near the end of the calendar (9999-12-31)
+            refuse(label, LoadError(f"reported_at {reported.isoformat()} leaves no room for a deadline",
+                                    field="reported_at"))
+            continue
         state = _text(row.get("state")) or ("closed" if closed is not None else "reported")
         on_time = row.get("on_time")
         result.by_location[place.kind] += 1
@@ -153,8 +159,7 @@ def import_events(conn: Connection, rows: pd.DataFrame, *, actor: str, source: s
             source_class=category, title=_text(row.get("title")), address=_text(row.get("address")),
             grid_id=place.grid_id, community_id=place.community_id, street_id=place.street_id,
             department=_text(row.get("department")) or leaf.department, priority=leaf.priority, state=state,
-            reported_at=reported,
-            deadline_at=taxonomy.calendar.add_hours(reported, leaf.deadline_hours, clock_hours=leaf.calendar_hours),
+            reported_at=reported, deadline_at=deadline,
             closed_at=closed, on_time=None if on_time is None or pd.isna(on_time) else bool(on_time),
             lon=place.lon, lat=place.lat, location_kind=place.kind,
         )

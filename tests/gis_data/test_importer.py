@@ -211,6 +211,12 @@ def test_an_unknown_event_class_names_the_value_and_the_alias_command(conn, tmp_
     assert conn.execute(text("SELECT count(*) FROM event")).scalar() == 0
 
 
+def test_a_reported_time_at_the_end_of_the_calendar_is_refused_by_field(conn, tmp_path):
+    path = _events_csv(tmp_path, "1,消防通道堵塞,9999-12-31 23:00,120.16,30.27,,,,\n")
+    err = fault(conn, path, "events", mapping=EVENTS)
+    assert (err.feature, err.field) == (0, "reported_at") and "leaves no room for a deadline" in err.message
+
+
 def test_a_dry_run_counts_the_values_that_map_to_nothing(conn, tmp_path):
     path = _events_csv(tmp_path, "1,公平交易秩序,2018-09-30 08:00,120.16,30.27,,,,\n"
                                  "2,公平交易秩序,2018-09-30 09:00,120.16,30.27,,,,\n"
