@@ -3,8 +3,8 @@
 Why one module for three outputs: the GeoJSON of ``/layers``, the items of
 OGC API – Features and the Mapbox Vector Tiles of ``/tiles`` must agree on
 which rows a caller sees — the bbox, the attribute filters, the grid version
-and, for a department's key, only its own cameras and events (根据权限共享).
-So every query is built here from one :class:`Scope`.
+and the key's own share of the layer (根据权限共享), which :mod:`api.access`
+decides. So every query is built here from one :class:`Scope`.
 
 Tables come from :data:`SERVED` (the registry's layers with a geometry, a
 closed set); user values are always bound parameters — no SQL is built from
@@ -37,7 +37,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     cast,
-    false,
     func,
     literal,
     select,
@@ -46,6 +45,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
+from api.access import SCOPED_LAYERS, condition, condition_params, where
 from api.security import Principal
 from layers import models as m
 from layers.errors import LoadError, NotFound
@@ -84,8 +84,8 @@ class ServedLayer:
         Columns shown as feature properties (GeoJSON, OGC).
     tile_properties:
         The leaner set carried in vector tiles.
-    department:
-        The column a department key is scoped by, if any.
+    scoped:
+        Some roles see only part of the layer (:data:`api.access.SCOPED_LAYERS`).
     versioned:
         Grids: rows belong to a grid version (the current one by default).
     minzoom:
@@ -97,7 +97,7 @@ class ServedLayer:
     table: Table
     properties: tuple[str, ...]
     tile_properties: tuple[str, ...]
-    department: str | None = None
+    scoped: bool = False
     versioned: bool = False
     minzoom: int = 0
 
@@ -131,7 +131,6 @@ _TITLES = {
     "resources": ("Emergency resources", 0),
     "events": ("Events (事件)", 0),
 }
-_DEPARTMENT = {"cameras": "owner_dept", "events": "department"}
 
 
 def _served() -> dict[str, ServedLayer]:
@@ -142,7 +141,7 @@ def _served() -> dict[str, ServedLayer]:
             name=name, title=title, table=ld.table, properties=_plain(ld.table),
             tile_properties=tuple(c for c in ("id", *ld.columns, "grid_id", "version_id", "worker_id")
                                   if c in ld.table.c and c not in ("description", "external_id")),
-            department=_DEPARTMENT.get(name), versioned=name == "grids", minzoom=minzoom,
+            scoped=name in SCOPED_LAYERS, versioned=name == "grids", minzoom=minzoom,
         )
     return out
 
@@ -237,9 +236,8 @@ def _conditions(layer: ServedLayer, scope: Scope) -> list[ColumnElement]:
     conds: list[ColumnElement] = []
     if layer.versioned:
         conds.append(t.c.version_id == (scope.version if scope.version is not None else _current_version()))
-    if layer.department and scope.principal.scoped:
-        conds.append(t.c[layer.department].in_(scope.principal.departments) if scope.principal.departments
-                     else false())
+    if layer.scoped:
+        conds.append(where(scope.principal, layer.name, t.name))
     for name, values in scope.filters.items():
         col = t.c[name]
         conds.append(col == values[0] if len(values) == 1 else col.in_(values))
@@ -368,12 +366,13 @@ def clusters(conn: Connection, layer: ServedLayer, scope: Scope, *, zoom: int, c
 
 
 @cache
-def _tile_statement(name: str, filters: tuple[str, ...], scoped: bool) -> Select:
+def _tile_statement(name: str, filters: tuple[str, ...]) -> Select:
     """The ``ST_AsMVT`` statement of a layer, built once per shape with every value a bind parameter.
 
     Building the construct anew for each tile costs as much as the query
-    itself; built once per (layer, filtered properties, scoped) it is
-    compiled once and then only executed.
+    itself; built once per (layer, filtered properties) it is compiled once
+    and then only executed. The key's share of a scoped layer is bound too
+    (:func:`api.access.condition`), so every key runs the same statement.
     """
     layer = SERVED[name]
     t = layer.table
@@ -385,8 +384,8 @@ def _tile_statement(name: str, filters: tuple[str, ...], scoped: bool) -> Select
     conds: list[ColumnElement] = [layer.geom.op("&&")(margin)]
     if layer.versioned:
         conds.append(t.c.version_id == func.coalesce(bindparam("version", type_=Integer), _current_version()))
-    if scoped and layer.department:
-        conds.append(t.c[layer.department] == any_(bindparam("departments", type_=ARRAY(Text))))
+    if layer.scoped:
+        conds.append(condition(layer.name, t.name))
     for prop in filters:
         col = t.c[prop]
         conds.append(col == any_(bindparam(f"f_{prop}", type_=ARRAY(col.type))))
@@ -401,13 +400,11 @@ def tile_query(layer: ServedLayer, scope: Scope, z: int, x: int, y: int) -> tupl
     buffer (so that point symbols at the edge are drawn in both tiles),
     reprojected to EPSG:3857 and clipped by ``ST_AsMVTGeom``.
     """
-    scoped = scope.principal.scoped and layer.department is not None
-    stmt = _tile_statement(layer.name, tuple(sorted(scope.filters)), scoped)
-    params: dict = {"z": z, "x": x, "y": y, **{f"f_{k}": list(v) for k, v in scope.filters.items()}}
+    stmt = _tile_statement(layer.name, tuple(sorted(scope.filters)))
+    params: dict = {"z": z, "x": x, "y": y, **{f"f_{k}": list(v) for k, v in scope.filters.items()},
+                    **condition_params(scope.principal, layer.name)}
     if layer.versioned:
         params["version"] = scope.version
-    if scoped:
-        params["departments"] = list(scope.principal.departments)
     return stmt, params
 
 
@@ -453,8 +450,8 @@ class _DriverStatement:
 
 
 @cache
-def _tile_driver_statement(name: str, filters: tuple[str, ...], scoped: bool, dialect: Dialect) -> _DriverStatement:
-    return _DriverStatement.compile(_tile_statement(name, filters, scoped), dialect)
+def _tile_driver_statement(name: str, filters: tuple[str, ...], dialect: Dialect) -> _DriverStatement:
+    return _DriverStatement.compile(_tile_statement(name, filters), dialect)
 
 
 def tile(conn: Connection, layer: ServedLayer, scope: Scope, z: int, x: int, y: int) -> bytes:
@@ -476,7 +473,6 @@ def tile(conn: Connection, layer: ServedLayer, scope: Scope, z: int, x: int, y: 
                             source=f"tile {z}/{x}/{y}", field=name)
     if z < layer.minzoom:
         return b""
-    scoped = scope.principal.scoped and layer.department is not None
     _, params = tile_query(layer, scope, z, x, y)
-    data = _tile_driver_statement(layer.name, tuple(sorted(scope.filters)), scoped, conn.dialect).scalar(conn, params)
+    data = _tile_driver_statement(layer.name, tuple(sorted(scope.filters)), conn.dialect).scalar(conn, params)
     return bytes(data) if data is not None else b""

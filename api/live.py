@@ -11,10 +11,11 @@ was rolled back.
 
 Each process holds ONE listening connection (:class:`LiveFeed`, opened in
 the app's lifespan) and fans each notice out to its subscribers' bounded
-queues, filtered by what the subscriber may see: a department key sees only
-its departments' events, a worker's phone only its own worker row and its own
-assignments. A subscriber too slow to keep up is dropped (its stream ends
-with an ``overflow`` event and the client reconnects and refetches). When the
+queues, filtered by what the subscriber may see (:mod:`api.access`, the
+same rule as every read): a department key sees only its departments' events,
+a worker's phone only its own worker row and its own assignments. A
+subscriber too slow to keep up is dropped (its stream ends with an
+``overflow`` event and the client reconnects and refetches). When the
 listening connection breaks it reconnects with back-off and sends every
 subscriber a ``resync`` event: notices sent meanwhile are lost.
 """
@@ -31,6 +32,8 @@ from dataclasses import dataclass, field
 import orjson
 import psycopg
 
+from api.access import Reach, reach
+from api.access import visible as access_visible
 from api.security import Principal
 
 __all__ = ["CHANNEL", "TOPICS", "LiveFeed", "Subscription", "visible"]
@@ -41,26 +44,26 @@ CHANNEL = "gridwall_changes"
 TOPICS = ("event", "worker", "assignment")
 
 
+_LAYER = {"event": "events", "worker": "workers", "assignment": "workers"}
+
+
 def visible(principal: Principal, change: dict) -> bool:
-    """Whether a change notice may be shown to ``principal``.
+    """Whether a change notice may be shown to ``principal``: :func:`api.access.visible` on the changed row.
 
     Control notices (``resync``, ``overflow``) go to everyone; a ``bulk``
-    notice (no rows, just "refetch") to everyone who sees that kind at all.
+    notice (no rows, just "refetch") to everyone who sees any row of that
+    kind. An assignment is seen with its worker. An event notice carries no
+    assignments, so a worker's phone learns of its events through its
+    assignment notices (see :func:`api.access.visible`).
     """
     kind = change.get("kind")
     if kind not in TOPICS:
         return True
-    if principal.role == "open311":
-        return False
+    layer = _LAYER[kind]
     if change.get("op") == "bulk":
-        return principal.role not in ("department", "grid_worker") or kind == {"department": "event"}.get(
-            principal.role, "worker")
-    if principal.role == "department":
-        return kind == "event" and principal.sees_department(change.get("department"))
-    if principal.role == "grid_worker":
-        return change.get("worker_code") == principal.worker_code or (
-            kind == "worker" and change.get("code") == principal.worker_code)
-    return True
+        return reach(principal, layer) != Reach()
+    row = {"code": change.get("worker_code")} if kind == "assignment" else change
+    return access_visible(principal, layer, row)
 
 
 @dataclass(eq=False)

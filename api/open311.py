@@ -22,7 +22,9 @@ Open311                gridwall
 
 A filed request is intake on the ``hotline`` channel; its ``external_id`` is
 the client's own ticket number when it sends one (``attribute[external_id]``
-or ``external_id``), which makes re-sending it harmless.
+or ``external_id``), which makes re-sending it harmless. The open311 key reads
+back the hotline's requests only, not the register's other events
+(:mod:`api.access`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Connection, text
 
+from api.access import check_intake, condition_params, condition_sql
 from api.security import Principal
 from command.intake import EventIn, intake
 from command.lifecycle import OPEN_STATES
@@ -114,6 +117,7 @@ def file_request(conn: Connection, body: RequestIn, principal: Principal) -> lis
     event = EventIn(channel="hotline", external_id=body.external_id or f"open311-{uuid.uuid4()}",
                     category=body.service_code, lon=body.long, lat=body.lat, address=body.address_string,
                     description=body.description, title=(body.description or "")[:60] or None)
+    check_intake(conn, principal, [event], taxonomy)
     result = intake(conn, event, actor=principal.actor, taxonomy=taxonomy)
     leaf = taxonomy.leaves[result.category_code]
     notice = f"{leaf.department} will handle it" + (
@@ -131,7 +135,7 @@ _REQUESTS = text("""
       AND (CAST(:start AS timestamptz) IS NULL OR e.reported_at >= :start)
       AND (CAST(:end AS timestamptz) IS NULL OR e.reported_at < :end)
       AND (CAST(:states AS text[]) IS NULL OR e.state = ANY(CAST(:states AS text[])))
-      AND (CAST(:departments AS text[]) IS NULL OR e.department = ANY(CAST(:departments AS text[])))
+      AND """ + condition_sql("events", "e") + """
     ORDER BY e.reported_at DESC, e.id DESC
     LIMIT :limit
 """)
@@ -155,7 +159,7 @@ def _split(values: list[str]) -> list[str] | None:
 
 
 def requests(conn: Connection, query: RequestFilter, principal: Principal, *, limit: int = 1000) -> list[dict]:
-    """Requests (events) matching the filter, newest first; a department's key sees its own only."""
+    """Requests (events) matching the filter, newest first, of those the key sees (the open311 key: the hotline's)."""
     for name in ("start_date", "end_date"):
         value = getattr(query, name)
         if value is not None and value.tzinfo is None:
@@ -164,7 +168,7 @@ def requests(conn: Connection, query: RequestFilter, principal: Principal, *, li
     rows = conn.execute(_REQUESTS, {
         "codes": _split(query.service_request_id), "services": _split(query.service_code),
         "start": query.start_date, "end": query.end_date, "states": _states(query.status),
-        "departments": list(principal.departments) if principal.scoped else None, "limit": limit,
+        "limit": limit, **condition_params(principal, "events"),
     }).all()
     return [_request(taxonomy, r) for r in rows]
 

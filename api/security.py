@@ -31,7 +31,8 @@ Roles: ``admin`` (everything), ``operator`` (the event loop and dispatch),
 ``department`` (its own cameras and events; moves its events), ``grid_worker``
 (its own position and status; reports events; moves events it is sent to),
 ``wall`` (reads and the live feed, writes nothing), ``open311`` (the Open311
-endpoints only).
+endpoints only). Which rows of each layer a role sees, and what it may file
+and move, is :mod:`api.access`.
 """
 
 from __future__ import annotations
@@ -49,7 +50,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from api.errors import Forbidden
 from layers.errors import ConfigError
 
 __all__ = ["ROLES", "Role", "Principal", "KeyStore", "digest", "new_key"]
@@ -67,8 +67,8 @@ class Principal:
     Attributes
     ----------
     departments:
-        For ``department`` keys, the departments whose cameras and events it
-        may see; empty for every other role (which sees all).
+        For ``department`` keys, its departments; empty for every other role.
+        What a key sees and writes by these is :mod:`api.access`'s rule.
     worker_code:
         For ``grid_worker`` keys, the worker the key belongs to.
     """
@@ -82,21 +82,6 @@ class Principal:
     def actor(self) -> str:
         """What audit rows and event histories record as the actor."""
         return f"{self.role}:{self.name}"
-
-    @property
-    def scoped(self) -> bool:
-        """True when the key sees only its departments' cameras and events."""
-        return self.role == "department"
-
-    def sees_department(self, department: str | None) -> bool:
-        """Whether an event or camera of ``department`` is visible to this key."""
-        return not self.scoped or department in self.departments
-
-    def check_department(self, department: str | None, what: str) -> None:
-        """Raise Forbidden unless ``department``'s things are visible to this key."""
-        if not self.sees_department(department):
-            raise Forbidden(f"{what} belongs to {department or 'no department'}; key '{self.name}' is entitled "
-                            f"to {', '.join(self.departments)}")
 
 
 class _KeyIn(BaseModel):

@@ -2,12 +2,14 @@
 
 Why here and not in ``command/``: these are views for HTTP clients — an
 event with its history and assignments, where every worker is, a phone's
-batch of fixes, who may touch which event — not rules of the loop. Long
-queries live in ``api/sql/*.sql``; every value is a bound parameter.
+batch of fixes — not rules of the loop. Who sees which rows is
+:mod:`api.access`'s. Long queries live in ``api/sql/*.sql``; every value is a
+bound parameter.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -15,7 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel
 from sqlalchemy import Connection, TextClause, text
 
-from api.errors import Forbidden
+from api.access import condition_params, condition_sql, reach, visible
 from api.security import Principal
 from command.audit import audit, strip_comments
 from command.dispatch import CameraHit, nearest_resources, visible_cameras, worker_candidates
@@ -25,8 +27,6 @@ from layers.errors import LoadError, NotFound
 
 __all__ = [
     "sql",
-    "EventAccess",
-    "event_access",
     "event_detail",
     "EventRow",
     "EventPage",
@@ -38,54 +38,26 @@ __all__ = [
     "BatchOutcome",
     "intake_batch",
     "visible_to",
-    "department_camera_ids",
+    "visible_camera_ids",
     "suggestions",
 ]
 
 _SQL = Path(__file__).parent / "sql"
 
 
+_SEES = re.compile(r"/\*\s*sees\s+(\w+)\s+(\w+)\s*\*/")
+
+
 @cache
 def sql(name: str) -> TextClause:
-    """A named query from ``api/sql`` (parameters always bound)."""
-    return text(strip_comments((_SQL / f"{name}.sql").read_text(encoding="utf-8")))
+    """A named query from ``api/sql`` (parameters always bound).
 
-
-class EventAccess(BaseModel):
-    """What an access check learned about an event."""
-
-    id: int
-    department: str | None
-    state: str
-    assigned_to_caller: bool
-
-
-def event_access(conn: Connection, principal: Principal, event_id: int, *, write: bool = False) -> EventAccess:
-    """Check that ``principal`` may see (or with ``write``, move) an event.
-
-    A department key reaches only its departments' events; a worker's phone
-    only the events it was sent to (and moves them only while it is on them).
-
-    Raises
-    ------
-    NotFound
-        No such event.
-    Forbidden
-        The event is someone else's.
+    A ``/* sees LAYER ALIAS */`` in the file is replaced by the access
+    condition on that layer's rows (:func:`api.access.condition_sql`), whose
+    ``:see_*`` parameters the caller binds with :func:`api.access.condition_params`.
     """
-    row = conn.execute(text("""
-        SELECT e.id, e.department, e.state,
-               EXISTS (SELECT 1 FROM assignment a JOIN grid_worker w ON w.id = a.worker_id
-                       WHERE a.event_id = e.id AND w.code = :worker
-                         AND (a.released_at IS NULL OR NOT :write)) AS mine
-        FROM event e WHERE e.id = :id
-    """), {"id": event_id, "worker": principal.worker_code, "write": write}).first()
-    if row is None:
-        raise NotFound(f"no event {event_id}")
-    principal.check_department(row.department, f"event {event_id}")
-    if principal.role == "grid_worker" and not row.mine:
-        raise Forbidden(f"event {event_id} is not one worker {principal.worker_code} was sent to")
-    return EventAccess(id=row.id, department=row.department, state=row.state, assigned_to_caller=row.mine)
+    source = strip_comments((_SQL / f"{name}.sql").read_text(encoding="utf-8"))
+    return text(_SEES.sub(lambda found: condition_sql(found[1], found[2]), source))
 
 
 def event_detail(conn: Connection, event_id: int) -> dict:
@@ -162,13 +134,11 @@ def list_events(conn: Connection, principal: Principal, *, since: datetime | Non
                 limit: int, offset: int) -> EventPage:
     """Events reported in ``[since, until)`` (either end open) that ``principal`` may see, newest first.
 
-    A department key sees its departments' events and a worker's phone the
-    events it was sent to, as for one event (:func:`event_access`).
+    Which events a key sees is :mod:`api.access`'s rule, as for every other read.
     """
     rows = conn.execute(sql("list_events"), {
         "since": since, "until": until, "limit": limit + 1, "offset": offset,
-        "departments": list(principal.departments) if principal.scoped else None,
-        "worker": principal.worker_code if principal.role == "grid_worker" else None,
+        **condition_params(principal, "events"),
     }).mappings().all()
     more = len(rows) > limit
     return EventPage(events=[EventRow(**r) for r in rows[:limit]], limit=limit, offset=offset,
@@ -219,10 +189,13 @@ def update_positions(conn: Connection, fixes: list[Fix], *, actor: str) -> tuple
     return moved, len(codes) - len(moved)
 
 
-def workers_live(conn: Connection, *, status: str | None = None, code: str | None = None,
+def workers_live(conn: Connection, principal: Principal, *, status: str | None = None, code: str | None = None,
                  stale_s: float = 600.0) -> list[dict]:
-    """Every worker's (or one's) last position, status, home grid and current event: where is everyone."""
-    params = {"status": status, "code": code, "stale_s": stale_s}
+    """Every worker's (or one's) last position, status, home grid and current event: where is everyone.
+
+    Only the workers ``principal`` sees (:mod:`api.access`).
+    """
+    params = {"status": status, "code": code, "stale_s": stale_s, **condition_params(principal, "workers")}
     return [dict(r) for r in conn.execute(sql("workers_live"), params).mappings()]
 
 
@@ -268,12 +241,12 @@ def intake_batch(conn: Connection, events: list[EventIn], *, actor: str, atomic:
 
 
 def visible_to(conn: Connection, principal: Principal, hits: list[CameraHit]) -> list[CameraHit]:
-    """The cameras of ``hits`` a department key is entitled to (all of them for other roles)."""
-    if not principal.scoped or not hits:
+    """The cameras of ``hits`` the key sees (:mod:`api.access`)."""
+    if reach(principal, "cameras").everything or not hits:
         return hits
     owners = dict(conn.execute(text("SELECT id, owner_dept FROM camera WHERE id = ANY(:ids)"),
                                {"ids": [h.camera_id for h in hits]}).all())
-    return [h for h in hits if principal.sees_department(owners.get(h.camera_id))]
+    return [h for h in hits if visible(principal, "cameras", {"owner_dept": owners.get(h.camera_id)})]
 
 
 def suggestions(conn: Connection, principal: Principal, event_id: int, *, limit: int = 5) -> dict:
@@ -282,7 +255,8 @@ def suggestions(conn: Connection, principal: Principal, event_id: int, *, limit:
                          {"id": event_id}).first()
     if place is None:
         raise NotFound(f"no event {event_id}")
-    workers = worker_candidates(conn, event_id, limit=limit)
+    workers = [w for w in worker_candidates(conn, event_id, limit=limit)
+               if visible(principal, "workers", {"code": w.code})]
     if place.lon is None:
         return {"event_id": event_id, "workers": workers, "cameras": [], "resources": []}
     leaf = current_taxonomy(conn).leaves.get(place.category_code)
@@ -292,7 +266,9 @@ def suggestions(conn: Connection, principal: Principal, event_id: int, *, limit:
             "resources": nearest_resources(conn, place.lon, place.lat, kinds)}
 
 
-def department_camera_ids(conn: Connection, departments: tuple[str, ...]) -> set[int]:
-    """Ids of the cameras the departments own."""
-    return set(conn.execute(text("SELECT id FROM camera WHERE owner_dept = ANY(:d)"),
-                            {"d": list(departments)}).scalars())
+def visible_camera_ids(conn: Connection, principal: Principal) -> set[int] | None:
+    """Ids of the cameras the key sees, or ``None`` when it sees them all."""
+    if reach(principal, "cameras").everything:
+        return None
+    return set(conn.execute(text("SELECT id FROM camera c WHERE " + condition_sql("cameras", "c")),
+                            condition_params(principal, "cameras")).scalars())

@@ -84,7 +84,7 @@ def _check_area(conn: Connection, area: AreaRef) -> None:
 
 
 def kpis(conn: Connection, area: AreaRef, start: datetime, end: datetime, *,
-         as_of: datetime | None = None) -> Kpis:
+         as_of: datetime | None = None, departments: tuple[str, ...] | None = None) -> Kpis:
     """The loop's figures for ``area`` over events reported in ``[start, end)``.
 
     Parameters
@@ -92,6 +92,9 @@ def kpis(conn: Connection, area: AreaRef, start: datetime, end: datetime, *,
     as_of
         The moment an open event is judged overdue against; now by default
         (pass it for figures that must not move, as in a monthly report).
+    departments
+        Count only these departments' events and cameras (a department's
+        own figures); every department's when ``None``.
 
     Raises
     ------
@@ -100,9 +103,11 @@ def kpis(conn: Connection, area: AreaRef, start: datetime, end: datetime, *,
     """
     _check_area(conn, area)
     as_of = as_of or datetime.now(UTC)
-    params = {"level": area.level, "area_id": area.id, "start": start, "end": end, "as_of": as_of}
+    depts = list(departments) if departments is not None else None
+    params = {"level": area.level, "area_id": area.id, "start": start, "end": end, "as_of": as_of,
+              "departments": depts}
     r = conn.execute(sql("kpis"), params).one()
-    cams = conn.execute(sql("kpi_cameras"), {"level": area.level, "area_id": area.id}).one()
+    cams = conn.execute(sql("kpi_cameras"), {"level": area.level, "area_id": area.id, "departments": depts}).one()
     working = r.total - r.rejected
     return Kpis(
         area=area, start=start, end=end, as_of=as_of, total=r.total, duplicates=r.duplicates, rejected=r.rejected,

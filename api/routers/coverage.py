@@ -16,7 +16,7 @@ from pydantic import Field
 from api.deps import ConnDep, Reader, require
 from api.params import MAX_INT
 from api.security import Principal
-from api.store import department_camera_ids
+from api.store import visible_camera_ids
 from command.coverage import blind_spot_features, blind_spots, camera_sectors
 
 __all__ = ["router"]
@@ -32,8 +32,8 @@ AllCameras = Annotated[Principal, require("admin", "operator", "planner", "analy
 def sectors(conn: ConnDep, user: Reader, grid_id: GridId = None, online_only: bool = False) -> JSONResponse:
     """One polygon per camera (disc for dome/PTZ, wedge otherwise), in EPSG:4326."""
     collection = camera_sectors(conn, grid_id=grid_id, online_only=online_only)
-    if user.scoped:
-        mine = department_camera_ids(conn, user.departments)
+    mine = visible_camera_ids(conn, user)
+    if mine is not None:
         collection["features"] = [f for f in collection["features"] if f["properties"]["camera_id"] in mine]
     return JSONResponse(collection, media_type="application/geo+json")
 

@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from api.access import event_visible, visible
 from api.deps import ConnDep, EngineDep, Operator, Reader, TxDep, autocommit
 from api.params import MAX_INT, BigId, PointDep, PointQuery
-from api.store import event_access, suggestions, visible_to
+from api.store import suggestions, visible_to
 from command.dispatch import (
     CameraHit,
     Dispatched,
@@ -59,7 +60,8 @@ class Count(BaseModel):
 async def near_workers(point: PointDep, engine: EngineDep, user: Reader, limit: Limit = 5,
                        network_top: Annotated[int, Query(ge=0, le=10)] = 3) -> list[WorkerCandidate]:
     """On-duty workers by straight line, the first ``network_top`` re-ranked along the streets."""
-    return await run_in_threadpool(_nearest, engine, point, limit, network_top)
+    found = await run_in_threadpool(_nearest, engine, point, limit, network_top)
+    return [w for w in found if visible(user, "workers", {"code": w.code})]
 
 
 def _nearest(engine: Engine, point: PointQuery, limit: int, network_top: int) -> list[WorkerCandidate]:
@@ -86,7 +88,7 @@ def near_resources(point: PointDep, conn: ConnDep, user: Reader,
 @router.get("/events/{event_id}/suggestions", summary="Whom and what to send to an event")
 def event_suggestions(event_id: BigId, conn: ConnDep, user: Reader, limit: Limit = 5) -> dict:
     """Workers (its own grid's first), the cameras that see it and the resources its class calls for."""
-    event_access(conn, user, event_id)
+    event_visible(conn, user, event_id)
     return suggestions(conn, user, event_id, limit=limit)
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.access import event_visible
 from api.deps import ConnDep, Operator, Reader, TxDep
 from api.params import MAX_BIGINT, BigId
-from api.store import event_access
 from command.duplicates import duplicates_of, merge, split
 
 __all__ = ["router", "MergeInto"]
@@ -50,5 +50,5 @@ def split_event(event_id: BigId, body: SplitOff, tx: TxDep, user: Operator) -> d
 @router.get("/{event_id}/duplicates", summary="The duplicates registered for an event")
 def list_duplicates(event_id: BigId, conn: ConnDep, user: Reader) -> dict:
     """Ids of the events linked to this one, oldest first."""
-    event_access(conn, user, event_id)
+    event_visible(conn, user, event_id)
     return {"event_id": event_id, "duplicates": duplicates_of(conn, event_id)}

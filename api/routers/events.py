@@ -17,11 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from api.access import check_intake, check_move, event_visible
 from api.deps import ConnDep, EngineDep, Mover, Operator, Reader, Reporter, TxDep, autocommit
-from api.errors import Forbidden
 from api.params import BigId, PagingDep, ReportedDep
 from api.security import Principal
-from api.store import BatchOutcome, EventPage, event_access, event_detail, intake_batch, list_events
+from api.store import BatchOutcome, EventPage, event_detail, intake_batch, list_events
 from command.intake import EventIn, IntakeResult, intake
 from command.lifecycle import flag_overdue, supervise, transition
 from layers import models as m
@@ -31,8 +31,6 @@ __all__ = ["router", "Move", "Moved", "Batch", "Note"]
 router = APIRouter(prefix="/events", tags=["events"])
 
 State = Literal[m.EVENT_STATES]  # type: ignore[valid-type]
-_WORKER_CHANNELS = ("patrol", "self_settled")
-_WORKER_MOVES = ("in_progress", "handled", "returned")
 
 
 class Batch(BaseModel):
@@ -67,24 +65,18 @@ class Note(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-def _may_report(user: Principal, channels: set[str]) -> None:
-    if user.role == "grid_worker" and not channels <= set(_WORKER_CHANNELS):
-        raise Forbidden(f"a grid worker reports through {' or '.join(_WORKER_CHANNELS)}, not "
-                        f"{', '.join(sorted(channels - set(_WORKER_CHANNELS)))}")
-
-
 @router.post("", status_code=201, responses={200: {"description": "Already registered: the first registration"}},
              summary="Register one event (intake)")
 async def intake_one(event: EventIn, engine: EngineDep, user: Reporter, response: Response) -> IntakeResult:
-    """Classify, route, deadline and duplicate-check one event, and register it once."""
-    _may_report(user, {event.channel})
-    result = await run_in_threadpool(_register, engine, event, user.actor)
+    """Classify, route, deadline and duplicate-check one event, and register it once (403 if the key may not file
+    it: :func:`api.access.check_report`)."""
+    result = await run_in_threadpool(_register, engine, event, user)
     if not result.created:
         response.status_code = 200
     return result
 
 
-def _register(engine: Engine, event: EventIn, actor: str) -> IntakeResult:
+def _register(engine: Engine, event: EventIn, user: Principal) -> IntakeResult:
     """Intake committed before the answer goes out, in as few round trips as it takes.
 
     The hot path (hundreds a second). The route is async and hands this one
@@ -96,13 +88,14 @@ def _register(engine: Engine, event: EventIn, actor: str) -> IntakeResult:
     (a point event then costs one).
     """
     with autocommit(engine) as conn:
-        return intake(conn, event, actor=actor)
+        check_intake(conn, user, [event])
+        return intake(conn, event, actor=user.actor)
 
 
 @router.post("/batch", summary="Register a batch of events")
 def intake_many(batch: Batch, tx: TxDep, user: Reporter) -> BatchOutcome:
     """Register events in order; all or nothing unless ``atomic`` is false."""
-    _may_report(user, {e.channel for e in batch.events})
+    check_intake(tx, user, batch.events)
     return intake_batch(tx, batch.events, actor=user.actor, atomic=batch.atomic)
 
 
@@ -119,17 +112,15 @@ def list_register(conn: ConnDep, user: Reader, window: ReportedDep, page: Paging
 
 @router.get("/{event_id}", summary="One event with its history and assignments")
 def get_event(event_id: BigId, conn: ConnDep, user: Reader) -> dict:
-    """The event, if the caller may see it (department, or a worker sent to it)."""
-    event_access(conn, user, event_id)
+    """The event, if the caller sees it (:mod:`api.access`); 404 as for no event otherwise."""
+    event_visible(conn, user, event_id)
     return event_detail(conn, event_id)
 
 
 @router.post("/{event_id}/transitions", summary="Move an event through the loop")
 def move(event_id: BigId, body: Move, tx: TxDep, user: Mover) -> Moved:
     """Accept, hand back, handle, verify, close (with a rating), reopen …; a worker moves only its own events."""
-    event_access(tx, user, event_id, write=True)
-    if user.role == "grid_worker" and body.to_state not in _WORKER_MOVES:
-        raise Forbidden(f"a grid worker may move an event to {', '.join(_WORKER_MOVES)}, not {body.to_state}")
+    check_move(tx, user, event_id, body.to_state)
     came_from = transition(tx, event_id, body.to_state, actor=user.actor, note=body.note, rating=body.rating)
     return Moved(event_id=event_id, from_state=came_from, state=body.to_state)
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from api.access import kpi_departments
 from api.deps import Analyst, ConnDep, Reader
 from api.params import MAX_INT, WindowDep
 from command.kpi import AreaRef, Kpis, kpis
@@ -32,8 +33,12 @@ def get_kpis(window: WindowDep, conn: ConnDep, user: Analyst,
              area_id: Annotated[int | None, Query(ge=1, le=MAX_INT, description="admin_area.id or grid.id")] = None,
              as_of: Annotated[datetime | None, Query(description="Judge overdue at this moment (aware)")] = None,
              ) -> Kpis:
-    """Events by class, channel and state; closure, on-time and satisfaction rates; camera online rate."""
-    return kpis(conn, AreaRef(level=level, id=area_id), window.start, window.end, as_of=as_of)
+    """Events by class, channel and state; closure, on-time and satisfaction rates; camera online rate.
+
+    A department key's figures count its departments' events and cameras (:func:`api.access.kpi_departments`).
+    """
+    return kpis(conn, AreaRef(level=level, id=area_id), window.start, window.end, as_of=as_of,
+                departments=kpi_departments(user))
 
 
 @router.get("/kpis/data-time", summary="How recent the data are: the newest event's reported time")

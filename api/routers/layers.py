@@ -30,7 +30,7 @@ def list_layers(user: Reader) -> list[dict]:
     """Every served layer with its properties and where its tiles are."""
     return [{"name": n, "title": s.title, "properties": list(s.properties), "minzoom": s.minzoom,
              "geojson": f"/layers/{n}", "tiles": f"/tiles/{n}/{{z}}/{{x}}/{{y}}.pbf",
-             "scoped_by_department": s.department is not None} for n, s in SERVED.items()]
+             "scoped": s.scoped} for n, s in SERVED.items()]
 
 
 @router.get("/{layer}", response_class=Response, responses={200: {"content": {GEOJSON: {}}}},

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from api.access import check_fixes
 from api.deps import ConnDep, Reader, TxDep, WorkerWriter, require
 from api.errors import Forbidden
 from api.security import Principal
@@ -64,8 +65,7 @@ class Fixes(BaseModel):
 @router.post("/positions", summary="A batch of positions and statuses from phones")
 def post_positions(body: Fixes, tx: TxDep, user: WorkerWriter) -> dict:
     """Move workers to their newest fix; a worker's key may only move itself."""
-    if user.role == "grid_worker" and any(f.worker != user.worker_code for f in body.fixes):
-        raise Forbidden(f"key '{user.name}' may only report worker {user.worker_code}")
+    check_fixes(user, {f.worker for f in body.fixes})
     moved, stale = update_positions(tx, [Fix(**f.model_dump()) for f in body.fixes], actor=user.actor)
     return {"moved": moved, "stale": stale}
 
@@ -74,8 +74,9 @@ def post_positions(body: Fixes, tx: TxDep, user: WorkerWriter) -> dict:
 def live(conn: ConnDep, user: Reader, status: Literal[m.WORKER_STATUSES] | None = None,  # type: ignore[valid-type]
          stale_after_s: Annotated[float, Query(gt=0, le=86_400)] = 600.0,
          format: Literal["json", "geojson"] = "json") -> JSONResponse:
-    """Every worker's last position and status, home grid, current event, and whether the phone went quiet."""
-    rows = workers_live(conn, status=status, stale_s=stale_after_s)
+    """Every worker's (the key sees: :mod:`api.access`) last position and status, home grid, current event, and
+    whether the phone went quiet."""
+    rows = workers_live(conn, user, status=status, stale_s=stale_after_s)
     if format == "json":
         return JSONResponse({"workers": _jsonable(rows), "by_status": _by_status(rows)})
     features = [{"type": "Feature", "id": r["id"], "properties": _jsonable([r])[0],
@@ -87,7 +88,7 @@ def live(conn: ConnDep, user: Reader, status: Literal[m.WORKER_STATUSES] | None 
 @router.get("/me", summary="A worker's own row and the event they are on")
 def me(conn: ConnDep, user: Phone) -> dict:
     """For the phone: its worker, status, home grid and current event (with history)."""
-    row = next(iter(workers_live(conn, code=user.worker_code)), None)
+    row = next(iter(workers_live(conn, user, code=user.worker_code)), None)
     if row is None:
         raise Forbidden(f"key '{user.name}' names worker {user.worker_code}, who is not in the store")
     return {**row, "event": event_detail(conn, row["event_id"]) if row["event_id"] else None}

@@ -1,7 +1,6 @@
 -- A page of the register, newest first (reported time, then id), optionally
--- within [:since, :until) of reported time; a department key sees only its
--- departments' events (:departments), a worker's phone only the events it
--- was sent to (:worker). NULL leaves a condition out.
+-- within [:since, :until) of reported time, of the events the key sees
+-- (api.access: the :see_* parameters).
 SELECT e.id, e.code, e.channel, e.external_id, e.category_code, e.title, e.address, e.state, e.priority,
        e.department, e.grid_id, e.community_id, e.street_id, e.reported_at, e.deadline_at, e.closed_at,
        e.duplicate_of_id, e.duplicate_count, e.location_kind, e.supervision_level,
@@ -9,9 +8,6 @@ SELECT e.id, e.code, e.channel, e.external_id, e.category_code, e.title, e.addre
 FROM event e
 WHERE (CAST(:since AS timestamptz) IS NULL OR e.reported_at >= CAST(:since AS timestamptz))
   AND (CAST(:until AS timestamptz) IS NULL OR e.reported_at < CAST(:until AS timestamptz))
-  AND (CAST(:departments AS text[]) IS NULL OR e.department = ANY(CAST(:departments AS text[])))
-  AND (CAST(:worker AS text) IS NULL OR EXISTS (
-        SELECT 1 FROM assignment a JOIN grid_worker w ON w.id = a.worker_id
-        WHERE a.event_id = e.id AND w.code = CAST(:worker AS text)))
+  AND /* sees events e */
 ORDER BY e.reported_at DESC, e.id DESC
 LIMIT :limit OFFSET :offset;

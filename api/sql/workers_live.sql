@@ -1,6 +1,7 @@
 -- Where is everyone: every grid worker with their last position and status,
 -- their home grid in the current version, the event they are on (if any) and
--- whether their phone has gone quiet for longer than :stale_s seconds.
+-- whether their phone has gone quiet for longer than :stale_s seconds; only
+-- the workers the key sees (api.access: the :see_* parameters).
 SELECT w.id, w.code, w.name, w.status, w.updated_at,
        ST_X(w.geom) AS lon, ST_Y(w.geom) AS lat,
        g.id AS grid_id, g.code AS grid_code,
@@ -16,4 +17,5 @@ LEFT JOIN LATERAL (
 LEFT JOIN event e ON e.id = a.event_id
 WHERE (CAST(:status AS text) IS NULL OR w.status = :status)
   AND (CAST(:code AS text) IS NULL OR w.code = :code)
+  AND /* sees workers w */
 ORDER BY w.code;

@@ -1,4 +1,5 @@
--- Cameras inside one area (:level, :area_id) and how many are online.
+-- Cameras inside one area (:level, :area_id) owned by :departments (NULL:
+-- anyone's) and how many are online.
 WITH area AS (
     SELECT CASE CAST(:level AS text)
                WHEN 'grid' THEN (SELECT geom FROM grid WHERE id = :area_id)
@@ -8,4 +9,5 @@ WITH area AS (
 )
 SELECT count(*) AS cameras, count(*) FILTER (WHERE c.online) AS online
 FROM camera c, area
-WHERE CAST(:level AS text) = 'district' OR (area.geom IS NOT NULL AND ST_Covers(area.geom, c.geom));
+WHERE (CAST(:level AS text) = 'district' OR (area.geom IS NOT NULL AND ST_Covers(area.geom, c.geom)))
+  AND (CAST(:departments AS text[]) IS NULL OR c.owner_dept = ANY(CAST(:departments AS text[])));

@@ -1,6 +1,7 @@
 -- Figures for the events reported in [:start, :end) in one area (:level =
--- district | street | community | grid, :area_id), as of :as_of. Duplicates are
--- counted apart and left out of every other figure: one problem, one count.
+-- district | street | community | grid, :area_id), as of :as_of, of the
+-- :departments' events (NULL: every department's). Duplicates are counted
+-- apart and left out of every other figure: one problem, one count.
 WITH ev AS (
     SELECT e.*
     FROM event e
@@ -11,6 +12,7 @@ WITH ev AS (
               WHEN 'community' THEN e.community_id = :area_id
               WHEN 'grid' THEN e.grid_id = :area_id
           END
+      AND (CAST(:departments AS text[]) IS NULL OR e.department = ANY(CAST(:departments AS text[])))
 ),
 own AS (SELECT * FROM ev WHERE duplicate_of_id IS NULL)
 SELECT

@@ -24,7 +24,7 @@ RESYNC = {"kind": "resync"}
     (WALL, EVENT, True), (WALL, OTHER_WORKER, True), (WALL, BULK_EVENTS, True),
     (DEPT, EVENT, True), (DEPT, OTHER_EVENT, False), (DEPT, WORKER, False), (DEPT, BULK_EVENTS, True),
     (PHONE, WORKER, True), (PHONE, OTHER_WORKER, False), (PHONE, ASSIGNED, True), (PHONE, EVENT, False),
-    (PHONE, BULK_EVENTS, False), (PHONE, RESYNC, True), (DEPT, RESYNC, True),
+    (PHONE, BULK_EVENTS, True), (PHONE, RESYNC, True), (DEPT, RESYNC, True),
 ])
 def test_who_sees_what(who, change, seen):
     assert visible(who, change) is seen
