@@ -1,0 +1,278 @@
+"""Who sees and writes what (:mod:`api.access`): the role × endpoint matrix, and scoped readers agreeing on rows.
+
+The world: an event of the department key's department (城管局, ``city``), a police event on patrol (``police``),
+another department's event sent to the worker whose phone key the tests hold (``sent``) and a hotline request
+(``hotline``). Every read of one event is asked of every role, and so is every kind of write; the expected status
+is in the table. A read outside a key's scope is a 404, as for an id that does not exist, on every endpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import text
+
+from api.access import SCOPED_LAYERS, condition_params, condition_sql, reach, visible
+from api.security import Principal
+from tests.api.conftest import DEPARTMENT, event_body, unique
+
+ALL = ("admin", "operator", "planner", "analyst", "department", "grid_worker", "wall", "open311")
+SEE_ALL = ("admin", "operator", "planner", "analyst", "wall")
+CITY_CLASS = "020101"  # street vending, 城管局
+
+
+@dataclass(frozen=True)
+class World:
+    city: int
+    police: int
+    sent: int
+    hotline: int
+    police_class: str
+    codes: dict[int, str]
+
+
+@pytest.fixture(scope="module")
+def world(client, auth, api_engine, place, worker_code) -> World:
+    with api_engine.connect() as conn:
+        police_class = conn.execute(text(
+            "SELECT code FROM event_class WHERE level = 3 AND department <> :d"
+            " ORDER BY (department LIKE '%公安%') DESC, code LIMIT 1"), {"d": DEPARTMENT}).scalar_one()
+
+    def filed(**extra) -> int:
+        response = client.post("/events", json=event_body(place, **extra), headers=auth("operator"))
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    ids = {"city": filed(), "police": filed(category=police_class), "sent": filed(category=police_class),
+           "hotline": filed(category=police_class, channel="hotline")}
+    with api_engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO assignment (event_id, kind, worker_id, assigned_by)"
+            " SELECT :e, 'worker', id, 'test' FROM grid_worker WHERE code = :w"), {"e": ids["sent"], "w": worker_code})
+        codes = dict(conn.execute(text("SELECT id, code FROM event WHERE id = ANY(:ids)"),
+                                  {"ids": list(ids.values())}).all())
+    return World(**ids, police_class=police_class, codes=codes)
+
+
+def _statuses(**by_role: int) -> dict[str, int]:
+    """Role → status; ``rest`` for every role not named."""
+    rest = by_role.pop("rest")
+    return {role: by_role.get(role, rest) for role in ALL}
+
+
+def _sees(event: str, who: tuple[str, ...]) -> dict[str, int]:
+    """A read of one event: 200 for ``who`` and the roles that see all, 404 for other readers, 403 for open311."""
+    return _statuses(rest=404, open311=403, **dict.fromkeys((*SEE_ALL, *who), 200))
+
+
+def _files(*roles: str, status: int = 201) -> dict[str, int]:
+    return _statuses(rest=403, **dict.fromkeys(roles, status))
+
+
+def _new_event(client, auth, place, **extra) -> int:
+    return client.post("/events", json=event_body(place, **extra), headers=auth("operator")).json()["id"]
+
+
+# (name, method, path(world), body(world, place) or None, role → expected status)
+MATRIX = [
+    # one event, every way there is to read it (the measured leak: /layers and OGC showed what /events refused)
+    *[(f"{route} {event}", "GET", (lambda w, r=route, e=event: r.format(getattr(w, e))), None, _sees(event, who))
+      for route in ("/events/{}", "/layers/events/{}", "/ogc/collections/events/items/{}",
+                    "/events/{}/duplicates", "/events/{}/suggestions")
+      for event, who in (("city", ("department",)), ("police", ()), ("sent", ("grid_worker",)))],
+    # Open311 reads only the hotline's requests (it read every event, police patrols included)
+    ("open311 hotline request", "GET", lambda w: f"/open311/v2/requests/{w.codes[w.hotline]}.json", None,
+     _statuses(rest=403, admin=200, operator=200, open311=200)),
+    ("open311 police patrol event", "GET", lambda w: f"/open311/v2/requests/{w.codes[w.police]}.json", None,
+     _statuses(rest=403, admin=200, operator=200, open311=404)),
+    ("open311 request list", "GET", lambda w: "/open311/v2/requests.json", None,
+     _statuses(rest=403, admin=200, operator=200, open311=200)),
+    # lists and tiles are let in for every reader (what they hold is checked below)
+    *[(path, "GET", (lambda w, p=path: p), None, _statuses(rest=200, open311=403))
+      for path in ("/events?limit=1", "/layers/events?limit=1", "/ogc/collections/events/items?limit=1",
+                   "/tiles/events/0/0/0.pbf", "/layers/workers?limit=1", "/workers/live",
+                   "/layers/events/clusters?zoom=3")],
+    ("kpis", "GET", lambda w: "/kpis?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z", None,
+     _statuses(rest=200, grid_worker=403, open311=403)),
+    # filing: a department for its own department on its own channels; a phone on patrol; the gateway on hotline
+    ("file city class on city_mgmt", "POST", lambda w: "/events",
+     lambda w, p: event_body(p, channel="city_mgmt"), _files("admin", "operator", "department")),
+    ("file police class on city_mgmt", "POST", lambda w: "/events",
+     lambda w, p: event_body(p, channel="city_mgmt", category=w.police_class), _files("admin", "operator")),
+    ("file city class on patrol", "POST", lambda w: "/events",
+     lambda w, p: event_body(p), _files("admin", "operator", "grid_worker")),
+    ("file a batch, one for another department", "POST", lambda w: "/events/batch",
+     lambda w, p: {"events": [event_body(p, channel="city_mgmt"),
+                              event_body(p, channel="city_mgmt", category=w.police_class)]},
+     _files("admin", "operator", status=200)),
+    ("file an Open311 request", "POST", lambda w: "/open311/v2/requests.json",
+     lambda w, p: {"service_code": CITY_CLASS, "lat": p.lat, "long": p.lon, "external_id": unique("o311")},
+     _files("admin", "operator", "open311")),
+    # moving: a department its own department's events; a phone only the events it is on
+    ("move a police event", "POST", "police", {"to_state": "accepted"}, _files("admin", "operator", status=200)),
+    ("move a city event", "POST", "city", {"to_state": "accepted"},
+     _files("admin", "operator", "department", status=200)),
+    # positions: a phone only its own
+    ("report another worker's position", "POST", lambda w: "/workers/positions",
+     lambda w, p: {"fixes": [{"worker": "NOT-THE-PHONES", "at": "2035-01-01T00:00:00+08:00"}]},
+     _statuses(rest=403, admin=422, operator=422)),
+]
+
+
+def _call(client, auth, place, world, role, method, path, body):
+    if isinstance(path, str):  # a move: a fresh event of that class for each role, so no move meets another's
+        extra = {"category": world.police_class} if path == "police" else {}
+        path, payload = f"/events/{_new_event(client, auth, place, **extra)}/transitions", body
+    else:
+        path, payload = path(world), body(world, place) if callable(body) else body
+    return client.request(method, path, json=payload, headers=auth(role))
+
+
+def test_every_role_on_every_endpoint_gets_the_status_of_the_table(client, auth, place, world):
+    wrong = []
+    for name, method, path, body, expected in MATRIX:
+        for role in ALL:
+            response = _call(client, auth, place, world, role, method, path, body)
+            if response.status_code != expected[role]:
+                wrong.append((name, role, expected[role], response.status_code, response.text[:160]))
+            elif response.status_code == 403:  # a refusal says what was refused
+                assert response.json()["error"]["message"], (name, role)
+    assert not wrong, "\n".join(map(str, wrong))
+
+
+def test_write_refusals_name_what_was_refused(client, auth, place, world):
+    other = client.post("/events", json=event_body(place, channel="city_mgmt", category=world.police_class),
+                        headers=auth("department")).json()["error"]["message"]
+    assert "department-key" in other and DEPARTMENT in other
+    channel = client.post("/events", json=event_body(place), headers=auth("department")).json()["error"]["message"]
+    assert "'patrol'" in channel
+    batch = client.post("/events/batch", json={"events": [event_body(place, channel="city_mgmt"), event_body(
+        place, channel="city_mgmt", category=world.police_class)]}, headers=auth("department")).json()
+    assert batch["error"]["message"].startswith("event 1:")
+
+
+def _tile_ids(data: bytes) -> set[int]:
+    """The feature ids of a Mapbox Vector Tile (tile.layers[3].features[2].id[1], protobuf wire format)."""
+
+    def fields(buf: bytes):
+        i = 0
+        while i < len(buf):
+            key, i = _varint(buf, i)
+            number, wire = key >> 3, key & 7
+            if wire == 0:
+                value, i = _varint(buf, i)
+            elif wire == 2:
+                size, i = _varint(buf, i)
+                value, i = buf[i:i + size], i + size
+            else:  # fixed 32/64 (layer values): skip
+                value, i = None, i + (4 if wire == 5 else 8)
+            yield number, value
+
+    return {fid for n, layer in fields(data) if n == 3 for m, feature in fields(layer) if m == 2
+            for k, fid in fields(feature) if k == 1}
+
+
+def _varint(buf: bytes, i: int) -> tuple[int, int]:
+    shift = value = 0
+    while True:
+        byte = buf[i]
+        value |= (byte & 0x7F) << shift
+        i, shift = i + 1, shift + 7
+        if byte < 0x80:
+            return value, i
+
+
+@pytest.mark.parametrize("role", ["department", "grid_worker", "wall"])
+def test_lists_tiles_and_ogc_agree_on_the_events_a_key_sees(client, auth, api_engine, world, role, worker_code):
+    """A scoped key's /events, /layers/events, OGC items and tiles hold the same ids: the ones the rule says."""
+    h = auth(role)
+    layers = {f["id"] for f in client.get("/layers/events", params={"limit": 10000}, headers=h).json()["features"]}
+    ogc = {f["id"] for f in client.get("/ogc/collections/events/items", params={"limit": 10000},
+                                       headers=h).json()["features"]}
+    register = {e["id"] for e in client.get("/events", params={"limit": 10000}, headers=h).json()["events"]}
+    tile = client.get("/tiles/events/0/0/0.pbf", headers=h)
+    assert tile.status_code == 200
+    with api_engine.connect() as conn:  # the rule spelled out independently of api.access
+        rows = conn.execute(text("""
+            SELECT e.id, e.geom IS NOT NULL AS drawn FROM event e WHERE :role = 'wall'
+               OR (:role = 'department' AND e.department = :d)
+               OR (:role = 'grid_worker' AND EXISTS (SELECT 1 FROM assignment a JOIN grid_worker w
+                   ON w.id = a.worker_id WHERE a.event_id = e.id AND w.code = :w))"""),
+            {"role": role, "d": DEPARTMENT, "w": worker_code}).all()
+    assert layers == ogc == register == {r.id for r in rows}
+    assert _tile_ids(tile.content) == {r.id for r in rows if r.drawn}  # an event without a point is in no tile
+    mine = {"department": world.city, "grid_worker": world.sent, "wall": world.police}[role]
+    assert mine in layers
+    if role != "wall":
+        assert world.police not in layers and world.hotline not in layers
+
+
+def test_the_open311_key_reads_back_the_hotline_only(client, auth, api_engine, world):
+    codes = {r["service_request_id"] for r in client.get("/open311/v2/requests.json", headers=auth("open311")).json()}
+    with api_engine.connect() as conn:
+        channels = set(conn.execute(text("SELECT channel FROM event WHERE code = ANY(:c)"),
+                                    {"c": list(codes)}).scalars())
+    assert world.codes[world.hotline] in codes and world.codes[world.police] not in codes and channels == {"hotline"}
+
+
+def test_a_department_gets_its_departments_figures(client, auth, api_engine, world):
+    window = {"start": "2000-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z"}
+    mine = client.get("/kpis", params=window, headers=auth("department")).json()
+    everyone = client.get("/kpis", params=window, headers=auth("analyst")).json()
+    with api_engine.connect() as conn:
+        events, cameras = conn.execute(text(
+            "SELECT (SELECT count(*) FROM event WHERE department = :d AND duplicate_of_id IS NULL"
+            "        AND reported_at >= :s AND reported_at < :e),"
+            "       (SELECT count(*) FROM camera WHERE owner_dept = :d)"), {"d": DEPARTMENT, **{
+                "s": datetime(2000, 1, 1, tzinfo=timezone.utc), "e": datetime(2100, 1, 1, tzinfo=timezone.utc)}}).one()
+    assert mine["total"] == events and mine["cameras"] == cameras
+    assert everyone["total"] > mine["total"]
+
+
+def test_workers_are_seen_by_the_rule_too(client, auth, worker_code):
+    def codes(role):
+        live = {w["code"] for w in client.get("/workers/live", headers=auth(role)).json()["workers"]}
+        layer = {f["properties"]["code"] for f in client.get(
+            "/layers/workers", params={"limit": 10000}, headers=auth(role)).json()["features"]}
+        assert live == layer, role
+        return live
+
+    assert codes("grid_worker") == {worker_code}
+    assert codes("department") == set()
+    assert worker_code in codes("wall") and len(codes("wall")) > 1
+
+
+PHONE = Principal("p", "grid_worker", worker_code="W1")
+CITY = Principal("d", "department", (DEPARTMENT,))
+GATEWAY = Principal("g", "open311")
+
+
+@pytest.mark.parametrize(("who", "layer", "row", "seen"), [
+    (CITY, "events", {"department": DEPARTMENT}, True), (CITY, "events", {"department": "公安分局"}, False),
+    (CITY, "cameras", {"owner_dept": DEPARTMENT}, True), (CITY, "workers", {"code": "W1"}, False),
+    (PHONE, "events", {"department": DEPARTMENT, "worker_codes": ["W1"]}, True),
+    (PHONE, "events", {"department": DEPARTMENT}, False), (PHONE, "workers", {"code": "W2"}, False),
+    (PHONE, "cameras", {"owner_dept": "公安分局"}, True),
+    (GATEWAY, "events", {"channel": "hotline"}, True), (GATEWAY, "events", {"channel": "patrol"}, False),
+    (GATEWAY, "cameras", {"owner_dept": DEPARTMENT}, False),
+    (Principal("w", "wall"), "events", {"department": "公安分局"}, True),
+])
+def test_the_predicate_says_what_the_condition_says(who, layer, row, seen):
+    assert visible(who, layer, row) is seen
+
+
+@pytest.mark.parametrize("role", ALL)
+def test_the_condition_and_the_predicate_agree_on_every_event(api_engine, role, worker_code):
+    """The bound SQL condition and the Python predicate, row by row, over the store's events."""
+    who = Principal("k", role, (DEPARTMENT,) if role == "department" else (),
+                    worker_code if role == "grid_worker" else None)
+    with api_engine.connect() as conn:
+        rows = conn.execute(text("""
+            SELECT e.department, e.channel, array_remove(array_agg(w.code), NULL) AS worker_codes,
+                   """ + condition_sql("events", "e") + """ AS seen
+            FROM event e LEFT JOIN assignment a ON a.event_id = e.id LEFT JOIN grid_worker w ON w.id = a.worker_id
+            GROUP BY e.id"""), condition_params(who, "events")).mappings().all()
+    assert rows and all(visible(who, "events", r) is bool(r["seen"]) for r in rows)
+    assert set(SCOPED_LAYERS) == {"events", "cameras", "workers"} and reach(who, "grids").everything
