@@ -4,7 +4,7 @@ Why: QGIS, ArcGIS and GDAL (``ogrinfo OAPIF:http://host/ogc``) read a
 standard server with no plug-in; planners and analysts open the live layers
 beside their own files. The collections are the served layers (grids: the
 current version), in CRS84, paged with ``limit``/``offset`` and ``next``
-links, filtered with ``bbox`` — with the same department scoping as every
+links, filtered with ``bbox`` — with the same access scope (:mod:`api.access`) as every
 other read.
 """
 

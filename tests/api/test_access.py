@@ -79,9 +79,11 @@ def _new_event(client, auth, place, **extra) -> int:
 MATRIX = [
     # one event, every way there is to read it (the measured leak: /layers and OGC showed what /events refused)
     *[(f"{route} {event}", "GET", (lambda w, r=route, e=event: r.format(getattr(w, e))), None, _sees(event, who))
-      for route in ("/events/{}", "/layers/events/{}", "/ogc/collections/events/items/{}",
-                    "/events/{}/duplicates", "/events/{}/suggestions")
+      for route in ("/events/{}", "/layers/events/{}", "/ogc/collections/events/items/{}")
       for event, who in (("city", ("department",)), ("police", ()), ("sent", ("grid_worker",)))],
+    ("/events/{}/duplicates police", "GET", lambda w: f"/events/{w.police}/duplicates", None, _sees("police", ())),
+    ("/events/{}/suggestions sent", "GET", lambda w: f"/events/{w.sent}/suggestions?limit=1", None,
+     _sees("sent", ("grid_worker",))),  # once: suggestions route along the streets, the dearest read here
     # Open311 reads only the hotline's requests (it read every event, police patrols included)
     ("open311 hotline request", "GET", lambda w: f"/open311/v2/requests/{w.codes[w.hotline]}.json", None,
      _statuses(rest=403, admin=200, operator=200, open311=200)),
@@ -114,6 +116,31 @@ MATRIX = [
     ("move a police event", "POST", "police", {"to_state": "accepted"}, _files("admin", "operator", status=200)),
     ("move a city event", "POST", "city", {"to_state": "accepted"},
      _files("admin", "operator", "department", status=200)),
+    # every other router: who is let in (a body or query deliberately invalid answers 422 and writes nothing)
+    *[(path, "GET", (lambda w, p=path: p), None, _statuses(rest=200, open311=403))
+      for path in ("/layers/cameras?limit=1", "/tiles/cameras/10/0/0.pbf", "/ogc/collections/resources/items?limit=1",
+                   "/dispatch/workers?lon=0&lat=0&network_top=0")],
+    ("services", "GET", lambda w: "/open311/v2/services.json", None,
+     _statuses(rest=403, admin=200, operator=200, open311=200)),
+    *[(f"invalid {path}", "POST", (lambda w, p=path: p), (lambda w, p, b=body: b), _files(*roles, status=422))
+      for path, body, roles in (
+          ("/open311/v2/requests.json", {}, ("admin", "operator", "open311")),
+          ("/events", {}, ("admin", "operator", "department", "grid_worker")),
+          ("/events/batch", {}, ("admin", "operator", "department", "grid_worker")),
+          ("/events/1/transitions", {}, ("admin", "operator", "department", "grid_worker")),
+          ("/events/1/merge", {}, ("admin", "operator")),
+          ("/events/1/dispatch/worker", {"worker_id": 0}, ("admin", "operator")),
+          ("/events/1/supervise", {"note": 1}, ("admin", "operator")),
+          ("/workers/positions", {"fixes": []}, ("admin", "operator", "grid_worker")),
+          ("/partition/jobs", {"mode": "none"}, ("admin", "planner")),
+          ("/taxonomy/aliases", {}, ("admin",)),
+      )],
+    ("workers/me", "GET", lambda w: "/workers/me", None, _statuses(rest=403, grid_worker=200)),
+    ("kpis without a window", "GET", lambda w: "/kpis", None, _statuses(rest=422, grid_worker=403, open311=403)),
+    ("blind spots", "GET", lambda w: "/coverage/blind-spots?grid_id=0", None,
+     _statuses(rest=422, department=403, grid_worker=403, open311=403)),
+    ("aliases", "GET", lambda w: "/taxonomy/aliases", None, _statuses(rest=403, admin=200)),
+    ("remove an alias", "DELETE", lambda w: "/taxonomy/aliases/nobody/nothing", None, _statuses(rest=403, admin=404)),
     # positions: a phone only its own
     ("report another worker's position", "POST", lambda w: "/workers/positions",
      lambda w, p: {"fixes": [{"worker": "NOT-THE-PHONES", "at": "2035-01-01T00:00:00+08:00"}]},
@@ -263,7 +290,7 @@ def test_the_predicate_says_what_the_condition_says(who, layer, row, seen):
     assert visible(who, layer, row) is seen
 
 
-@pytest.mark.parametrize("role", ALL)
+@pytest.mark.parametrize("role", ["department", "grid_worker", "open311", "wall"])
 def test_the_condition_and_the_predicate_agree_on_every_event(api_engine, role, worker_code):
     """The bound SQL condition and the Python predicate, row by row, over the store's events."""
     who = Principal("k", role, (DEPARTMENT,) if role == "department" else (),

@@ -1,4 +1,4 @@
-"""Roles: each one's allowed and refused calls; how keys are presented; the keys file; secrets in settings."""
+"""Keys: how they are presented; the keys file; secrets in settings (the roles' matrix is in test_access.py)."""
 
 from __future__ import annotations
 
@@ -12,44 +12,8 @@ from api.security import KeyStore, digest
 from api.settings import ApiSettings
 from layers.errors import ConfigError
 
-ALL = ("admin", "operator", "planner", "analyst", "department", "grid_worker", "wall", "open311")
-READERS = ("admin", "operator", "planner", "analyst", "department", "grid_worker", "wall")
-
-# (method, path, json body or None, roles let in). A call let in may still be a 4xx for its input
-# (the bodies are deliberately invalid, so nothing is written); a call refused is a 403.
-MATRIX = [
-    ("GET", "/layers/cameras?limit=1", None, READERS),
-    ("GET", "/tiles/cameras/10/0/0.pbf", None, READERS),
-    ("GET", "/ogc/collections/resources/items?limit=1", None, READERS),
-    ("GET", "/workers/live", None, READERS),
-    ("GET", "/dispatch/workers?lon=0&lat=0&network_top=0", None, READERS),
-    ("GET", "/open311/v2/services.json", None, ("admin", "operator", "open311")),
-    ("POST", "/open311/v2/requests.json", {}, ("admin", "operator", "open311")),
-    ("POST", "/events", {}, ("admin", "operator", "department", "grid_worker")),
-    ("POST", "/events/batch", {}, ("admin", "operator", "department", "grid_worker")),
-    ("POST", "/events/1/transitions", {}, ("admin", "operator", "department", "grid_worker")),
-    ("POST", "/events/1/merge", {}, ("admin", "operator")),
-    ("POST", "/events/1/dispatch/worker", {"worker_id": 0}, ("admin", "operator")),
-    ("POST", "/events/1/supervise", {"note": 1}, ("admin", "operator")),
-    ("POST", "/workers/positions", {"fixes": []}, ("admin", "operator", "grid_worker")),
-    ("GET", "/workers/me", None, ("grid_worker",)),
-    ("GET", "/kpis", None, ("admin", "operator", "planner", "analyst", "department", "wall")),
-    ("GET", "/coverage/blind-spots?grid_id=0", None, ("admin", "operator", "planner", "analyst", "wall")),
-    ("GET", "/taxonomy/aliases", None, ("admin",)),
-    ("POST", "/taxonomy/aliases", {}, ("admin",)),
-    ("DELETE", "/taxonomy/aliases/nobody/nothing", None, ("admin",)),
-]
-
-
-@pytest.mark.parametrize("role", ALL)
-def test_each_role_is_let_in_or_refused_as_the_matrix_says(client, auth, role):
-    for method, path, body, allowed in MATRIX:
-        response = client.request(method, path, json=body, headers=auth(role))
-        if role in allowed:
-            assert response.status_code not in (401, 403), (role, method, path, response.text)
-        else:
-            assert response.status_code == 403, (role, method, path, response.status_code)
-            assert response.json()["error"]["type"] == "Forbidden"
+# Which role is let into which endpoint, and what each sees and writes there: the role × endpoint matrix in
+# tests/api/test_access.py.
 
 
 def test_the_open311_gateway_cannot_open_the_live_feed(client, auth):
