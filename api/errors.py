@@ -101,6 +101,8 @@ async def _gridwall_error(request: Request, exc: GridwallError) -> JSONResponse:
         where.pop("message")
     elif isinstance(exc, InvalidTransition):
         where = {"source": f"event {exc.event_id}", "field": "to_state", "allowed": list(exc.allowed)}
+    elif isinstance(exc, Conflict):
+        where = {"source": exc.source, "feature": exc.feature, "field": exc.field, **exc.detail}
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
     return error_response(status, type(exc).__name__, message, **where)
