@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 import sys
 import threading
@@ -52,7 +53,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from api.errors import Forbidden
 from layers.errors import ConfigError
 
-__all__ = ["ROLES", "Role", "Principal", "KeyStore", "digest", "new_key"]
+__all__ = ["ROLES", "Role", "Principal", "KeyStore", "KeyRedaction", "digest", "new_key", "redact",
+           "install_key_redaction"]
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +197,15 @@ class KeyStore:
                 except ConfigError as err:
                     log.error("%s: keeping the keys read before", err)
 
+    def issued(self, principal: Principal) -> bool:
+        """Whether ``principal``'s key is still in the file (re-read when it changed): a revoked key's is not.
+
+        Why by principal and not by key: an open stream holds who it serves,
+        not the secret it was opened with.
+        """
+        self._maybe_reload()
+        return principal in self._static.values() or principal in self._keys.values()
+
     def lookup(self, key: str) -> Principal | None:
         """The principal a presented key belongs to, or ``None``."""
         self._maybe_reload()
@@ -203,6 +214,62 @@ class KeyStore:
 
     def __len__(self) -> int:
         return len(self._static) + len(self._keys)
+
+
+#: a key in a query string (``api_key=``, also ``apikey``, ``key``, ``token``, ``access_token``), a header line or a
+#: bearer token, wherever it appears in a log line
+_SECRETS = re.compile(
+    r"(?i)(?P<q>\b(?:api_key|apikey|api-key|key|token|access_token)=)[^&\s\"'#]+"
+    r"|(?P<h>\bx-api-key\b[\"']?\s*[:=,]\s*[\"']?)[^\s\"',;]+"
+    r"|(?P<b>\bbearer\s+)[^\s\"',;]+"
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with every key in it replaced by ``***``.
+
+    Examples
+    --------
+    >>> redact("GET /stream?topic=event&api_key=gw_s3cret HTTP/1.1")
+    'GET /stream?topic=event&api_key=*** HTTP/1.1'
+    """
+    return _SECRETS.sub(lambda m: (m.group("q") or m.group("h") or m.group("b")) + "***", text)
+
+
+class KeyRedaction(logging.Filter):
+    """A logging filter that redacts keys in a record's message and in its string arguments.
+
+    Why the arguments one by one rather than the formatted message: uvicorn's
+    access formatter reads its arguments (client, method, path with query,
+    version, status) by position, so they must stay a tuple of five.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        return True
+
+
+#: the loggers whose lines may carry a request's URL or headers
+_REDACTED_LOGGERS = ("uvicorn.access", "uvicorn.error", "uvicorn", "fastapi", "api", "gridwall")
+
+
+def install_key_redaction() -> None:
+    """Put :class:`KeyRedaction` on the loggers that may see a key, and on every handler they have now.
+
+    A filter on a logger sees only what is logged on it; one on a handler
+    sees what reaches it from below too (``api.deps``, a library's warning).
+    Installing twice adds nothing.
+    """
+    loggers = [logging.getLogger(name) for name in _REDACTED_LOGGERS] + [logging.getLogger()]
+    for logger in loggers:
+        for target in (logger, *logger.handlers):
+            if not any(isinstance(f, KeyRedaction) for f in target.filters):
+                target.addFilter(KeyRedaction())
 
 
 def _main(argv: list[str]) -> int:
