@@ -27,7 +27,7 @@ from collections import OrderedDict, deque
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_response
+from api.errors import STATUS_CODES, HeadersTooLarge, TooManyRequests, error_response
 
 __all__ = ["BodyLimit", "HeaderLimit", "KeyThrottle"]
 
@@ -91,8 +91,8 @@ class HeaderLimit:
                    f"{size:,} bytes of headers are more than the {self.max_bytes:,} a request may carry"
                    if size > self.max_bytes else None)
             if why is not None and scope["type"] == "http":
-                await error_response(431, "HeadersTooLarge", why, source=scope.get("path"),
-                                     field="headers")(scope, receive, send)
+                await error_response(STATUS_CODES[HeadersTooLarge], HeadersTooLarge.__name__, why,
+                                     source=scope.get("path"), field="headers")(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -151,9 +151,9 @@ class KeyThrottle:
         seen = self._recent(client, now)
         if seen is not None and len(seen) >= self.max_failures:
             wait = max(1, math.ceil(seen[0] + self.window_s - now))
-            refusal = error_response(429, "TooManyRequests", f"{len(seen)} unknown API keys from {client} within "
-                                     f"{self.window_s:g} s: wait {wait} s before trying again",
-                                     source=scope.get("path"), field="api_key")
+            refusal = error_response(STATUS_CODES[TooManyRequests], TooManyRequests.__name__,
+                                     f"{len(seen)} unknown API keys from {client} within {self.window_s:g} s: "
+                                     f"wait {wait} s before trying again", source=scope.get("path"), field="api_key")
             refusal.headers["Retry-After"] = str(wait)
             await refusal(scope, receive, send)
             return
