@@ -217,11 +217,12 @@ class KeyStore:
 
 
 #: a key in a query string (``api_key=``, also ``apikey``, ``key``, ``token``, ``access_token``), a header line or a
-#: bearer token, wherever it appears in a log line
+#: bearer token, wherever it appears in a log line; a value starting with ``%`` is a format placeholder
+#: (``"api_key=%s"``), left for the argument to be redacted in its turn
 _SECRETS = re.compile(
-    r"(?i)(?P<q>\b(?:api_key|apikey|api-key|key|token|access_token)=)[^&\s\"'#]+"
-    r"|(?P<h>\bx-api-key\b[\"']?\s*[:=,]\s*[\"']?)[^\s\"',;]+"
-    r"|(?P<b>\bbearer\s+)[^\s\"',;]+"
+    r"(?i)(?P<q>\b(?:api_key|apikey|api-key|key|token|access_token)=)(?!%)[^&\s\"'#]+"
+    r"|(?P<h>\bx-api-key\b[\"']?\s*[:=,]\s*[\"']?)(?!%)[^\s\"',;]+"
+    r"|(?P<b>\bbearer\s+)(?!%)[^\s\"',;]+"
 )
 
 
@@ -241,7 +242,9 @@ class KeyRedaction(logging.Filter):
 
     Why the arguments one by one rather than the formatted message: uvicorn's
     access formatter reads its arguments (client, method, path with query,
-    version, status) by position, so they must stay a tuple of five.
+    version, status) by position, so they must stay a tuple of five. Only a
+    key the message and an argument share (``"api_key=%s"``) makes the record
+    formatted here, its arguments dropped.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -251,25 +254,37 @@ class KeyRedaction(logging.Filter):
             record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         elif isinstance(record.args, dict):
             record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        if record.args:  # a key split between message and argument ("api_key=%s"): the line is flattened
+            try:
+                line = record.getMessage()
+            except (TypeError, ValueError):  # a broken record: logging will report it, and nothing leaks then
+                return True
+            if redact(line) != line:
+                record.msg, record.args = redact(line), ()
         return True
 
 
-#: the loggers whose lines may carry a request's URL or headers
-_REDACTED_LOGGERS = ("uvicorn.access", "uvicorn.error", "uvicorn", "fastapi", "api", "gridwall")
-
-
 def install_key_redaction() -> None:
-    """Put :class:`KeyRedaction` on the loggers that may see a key, and on every handler they have now.
+    """Redact keys in every log record from now on, whichever logger makes it and whichever handler writes it.
 
-    A filter on a logger sees only what is logged on it; one on a handler
-    sees what reaches it from below too (``api.deps``, a library's warning).
-    Installing twice adds nothing.
+    Why the record factory and not a filter: a filter on a logger sees only
+    what is logged on that very logger (not its children), and one on a
+    handler only the handlers there are when it is installed; uvicorn and
+    ``gridwall up`` each set up their own. The factory makes every record, so
+    no line escapes. Installing twice adds nothing.
     """
-    loggers = [logging.getLogger(name) for name in _REDACTED_LOGGERS] + [logging.getLogger()]
-    for logger in loggers:
-        for target in (logger, *logger.handlers):
-            if not any(isinstance(f, KeyRedaction) for f in target.filters):
-                target.addFilter(KeyRedaction())
+    make = logging.getLogRecordFactory()
+    if getattr(make, "redacts_keys", False):
+        return
+    redaction = KeyRedaction()
+
+    def redacted(*args, **kwargs) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        redaction.filter(record)
+        return record
+
+    redacted.redacts_keys = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(redacted)
 
 
 def _main(argv: list[str]) -> int:
