@@ -56,3 +56,14 @@ def test_worker_fixes_far_outside_or_from_the_future_are_refused_by_index(client
     assert stored is None or stored < now + timedelta(minutes=5)  # nothing from the refused batches was kept
     near = {**good, "lon": place.lon + 0.001}  # ~100 m off: still in (or within the margin of) the district
     assert client.post("/workers/positions", json={"fixes": [near]}, headers=auth("operator")).status_code == 200
+
+
+def test_a_batch_names_the_event_reusing_an_external_id_with_another_payload(client, auth, place):
+    first = event_body(place)
+    assert client.post("/events", json=first, headers=auth("operator")).status_code == 201
+    batch = [event_body(place), {**first, "title": "another"}]
+    atomic = client.post("/events/batch", json={"events": batch}, headers=auth("operator"))
+    error = atomic.json()["error"]
+    assert (atomic.status_code, error["feature"], error["field"]) == (409, 1, "external_id") and error["event_code"]
+    each = client.post("/events/batch", json={"events": batch, "atomic": False}, headers=auth("operator")).json()
+    assert each["created"] == 1 and [(r["index"], r["field"]) for r in each["refused"]] == [(1, "external_id")]
