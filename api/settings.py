@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from command.intake import ReportedWindow
+from command.intake import PlausibleReportTimes
 from grid_partition import PartitionParams
 
 __all__ = ["ApiSettings", "PLACEHOLDER_SECRETS", "TILE_MAX_AGE"]
@@ -118,9 +118,9 @@ class ApiSettings(BaseSettings):
     stream_key_recheck_s: float = Field(default=5.0, gt=0, le=300)
 
     @property
-    def reported_window(self) -> ReportedWindow:
+    def report_times(self) -> PlausibleReportTimes:
         """The window an event's ``reported_at`` must fall in."""
-        return ReportedWindow(earliest=self.event_earliest, skew=timedelta(seconds=self.event_future_s))
+        return PlausibleReportTimes(earliest=self.event_earliest, skew=timedelta(seconds=self.event_future_s))
 
     @model_validator(mode="after")
     def _secrets_not_left_at_placeholders(self) -> ApiSettings:

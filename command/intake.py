@@ -38,7 +38,7 @@ from command.taxonomy import Leaf, Taxonomy, current_taxonomy, last_taxonomy
 from layers import models as m
 from layers.errors import Conflict, DatabaseError, LoadError
 
-__all__ = ["EventIn", "IntakeResult", "CHANNEL_SOURCES", "ReportedWindow", "intake", "intake_many", "fingerprint"]
+__all__ = ["EventIn", "IntakeResult", "CHANNEL_SOURCES", "PlausibleReportTimes", "intake", "intake_many", "fingerprint"]
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ CHANNEL_SOURCES = {"hotline": "12345", "city_mgmt": "dcm"}
 
 
 @dataclass(frozen=True)
-class ReportedWindow:
+class PlausibleReportTimes:
     """When a live channel's event may say it was reported: not before ``earliest``, not past now + ``skew``.
 
     Why: a time in 1900 or 2099 is a clock or a gateway gone wrong, and it is

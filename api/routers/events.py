@@ -85,7 +85,7 @@ async def intake_one(event: EventIn, engine: EngineDep, user: Reporter, settings
     different payload 409, naming the first event (``event_id``, ``event_code``).
     """
     _may_report(user, {event.channel})
-    settings.reported_window.check([event])
+    settings.report_times.check([event])
     result = await run_in_threadpool(_register, engine, event, user.actor)
     if not result.created:
         response.status_code = 200
@@ -111,7 +111,7 @@ def _register(engine: Engine, event: EventIn, actor: str) -> IntakeResult:
 def intake_many(batch: Batch, tx: TxDep, user: Reporter, settings: SettingsDep) -> BatchOutcome:
     """Register events in order; all or nothing unless ``atomic`` is false."""
     _may_report(user, {e.channel for e in batch.events})
-    settings.reported_window.check(batch.events)
+    settings.report_times.check(batch.events)
     return intake_batch(tx, batch.events, actor=user.actor, atomic=batch.atomic)
 
 

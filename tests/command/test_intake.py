@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import text
 
-from command.intake import EventIn, ReportedWindow, intake, intake_many
+from command.intake import EventIn, PlausibleReportTimes, intake, intake_many
 from layers.errors import Conflict, LoadError
 
 
@@ -243,9 +243,9 @@ def test_a_reported_time_at_the_end_of_the_calendar_is_refused_by_field_not_over
     assert point.value.field == "reported_at" and "no room for a deadline" in point.value.message
 
 
-def test_the_reported_window_refuses_1900_and_2099_by_index_and_field():
+def test_plausible_report_times_refuse_1900_and_2099_by_index_and_field():
     now = datetime(2026, 12, 7, 12, tzinfo=UTC)
-    window = ReportedWindow(earliest=datetime(2000, 1, 1, tzinfo=UTC), skew=timedelta(minutes=5))
+    window = PlausibleReportTimes(earliest=datetime(2000, 1, 1, tzinfo=UTC), skew=timedelta(minutes=5))
     ok = EventIn(channel="patrol", external_id="a", category="x", street="s", reported_at=now + timedelta(minutes=4))
     window.check([ok, ok.model_copy(update={"reported_at": None})], now=now)  # a fast clock and "now" are fine
     for at, why in ((datetime(1900, 1, 1, tzinfo=UTC), "before 2000-01-01"),
