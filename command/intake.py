@@ -4,7 +4,10 @@ The same problem reaches the command centre from several channels (grid
 patrol, the 12345 hotline, digital city management, video analytics, events a
 grid settles itself); each sends its own id. Intake is idempotent on
 ``(channel, external_id)``: a repeat answers with the first call's event and
-writes nothing. A new event is classified (its class name resolved to a leaf),
+writes nothing — when it says the same; a repeat with another payload (class,
+place, time, text) is a :class:`~layers.errors.Conflict` naming the first
+event, since answering as if it had been taken would lose what it says.
+A new event is classified (its class name resolved to a leaf),
 located and routed (grid, community, street), given its department, priority
 and deadline (working hours of the taxonomy's calendar), checked for an open
 duplicate of the same leaf nearby, and stored with its first history row and
@@ -224,7 +227,11 @@ def intake(conn: Connection, event: EventIn, *, actor: str = "system",
     ------
     LoadError
         With the field at fault: an unknown class, a point outside the
-        district, a location that matches nothing. Nothing is written.
+        district, a location that matches nothing, a ``reported_at`` the
+        calendar cannot count a deadline from. Nothing is written.
+    Conflict
+        The ``(channel, external_id)`` was registered with another payload
+        (``detail`` holds the first event's ``event_id`` and ``event_code``).
     """
     reported_at = event.reported_at or datetime.now(UTC)
     if event.lon is not None and event.lat is not None:
