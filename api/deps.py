@@ -42,6 +42,7 @@ __all__ = [
     "TxDep",
     "SettingsDep",
     "CurrentUser",
+    "MaybeUser",
     "require",
     "READERS",
     "Reader",
@@ -152,6 +153,18 @@ async def _current_user(request: Request) -> Principal:
 
 
 CurrentUser = Annotated[Principal, Depends(_current_user)]
+
+
+async def _maybe_user(request: Request) -> Principal | None:
+    """Whoever presented a valid key, or ``None`` (no key, or one nobody issued): for answers that say less
+    to strangers rather than refuse them (``/health``)."""
+    key = _presented_key(request)
+    if not key:
+        return _DEVELOPER if _open_for_development(request) else None
+    return request.app.state.keys.lookup(key)
+
+
+MaybeUser = Annotated[Principal | None, Depends(_maybe_user)]
 
 
 def require(*roles: str):

@@ -9,7 +9,13 @@ what only HTTP has::
     ├── ...                            the store's and the event loop's errors
     ├── Unauthorized                   no key, or a key nobody issued        → 401
     ├── Forbidden                      a known key whose role may not do it  → 403
-    └── PayloadTooLarge                a body over ``max_body_bytes``        → 413
+    ├── PayloadTooLarge                a body over ``max_body_bytes``        → 413
+    ├── TooManyRequests                an address guessing keys (throttled)  → 429
+    └── HeadersTooLarge                too many or too large headers         → 431
+
+The last three are raised by middleware (:mod:`api.middleware`), before any
+route, and answered there with :func:`error_response` at the code this table
+gives them.
 
 A pydantic model that a route builds from request values and that refuses
 them is a 422 as well. Database errors that bad input can cause (a value out of a column's range, a
@@ -44,6 +50,8 @@ __all__ = [
     "Unauthorized",
     "Forbidden",
     "PayloadTooLarge",
+    "TooManyRequests",
+    "HeadersTooLarge",
     "STATUS_CODES",
     "install_error_handlers",
     "error_body",
@@ -65,6 +73,14 @@ class PayloadTooLarge(GridwallError):
     """The request body is larger than the service accepts."""
 
 
+class TooManyRequests(GridwallError):
+    """The client address presented too many keys nobody issued, lately."""
+
+
+class HeadersTooLarge(GridwallError):
+    """The request carries more header lines, or header bytes, than the service accepts."""
+
+
 STATUS_CODES: dict[type[GridwallError], int] = {
     LoadError: 422,
     NotFound: 404,
@@ -74,6 +90,8 @@ STATUS_CODES: dict[type[GridwallError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     PayloadTooLarge: 413,
+    TooManyRequests: 429,
+    HeadersTooLarge: 431,
     ConfigError: 500,
     DatabaseError: 503,
 }
@@ -101,6 +119,8 @@ async def _gridwall_error(request: Request, exc: GridwallError) -> JSONResponse:
         where.pop("message")
     elif isinstance(exc, InvalidTransition):
         where = {"source": f"event {exc.event_id}", "field": "to_state", "allowed": list(exc.allowed)}
+    elif isinstance(exc, Conflict):
+        where = {"source": exc.source, "feature": exc.feature, "field": exc.field, **exc.detail}
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
     return error_response(status, type(exc).__name__, message, **where)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from api.deps import document_security
 from api.errors import install_error_handlers
 from api.live import LiveFeed
-from api.middleware import BodyLimit
+from api.middleware import BodyLimit, HeaderLimit, KeyThrottle
 from api.routers import (
     coverage,
     dispatch,
@@ -42,7 +42,7 @@ from api.routers import (
     tiles,
     workers,
 )
-from api.security import KeyStore
+from api.security import KeyStore, install_key_redaction
 from api.settings import ApiSettings
 from layers import partitioning
 from layers.db import make_engine
@@ -84,6 +84,7 @@ def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_key_redaction()  # after the server set up its logging: keys in query strings never logged in clear
         app.state.keys = KeyStore(settings.keys_file,
                                   settings.admin_key.get_secret_value() if settings.admin_key else None)
         if len(app.state.keys) == 0:
@@ -108,6 +109,8 @@ def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None 
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(KeyThrottle, max_failures=settings.key_failures_max, window_s=settings.key_failures_window_s)
+    app.add_middleware(HeaderLimit, max_count=settings.max_headers, max_bytes=settings.max_header_bytes)
     for module in _ROUTERS:
         app.include_router(module.router)
     document_security(app, [module.router for module in _ROUTERS])

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 import sys
 import threading
@@ -52,7 +53,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from layers.errors import ConfigError
 
-__all__ = ["ROLES", "Role", "Principal", "KeyStore", "digest", "new_key"]
+__all__ = ["ROLES", "Role", "Principal", "KeyStore", "KeyRedaction", "digest", "new_key", "redact",
+           "install_key_redaction"]
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +182,15 @@ class KeyStore:
                 except ConfigError as err:
                     log.error("%s: keeping the keys read before", err)
 
+    def issued(self, principal: Principal) -> bool:
+        """Whether ``principal``'s key is still in the file (re-read when it changed): a revoked key's is not.
+
+        Why by principal and not by key: an open stream holds who it serves,
+        not the secret it was opened with.
+        """
+        self._maybe_reload()
+        return principal in self._static.values() or principal in self._keys.values()
+
     def lookup(self, key: str) -> Principal | None:
         """The principal a presented key belongs to, or ``None``."""
         self._maybe_reload()
@@ -188,6 +199,77 @@ class KeyStore:
 
     def __len__(self) -> int:
         return len(self._static) + len(self._keys)
+
+
+#: a key in a query string (``api_key=``, also ``apikey``, ``key``, ``token``, ``access_token``), a header line or a
+#: bearer token, wherever it appears in a log line; a value starting with ``%`` is a format placeholder
+#: (``"api_key=%s"``), left for the argument to be redacted in its turn
+_SECRETS = re.compile(
+    r"(?i)(?P<q>\b(?:api_key|apikey|api-key|key|token|access_token)=)(?!%)[^&\s\"'#]+"
+    r"|(?P<h>\bx-api-key\b[\"']?\s*[:=,]\s*[\"']?)(?!%)[^\s\"',;]+"
+    r"|(?P<b>\bbearer\s+)(?!%)[^\s\"',;]+"
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with every key in it replaced by ``***``.
+
+    Examples
+    --------
+    >>> redact("GET /stream?topic=event&api_key=gw_s3cret HTTP/1.1")
+    'GET /stream?topic=event&api_key=*** HTTP/1.1'
+    """
+    return _SECRETS.sub(lambda m: (m.group("q") or m.group("h") or m.group("b")) + "***", text)
+
+
+class KeyRedaction(logging.Filter):
+    """A logging filter that redacts keys in a record's message and in its string arguments.
+
+    Why the arguments one by one rather than the formatted message: uvicorn's
+    access formatter reads its arguments (client, method, path with query,
+    version, status) by position, so they must stay a tuple of five. Only a
+    key the message and an argument share (``"api_key=%s"``) makes the record
+    formatted here, its arguments dropped.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        if record.args:  # a key split between message and argument ("api_key=%s"): the line is flattened
+            try:
+                line = record.getMessage()
+            except (TypeError, ValueError):  # a broken record: logging will report it, and nothing leaks then
+                return True
+            if redact(line) != line:
+                record.msg, record.args = redact(line), ()
+        return True
+
+
+def install_key_redaction() -> None:
+    """Redact keys in every log record from now on, whichever logger makes it and whichever handler writes it.
+
+    Why the record factory and not a filter: a filter on a logger sees only
+    what is logged on that very logger (not its children), and one on a
+    handler only the handlers there are when it is installed; uvicorn and
+    ``gridwall up`` each set up their own. The factory makes every record, so
+    no line escapes. Installing twice adds nothing.
+    """
+    make = logging.getLogRecordFactory()
+    if getattr(make, "redacts_keys", False):
+        return
+    redaction = KeyRedaction()
+
+    def redacted(*args, **kwargs) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        redaction.filter(record)
+        return record
+
+    redacted.redacts_keys = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(redacted)
 
 
 def _main(argv: list[str]) -> int:

@@ -10,12 +10,14 @@ with no key at all (it could only answer ``/health``).
 from __future__ import annotations
 
 import ipaddress
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from command.intake import PlausibleReportTimes
 from grid_partition import PartitionParams
 
 __all__ = ["ApiSettings", "PLACEHOLDER_SECRETS", "TILE_MAX_AGE"]
@@ -65,6 +67,24 @@ class ApiSettings(BaseSettings):
     stream_heartbeat_s:
         Seconds between keep-alive comments on the live feed (proxies drop
         silent connections).
+    event_earliest, event_future_s:
+        An event's ``reported_at`` must lie between ``event_earliest`` and now
+        plus ``event_future_s`` (a sender's clock may run a little fast);
+        anything else is a 422 on ``reported_at``.
+    fix_margin_m, fix_future_s:
+        A worker's fix must lie within ``fix_margin_m`` metres of the district
+        and be dated no later than now plus ``fix_future_s`` (a fix from 2099
+        would make every real fix after it "stale").
+    key_failures_max, key_failures_window_s:
+        A client address that presents ``key_failures_max`` unknown keys within
+        ``key_failures_window_s`` seconds is answered 429 (``Retry-After``)
+        until the window has passed, even with a good key.
+    max_headers, max_header_bytes:
+        A request with more header lines, or more header bytes in all, is
+        refused with 431 before any route runs.
+    stream_key_recheck_s:
+        How often an open live-feed stream checks that its key is still
+        issued; a revoked key's stream ends within about this time.
     partition:
         The district's grid bands and search effort, used by a partition job
         whose request names no ``params`` (``GRIDWALL_API_PARTITION``, JSON,
@@ -87,11 +107,27 @@ class ApiSettings(BaseSettings):
     stream_queue: int = Field(default=1000, ge=10, le=100_000)
     tile_max_age: dict[str, int] = Field(default_factory=lambda: dict(TILE_MAX_AGE))
     partition: PartitionParams = Field(default_factory=PartitionParams)
+    event_earliest: datetime = datetime(2000, 1, 1, tzinfo=UTC)
+    event_future_s: float = Field(default=300.0, ge=0, le=86_400)
+    fix_margin_m: float = Field(default=2000.0, ge=0, le=100_000)
+    fix_future_s: float = Field(default=120.0, ge=0, le=86_400)
+    key_failures_max: int = Field(default=20, ge=1, le=100_000)
+    key_failures_window_s: float = Field(default=60.0, gt=0, le=86_400)
+    max_headers: int = Field(default=100, ge=10, le=1000)
+    max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
+    stream_key_recheck_s: float = Field(default=5.0, gt=0, le=300)
+
+    @property
+    def report_times(self) -> PlausibleReportTimes:
+        """The window an event's ``reported_at`` must fall in."""
+        return PlausibleReportTimes(earliest=self.event_earliest, skew=timedelta(seconds=self.event_future_s))
 
     @model_validator(mode="after")
     def _secrets_not_left_at_placeholders(self) -> ApiSettings:
         if self.page_limit_default > self.page_limit_max:
             raise ValueError("page_limit_default is larger than page_limit_max")
+        if self.event_earliest.tzinfo is None:
+            raise ValueError("event_earliest needs a time zone (e.g. 2000-01-01T00:00:00Z)")
         if self.environment == "development":
             if self.admin_key is None and self.keys_file is None and not _is_loopback(self.host):
                 raise ValueError(f"a development service without API keys lets every caller in as admin, so it "

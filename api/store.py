@@ -23,7 +23,7 @@ from command.audit import audit, strip_comments
 from command.dispatch import CameraHit, nearest_resources, visible_cameras, worker_candidates
 from command.intake import EventIn, IntakeResult, intake
 from command.taxonomy import Taxonomy, current_taxonomy
-from layers.errors import LoadError, NotFound
+from layers.errors import Conflict, LoadError, NotFound
 
 __all__ = [
     "sql",
@@ -236,6 +236,10 @@ def intake_batch(conn: Connection, events: list[EventIn], *, actor: str, atomic:
         except LoadError as err:
             if atomic:
                 raise LoadError(err.message, source=err.source, feature=i, field=err.field) from err
+            refused.append(Refusal(index=i, message=err.message, field=err.field))
+        except Conflict as err:  # a reused external id with another payload: refused like any fault of its event
+            if atomic:
+                raise Conflict(err.message, source=err.source, feature=i, field=err.field, **err.detail) from err
             refused.append(Refusal(index=i, message=err.message, field=err.field))
     return BatchOutcome(results=results, refused=refused, created=sum(r.created for r in results))
 

@@ -4,7 +4,10 @@ The same problem reaches the command centre from several channels (grid
 patrol, the 12345 hotline, digital city management, video analytics, events a
 grid settles itself); each sends its own id. Intake is idempotent on
 ``(channel, external_id)``: a repeat answers with the first call's event and
-writes nothing. A new event is classified (its class name resolved to a leaf),
+writes nothing — when it says the same; a repeat with another payload (class,
+place, time, text) is a :class:`~layers.errors.Conflict` naming the first
+event, since answering as if it had been taken would lose what it says.
+A new event is classified (its class name resolved to a leaf),
 located and routed (grid, community, street), given its department, priority
 and deadline (working hours of the taxonomy's calendar), checked for an open
 duplicate of the same leaf nearby, and stored with its first history row and
@@ -20,10 +23,12 @@ statements and finds duplicates inside the batch in Python.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Connection, text
@@ -34,14 +39,42 @@ from command.duplicates import find_duplicate, pad_degrees
 from command.routing import Location, locate
 from command.taxonomy import Leaf, Taxonomy, current_taxonomy, last_taxonomy
 from layers import models as m
-from layers.errors import DatabaseError, LoadError
+from layers.errors import Conflict, DatabaseError, LoadError
 
-__all__ = ["EventIn", "IntakeResult", "CHANNEL_SOURCES", "intake", "intake_many"]
+__all__ = ["EventIn", "IntakeResult", "CHANNEL_SOURCES", "PlausibleReportTimes", "intake", "intake_many", "fingerprint"]
 
 log = logging.getLogger(__name__)
 
 #: the alias source a channel's class names are looked up in first
 CHANNEL_SOURCES = {"hotline": "12345", "city_mgmt": "dcm"}
+
+
+@dataclass(frozen=True)
+class PlausibleReportTimes:
+    """When a live channel's event may say it was reported: not before ``earliest``, not past now + ``skew``.
+
+    Why: a time in 1900 or 2099 is a clock or a gateway gone wrong, and it is
+    not harmless — a deadline counted from 2099 is never overdue, one from
+    9999 does not fit the calendar at all. A history load (old records) does
+    not pass through here.
+    """
+
+    earliest: datetime = datetime(2000, 1, 1, tzinfo=UTC)
+    skew: timedelta = timedelta(minutes=5)
+
+    def check(self, events: list[EventIn], *, now: datetime | None = None) -> None:
+        """Raise LoadError naming ``reported_at`` (and the index, for several) of the first time outside."""
+        latest = (now or datetime.now(UTC)) + self.skew
+        for i, e in enumerate(events):
+            at = e.reported_at
+            if at is None or self.earliest <= at <= latest:
+                continue
+            why = (f"is before {self.earliest.date().isoformat()}" if at < self.earliest else
+                   f"is more than {self.skew.total_seconds():.0f} s in the future")
+            raise LoadError(f"reported_at {at.isoformat()} {why}: is the sender's clock right?",
+                            source=f"{e.channel}:{e.external_id}", feature=i if len(events) > 1 else None,
+                            field="reported_at")
+
 
 class EventIn(BaseModel):
     """An incoming event, whatever the channel.
@@ -117,14 +150,47 @@ class IntakeResult(BaseModel):
     deadline_at: datetime | None
 
 
-def _existing(conn: Connection, channel: str, external_id: str) -> IntakeResult | None:
+def fingerprint(event: EventIn) -> str:
+    """SHA-256 of what the sender said, beyond its ids: two sends of one event have the same one.
+
+    Times are compared as instants (``+08:00`` and ``Z`` spellings of one
+    moment are the same payload). Kept in the intake audit row's ``payload``.
+    """
+    said = event.model_dump(mode="json", exclude={"channel", "external_id"})
+    if event.reported_at is not None:
+        said["reported_at"] = event.reported_at.astimezone(UTC).isoformat()
+    return hashlib.sha256(json.dumps(said, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _same_payload(first_id: int, first_code: str, first_payload: str | None, event: EventIn,
+                  feature: int | None = None) -> None:
+    """Raise Conflict when a repeat of ``(channel, external_id)`` says something else than the first send.
+
+    Events registered before payloads were kept (no ``payload``) are taken as the same.
+    """
+    if first_payload is None or first_payload == fingerprint(event):
+        return
+    raise Conflict(f"{event.channel}:{event.external_id} was registered as event {first_code} with a different "
+                   "payload; a repeat must carry the same payload (a new event needs a new external_id)",
+                   source=f"{event.channel}:{event.external_id}", field="external_id", feature=feature,
+                   event_id=first_id, event_code=first_code)
+
+
+def _existing(conn: Connection, channel: str, external_id: str, event: EventIn | None = None,
+              feature: int | None = None) -> IntakeResult | None:
+    """The first registration of ``(channel, external_id)``; Conflict when ``event`` says something else."""
     row = conn.execute(
         text("SELECT id, code, category_code, duplicate_of_id, location_kind, grid_id, community_id, street_id,"
-             " department, priority, deadline_at FROM event WHERE channel = :c AND external_id = :x"),
+             " department, priority, deadline_at,"
+             " (SELECT a.detail ->> 'payload' FROM audit_log a WHERE a.entity = 'event' AND a.entity_id = e.id::text"
+             "  AND a.action IN ('intake', 'intake_duplicate') ORDER BY a.id LIMIT 1) AS payload"
+             " FROM event e WHERE channel = :c AND external_id = :x"),
         {"c": channel, "x": external_id},
     ).first()
     if row is None:
         return None
+    if event is not None:
+        _same_payload(row.id, row.code, row.payload, event, feature)
     return IntakeResult(
         id=row.id, code=row.code, created=False, category_code=row.category_code, duplicate_of=row.duplicate_of_id,
         location_kind=row.location_kind, grid_id=row.grid_id, community_id=row.community_id,
@@ -161,7 +227,11 @@ def intake(conn: Connection, event: EventIn, *, actor: str = "system",
     ------
     LoadError
         With the field at fault: an unknown class, a point outside the
-        district, a location that matches nothing. Nothing is written.
+        district, a location that matches nothing, a ``reported_at`` the
+        calendar cannot count a deadline from. Nothing is written.
+    Conflict
+        The ``(channel, external_id)`` was registered with another payload
+        (``detail`` holds the first event's ``event_id`` and ``event_code``).
     """
     reported_at = event.reported_at or datetime.now(UTC)
     if event.lon is not None and event.lat is not None:
@@ -169,7 +239,7 @@ def intake(conn: Connection, event: EventIn, *, actor: str = "system",
     taxonomy = taxonomy or current_taxonomy(conn)
     where = f"{event.channel}:{event.external_id}"
     leaf, refusal = _resolve(taxonomy, event)
-    found = _existing(conn, event.channel, event.external_id)
+    found = _existing(conn, event.channel, event.external_id, event)
     if found is not None:
         return found
     if refusal is not None:
@@ -181,7 +251,7 @@ def intake(conn: Connection, event: EventIn, *, actor: str = "system",
     root = None
     if place.lon is not None:
         root = find_duplicate(conn, leaf, place.lon, place.lat, reported_at)
-    deadline = taxonomy.calendar.add_hours(reported_at, leaf.deadline_hours, clock_hours=leaf.calendar_hours)
+    deadline = _deadline(taxonomy, leaf, reported_at, where)
     return _insert(conn, event, leaf.code, leaf.department, leaf.priority, place, reported_at, deadline, root,
                    actor)
 
@@ -203,8 +273,7 @@ def _intake_point(conn: Connection, event: EventIn, actor: str, taxonomy: Taxono
     for _ in range(_TAXONOMY_TRIES):
         leaf, refusal = _resolve(taxonomy, event)
         params = _point_params(event, leaf, reported_at)
-        deadline = None if leaf is None else taxonomy.calendar.add_hours(
-            reported_at, leaf.deadline_hours, clock_hours=leaf.calendar_hours)
+        deadline = None if leaf is None else _deadline(taxonomy, leaf, reported_at, where)
         params.update(
             accept=leaf is not None, taxonomy_id=taxonomy.version_id, checksum=taxonomy.checksum,
             alias_rev=taxonomy.district_rev,
@@ -214,12 +283,12 @@ def _intake_point(conn: Connection, event: EventIn, actor: str, taxonomy: Taxono
             location_kind="point", source_class=event.category, actor=actor, note=f"via {event.channel}",
             detail=json.dumps({"channel": event.channel, "external_id": event.external_id,
                                "category": event.category, "leaf": leaf.code if leaf else None,
-                               "location_kind": "point", "duplicate_of": None, "building_id": None},
-                              ensure_ascii=False),
+                               "location_kind": "point", "duplicate_of": None, "building_id": None,
+                               "payload": fingerprint(event)}, ensure_ascii=False),
         )
         hit = conn.execute(sql("intake_point"), params).one()
         if hit.existing_id is not None:  # a repeat: answer with the first registration
-            return _existing(conn, event.channel, event.external_id)
+            return _existing(conn, event.channel, event.external_id, event)
         if not hit.taxonomy_ok:  # another version was made current, or an alias changed, since this process read
             taxonomy = current_taxonomy(conn)
             continue
@@ -229,7 +298,7 @@ def _intake_point(conn: Connection, event: EventIn, actor: str, taxonomy: Taxono
             raise LoadError(f"the point ({event.lon:.6f}, {event.lat:.6f}) is outside the district",
                             source=where, field="location")
         if hit.new_id is None:  # a concurrent intake of the same (channel, external_id) won
-            return _existing(conn, event.channel, event.external_id)
+            return _existing(conn, event.channel, event.external_id, event)
         log.debug("event %s registered (%s)", hit.new_code, leaf.code)
         return IntakeResult(
             id=hit.new_id, code=hit.new_code, created=True, category_code=leaf.code, duplicate_of=hit.root_id,
@@ -237,6 +306,15 @@ def _intake_point(conn: Connection, event: EventIn, actor: str, taxonomy: Taxono
             department=leaf.department, priority=leaf.priority, deadline_at=deadline)
     raise DatabaseError(f"the current taxonomy changed {_TAXONOMY_TRIES} times while {where} was taken in; "
                         "try again")
+
+
+def _deadline(taxonomy: Taxonomy, leaf: Leaf, reported_at: datetime, where: str, feature: int | None = None):
+    """The leaf's deadline from ``reported_at``; LoadError on ``reported_at`` when the calendar cannot hold it."""
+    try:
+        return taxonomy.calendar.add_hours(reported_at, leaf.deadline_hours, clock_hours=leaf.calendar_hours)
+    except (OverflowError, ValueError) as exc:  # 9999-12-31 plus a few hours is past the end of the calendar
+        raise LoadError(f"reported_at {reported_at.isoformat()} leaves no room for a deadline", source=where,
+                        feature=feature, field="reported_at") from exc
 
 
 def _point_params(event: EventIn, leaf: Leaf | None, at: datetime) -> dict:
@@ -253,7 +331,8 @@ def _point_params(event: EventIn, leaf: Leaf | None, at: datetime) -> dict:
 def _insert(conn, event: EventIn, code: str, department: str, priority: int, place: Location,
             reported_at: datetime, deadline: datetime, root: int | None, actor: str) -> IntakeResult:
     detail = {"channel": event.channel, "external_id": event.external_id, "category": event.category,
-              "leaf": code, "location_kind": place.kind, "duplicate_of": root, "building_id": place.building_id}
+              "leaf": code, "location_kind": place.kind, "duplicate_of": root, "building_id": place.building_id,
+              "payload": fingerprint(event)}
     row = conn.execute(sql("insert_event"), {
         "channel": event.channel, "external_id": event.external_id, "category_code": code, "title": event.title,
         "description": event.description, "address": event.address, "grid_id": place.grid_id,
@@ -264,7 +343,7 @@ def _insert(conn, event: EventIn, code: str, department: str, priority: int, pla
         "detail": json.dumps(detail, ensure_ascii=False),
     }).first()
     if row is None:  # a concurrent intake of the same (channel, external_id) won
-        found = _existing(conn, event.channel, event.external_id)
+        found = _existing(conn, event.channel, event.external_id, event)
         assert found is not None
         return found
     log.debug("event %s registered (%s)", row.code, code)
@@ -329,6 +408,12 @@ def _burst(conn: Connection, events: list[EventIn], actor: str, taxonomy: Taxono
     for i, (e, leaf, hit) in enumerate(zip(events, leaves, hits)):
         key = (e.channel, e.external_id)
         if hit.existing_id is not None or key in seen:
+            if key in seen:
+                first = events[seen[key]]
+                if fingerprint(first) != fingerprint(e):
+                    raise Conflict(f"{e.channel}:{e.external_id} comes twice in the batch (events {seen[key]} and "
+                                   f"{i}) with different payloads", source=f"{e.channel}:{e.external_id}",
+                                   field="external_id", feature=i)
             seen.setdefault(key, i)
             continue
         seen[key] = i
@@ -352,7 +437,7 @@ def _burst(conn: Connection, events: list[EventIn], actor: str, taxonomy: Taxono
         e, leaf, hit = events[i], leaves[i], hits[i]
         root, stored = root_of.get(i, (None, False))
         dup = root if stored or root is None else id_of[root]
-        deadline = taxonomy.calendar.add_hours(at[i], leaf.deadline_hours, clock_hours=leaf.calendar_hours)
+        deadline = _deadline(taxonomy, leaf, at[i], f"{e.channel}:{e.external_id}", i)
         rows.append(dict(
             id=id_of[i], channel=e.channel, external_id=e.external_id, category_code=leaf.code, title=e.title,
             description=e.description, address=e.address, grid_id=hit.grid_id, community_id=hit.community_id,
@@ -362,7 +447,7 @@ def _burst(conn: Connection, events: list[EventIn], actor: str, taxonomy: Taxono
             note=f"via {e.channel}" + (f", duplicate of event {dup}" if dup else ""),
             detail=json.dumps({"channel": e.channel, "external_id": e.external_id, "category": e.category,
                                "leaf": leaf.code, "location_kind": "point", "duplicate_of": dup,
-                               "building_id": None}, ensure_ascii=False),
+                               "building_id": None, "payload": fingerprint(e)}, ensure_ascii=False),
         ))
     codes = {}
     if rows:
@@ -382,7 +467,7 @@ def _burst(conn: Connection, events: list[EventIn], actor: str, taxonomy: Taxono
         elif first in by_index:
             out.append(out[first].model_copy(update={"created": False}))
         else:
-            out.append(_existing(conn, e.channel, e.external_id))
+            out.append(_existing(conn, e.channel, e.external_id, e, i))
     return out
 
 

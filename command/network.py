@@ -17,6 +17,7 @@ deleting roads builds it anew on the next call.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from dataclasses import dataclass
 
@@ -26,6 +27,8 @@ import shapely
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 from sqlalchemy import Connection, text
+
+from layers.errors import LoadError
 
 __all__ = ["RoadNetwork", "road_network", "metric_srid"]
 
@@ -79,8 +82,19 @@ class RoadNetwork:
         return cls(graph, uniq, srid, cKDTree(uniq) if len(uniq) else cKDTree(np.zeros((1, 2))), to_metric)
 
     def snap(self, lon: float, lat: float) -> tuple[int, float]:
-        """The nearest graph node to a WGS 84 point, and how far it is (metres)."""
+        """The nearest graph node to a WGS 84 point, and how far it is (metres).
+
+        Raises
+        ------
+        LoadError
+            For a point the district's metric CRS cannot hold (a Gauss–Krüger
+            zone is a few degrees wide: a point half a world away projects to
+            infinity), naming ``lon``.
+        """
         x, y = self._to_metric.transform(lon, lat)
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise LoadError(f"the point ({lon}, {lat}) is too far from the district to measure along its streets "
+                            f"(EPSG:{self.srid} cannot hold it)", field="lon")
         dist, node = self._tree.query((x, y))
         return int(node), float(dist)
 

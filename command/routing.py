@@ -21,7 +21,7 @@ from sqlalchemy import Connection, text
 from command.audit import sql
 from layers.errors import LoadError
 
-__all__ = ["Location", "route_point", "match_address", "route_area", "locate"]
+__all__ = ["far_from_district", "Location", "route_point", "match_address", "route_area", "locate"]
 
 _MIN_ADDRESS_PREFIX = 4
 
@@ -170,3 +170,17 @@ def locate(
                         field="address")
     raise LoadError("the event has no location: give a point, an address, a community or a street",
                     field="location")
+
+
+def far_from_district(conn: Connection, points: list[tuple[float, float]], margin_m: float) -> list[int]:
+    """Indexes of the ``(lon, lat)`` points farther than ``margin_m`` metres from the district, in order.
+
+    Why a margin: a worker on a boundary road, or a phone whose fix wobbles,
+    is a few hundred metres out and still real; (0, 0) or New York is not.
+    A store without a district refuses nothing.
+    """
+    if not points:
+        return []
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    return list(conn.execute(sql("points_far_from_district"),
+                             {"lons": lons, "lats": lats, "margin_m": margin_m}).scalars())

@@ -131,6 +131,8 @@ def _read_ogr(
                 gdf = geopandas.read_file(target, layer=layer, engine="pyogrio", encoding=encoding)
         except UnicodeDecodeError:
             continue
+        except shapely.errors.GEOSException as err:  # a shape GEOS cannot even build: find and name the feature
+            raise _unbuildable(target, layer, encoding, source, err) from err
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError) as err:
             raise LoadError(f"cannot be read as {what}: {err}", source=source) from err
         if encoding is not None and any("converted correctly" in str(w.message) for w in caught):
@@ -142,6 +144,42 @@ def _read_ogr(
     named = [e for e in encodings if e]
     fault = f"its text is neither {' nor '.join(named)}" if named else "its text cannot be decoded"
     raise LoadError(f"{fault}: add a .cpg file naming the encoding", source=source)
+
+
+#: GEOS's words for shapes it cannot build, and what a planner should look for
+_UNBUILDABLE = {
+    "do not form a closed linestring": "a ring is not closed (its last point must repeat its first)",
+    "Invalid number of points in LinearRing": "a ring has fewer than 4 points (3 corners and the first again)",
+    "Invalid number of points in LineString": "a line has fewer than 2 points",
+}
+
+
+def _geos_reason(err: Exception) -> str:
+    said = str(err).split(": ", 1)[-1]
+    return next((plain for key, plain in _UNBUILDABLE.items() if key in said), said)
+
+
+def _unbuildable(target: str, layer: str | None, encoding: str | None, source: str, err: Exception) -> LoadError:
+    """The first feature whose geometry GEOS cannot build (an unclosed ring, a two-point ring), as a LoadError.
+
+    Why read again: geopandas builds every shape in one call and its error
+    names no feature; the raw read gives each feature's WKB to build alone.
+    """
+    try:
+        with _warnings_caught():  # "Non closed ring detected" again: it is what we are looking for
+            _meta, _fids, wkbs, _fields = pyogrio.raw.read(target, layer=layer, encoding=encoding)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError):
+        wkbs = []
+    for i, wkb in enumerate(wkbs if wkbs is not None else []):
+        if wkb is None:
+            continue
+        try:
+            shapely.from_wkb(wkb)
+        except shapely.errors.GEOSException as exc:
+            return LoadError(f"the geometry cannot be built: {_geos_reason(exc)}; fix it in the source",
+                             source=source, feature=i, field="geometry")
+    return LoadError(f"a geometry cannot be built: {_geos_reason(err)}; fix it in the source", source=source,
+                     field="geometry")
 
 
 def _shapefile_encodings(cpg: bool, dbf_head: bytes) -> tuple[str | None, ...]:
@@ -222,6 +260,9 @@ def _read_parquet(p: Path, layer: str | None, source: str) -> geopandas.GeoDataF
         raise LoadError(f"cannot be read as GeoParquet: {err}", source=source) from err
     except (OSError, pyarrow.ArrowException) as err:
         raise LoadError(f"cannot be read as GeoParquet: {err}", source=source) from err
+    except shapely.errors.GEOSException as err:
+        raise LoadError(f"a geometry cannot be built: {_geos_reason(err)}; fix it in the source", source=source,
+                        field="geometry") from err
     _log_warnings(source, caught)
     return gdf
 

@@ -302,7 +302,9 @@ def _serve(settings) -> None:
     app = create_app(settings, _db_settings())
     click.echo(f"gridwall API on http://{settings.host}:{settings.port}/  (health: /health, docs: /docs)")
     # open live-feed streams (walls) would otherwise hold Ctrl-C up indefinitely
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=5)
+    # the head of a request (request line and headers) is bounded by the same limit the app holds headers to
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=5,
+                h11_max_incomplete_event_size=settings.max_header_bytes)
 
 
 # -- partition -----------------------------------------------------------------------

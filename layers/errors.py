@@ -50,7 +50,21 @@ class NotFound(GridwallError):
 
 
 class Conflict(GridwallError):
-    """The write would break a rule that another write holds."""
+    """The write would break a rule that another write holds.
+
+    Optionally carries where (``source``, ``feature``, ``field``) and what it
+    conflicts with (e.g. ``event_id``, ``event_code``) in ``detail``, which
+    the API adds to its answer so that a client can find the first write.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, feature: int | None = None,
+                 field: str | None = None, **detail: object) -> None:
+        self.message = message
+        self.source = source
+        self.feature = feature
+        self.field = field
+        self.detail = detail
+        super().__init__(message)
 
 
 class PartitionError(GridwallError):

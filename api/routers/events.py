@@ -2,7 +2,9 @@
 
 The register lists newest first, within a window of reported time. Intake
 is idempotent on ``(channel, external_id)``: a repeat answers 200 with
-the first registration, a new event 201. Batch intake is all or nothing by
+the first registration, a new event 201, and a repeat that says something
+else (another class, place, time …) 409 naming the first event. A
+``reported_at`` before ``event_earliest`` or in the future is refused. Batch intake is all or nothing by
 default (the index of the refused event is in the error), or per event with
 ``atomic=false``. Moves follow :data:`command.lifecycle.TRANSITIONS`; an
 impossible move is a 409 that lists the moves there are.
@@ -18,7 +20,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.access import check_intake, check_move, event_visible
-from api.deps import ConnDep, EngineDep, Mover, Operator, Reader, Reporter, TxDep, autocommit
+from api.deps import ConnDep, EngineDep, Mover, Operator, Reader, Reporter, SettingsDep, TxDep, autocommit
 from api.params import BigId, PagingDep, ReportedDep
 from api.security import Principal
 from api.store import BatchOutcome, EventPage, event_detail, intake_batch, list_events
@@ -67,9 +69,15 @@ class Note(BaseModel):
 
 @router.post("", status_code=201, responses={200: {"description": "Already registered: the first registration"}},
              summary="Register one event (intake)")
-async def intake_one(event: EventIn, engine: EngineDep, user: Reporter, response: Response) -> IntakeResult:
+async def intake_one(event: EventIn, engine: EngineDep, user: Reporter, settings: SettingsDep,
+                     response: Response) -> IntakeResult:
     """Classify, route, deadline and duplicate-check one event, and register it once (403 if the key may not file
-    it: :func:`api.access.check_report`)."""
+    it: :func:`api.access.check_intake`).
+
+    A repeat of ``(channel, external_id)`` with the same payload answers 200 with the first registration; with a
+    different payload 409, naming the first event (``event_id``, ``event_code``).
+    """
+    settings.report_times.check([event])
     result = await run_in_threadpool(_register, engine, event, user)
     if not result.created:
         response.status_code = 200
@@ -93,9 +101,10 @@ def _register(engine: Engine, event: EventIn, user: Principal) -> IntakeResult:
 
 
 @router.post("/batch", summary="Register a batch of events")
-def intake_many(batch: Batch, tx: TxDep, user: Reporter) -> BatchOutcome:
+def intake_many(batch: Batch, tx: TxDep, user: Reporter, settings: SettingsDep) -> BatchOutcome:
     """Register events in order; all or nothing unless ``atomic`` is false."""
     check_intake(tx, user, batch.events)
+    settings.report_times.check(batch.events)
     return intake_batch(tx, batch.events, actor=user.actor, atomic=batch.atomic)
 
 

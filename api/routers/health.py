@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.deps import ConnDep, EngineDep
+from api.deps import ConnDep, EngineDep, MaybeUser
 from layers.db import health
 from layers.queries import layer_counts
 
@@ -15,12 +15,18 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
-def get_health(engine: EngineDep) -> JSONResponse:
-    """Store reachable, PostGIS present, schema current: 200; else 503."""
+def get_health(engine: EngineDep, user: MaybeUser) -> JSONResponse:
+    """Store reachable, PostGIS present, schema current: 200; else 503.
+
+    Without a key the answer is only the status: versions tell an attacker which published faults to try.
+    """
     h = health(engine)
     ok = h.ok and h.postgis is not None and h.migrated
+    status = "ok" if ok else "unavailable"
+    if user is None:
+        return JSONResponse({"status": status}, status_code=200 if ok else 503)
     body = {
-        "status": "ok" if ok else "unavailable",
+        "status": status,
         "postgres": h.postgres,
         "postgis": h.postgis,
         "schema_revision": h.schema_revision,

@@ -5,13 +5,15 @@ connection (:class:`api.live.LiveFeed`). Each message is
 ``event: <event|worker|assignment|resync|overflow>`` with a JSON ``data``
 line; a comment every ``stream_heartbeat_s`` keeps proxies from closing a
 quiet stream. Browsers' EventSource cannot set headers: they pass the key as
-``?api_key=``.
+``?api_key=``. A stream whose key is revoked (its lines deleted from the keys
+file) ends within about ``stream_key_recheck_s`` with an ``event: revoked``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -19,10 +21,13 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import Reader, SettingsDep
 from api.live import TOPICS, LiveFeed
+from api.security import KeyStore
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["live"])
+
+_QUIET = object()  # no change within the wait: time to look at the key, and maybe to send a keep-alive
 
 Topic = Literal[TOPICS]  # type: ignore[valid-type]
 
@@ -34,7 +39,10 @@ async def stream(request: Request, user: Reader, settings: SettingsDep,
                  topic: Annotated[list[Topic] | None, Query(max_length=3)] = None) -> StreamingResponse:
     """Changes the caller may see, as they commit, until the client goes away."""
     feed: LiveFeed = request.app.state.feed
+    keys: KeyStore = request.app.state.keys
     sub = feed.subscribe(user, tuple(topic or TOPICS))
+    wait = min(settings.stream_heartbeat_s, settings.stream_key_recheck_s)
+    keyed = len(keys) > 0  # a development service without keys lets everyone in: there is nothing to revoke
 
     async def messages():
         try:
@@ -44,11 +52,19 @@ async def stream(request: Request, user: Reader, settings: SettingsDep,
             except TimeoutError:
                 state = "store unreachable, retrying"
             yield f"retry: 3000\n: subscribed to {', '.join(sorted(sub.topics))} ({state})\n\n"
+            beat = time.monotonic()
             while True:
                 try:
-                    change = await asyncio.wait_for(sub.get(), timeout=settings.stream_heartbeat_s)
+                    change = await asyncio.wait_for(sub.get(), timeout=wait)
                 except TimeoutError:
-                    yield ": keep-alive\n\n"
+                    change = _QUIET
+                if keyed and not keys.issued(user):
+                    yield 'event: revoked\ndata: {"kind":"revoked","message":"the key was revoked"}\n\n'
+                    return
+                if change is _QUIET:
+                    if time.monotonic() - beat >= settings.stream_heartbeat_s:
+                        beat = time.monotonic()
+                        yield ": keep-alive\n\n"
                     continue
                 if change is None:
                     return

@@ -2,13 +2,15 @@
 
 A phone queues fixes while it has no signal and sends them in one batch;
 the newest fix per worker wins and a fix older than the stored one is
-ignored, so late batches never move a worker backwards. A worker's key may
+ignored, so late batches never move a worker backwards. A fix from the
+future or from far outside the district (``fix_future_s``,
+``fix_margin_m``) refuses the batch with the fix's index. A worker's key may
 send only its own fixes. Each batch is one audit row.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -16,11 +18,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.access import check_fixes
-from api.deps import ConnDep, Reader, TxDep, WorkerWriter, require
+from api.deps import ConnDep, Reader, SettingsDep, TxDep, WorkerWriter, require
 from api.errors import Forbidden
 from api.security import Principal
+from api.settings import ApiSettings
 from api.store import Fix, event_detail, update_positions, workers_live
+from command.routing import far_from_district
 from layers import models as m
+from layers.errors import LoadError
 
 __all__ = ["router", "FixIn", "Fixes"]
 
@@ -63,9 +68,10 @@ class Fixes(BaseModel):
 
 
 @router.post("/positions", summary="A batch of positions and statuses from phones")
-def post_positions(body: Fixes, tx: TxDep, user: WorkerWriter) -> dict:
+def post_positions(body: Fixes, tx: TxDep, user: WorkerWriter, settings: SettingsDep) -> dict:
     """Move workers to their newest fix; a worker's key may only move itself."""
     check_fixes(user, {f.worker for f in body.fixes})
+    _plausible(tx, body.fixes, settings)
     moved, stale = update_positions(tx, [Fix(**f.model_dump()) for f in body.fixes], actor=user.actor)
     return {"moved": moved, "stale": stale}
 
@@ -92,6 +98,21 @@ def me(conn: ConnDep, user: Phone) -> dict:
     if row is None:
         raise Forbidden(f"key '{user.name}' names worker {user.worker_code}, who is not in the store")
     return {**row, "event": event_detail(conn, row["event_id"]) if row["event_id"] else None}
+
+
+def _plausible(tx, fixes: list[FixIn], settings: ApiSettings) -> None:
+    """Refuse the batch at its first fix from the future or from outside the district (plus its margin)."""
+    latest = datetime.now(UTC) + timedelta(seconds=settings.fix_future_s)
+    for i, f in enumerate(fixes):
+        if f.at > latest:
+            raise LoadError(f"at {f.at.isoformat()} is in the future (more than {settings.fix_future_s:.0f} s "
+                            "ahead): is the phone's clock right?", source="fixes", feature=i, field="at")
+    located = [i for i, f in enumerate(fixes) if f.lon is not None]
+    far = far_from_district(tx, [(fixes[i].lon, fixes[i].lat) for i in located], settings.fix_margin_m)
+    if far:
+        f = fixes[located[far[0]]]
+        raise LoadError(f"({f.lon}, {f.lat}) is more than {settings.fix_margin_m:.0f} m outside the district",
+                        source="fixes", feature=located[far[0]], field="lon")
 
 
 def _by_status(rows: list[dict]) -> dict[str, int]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import text
 
-from command.intake import EventIn, intake, intake_many
-from layers.errors import LoadError
+from command.intake import EventIn, PlausibleReportTimes, intake, intake_many
+from layers.errors import Conflict, LoadError
 
 
 def _count(conn) -> int:
@@ -52,13 +54,19 @@ def test_the_same_channel_and_external_id_twice_is_one_event(conn, spot, kit):
                                  lat=spot.lat, reported_at=kit.at(6, 10)))
     before = _count(conn)
     again = intake(conn, EventIn(channel="hotline", external_id="12345-0001", category="暴露垃圾", lon=spot.lon,
-                                 lat=spot.lat, reported_at=kit.at(6, 11)))
+                                 lat=spot.lat, reported_at=kit.at(6, 10)))
     assert (again.id, again.code, again.created) == (first.id, first.code, False)
     assert again.deadline_at == first.deadline_at
     assert _count(conn) == before
-    # even a repeat that would now be refused answers with the first id
-    odd = intake(conn, EventIn(channel="hotline", external_id="12345-0001", category="no such class", street="x"))
-    assert odd.id == first.id and not odd.created
+    # a repeat that says something else (another time; a class and place that would be refused) is a conflict
+    # naming the first event, not a silent 200 as if it had been taken
+    for other in (dict(category="暴露垃圾", lon=spot.lon, lat=spot.lat, reported_at=kit.at(6, 11)),
+                  dict(category="no such class", street="x")):
+        with pytest.raises(Conflict) as caught:
+            intake(conn, EventIn(channel="hotline", external_id="12345-0001", **other))
+        assert caught.value.detail == {"event_id": first.id, "event_code": first.code}
+        assert caught.value.field == "external_id"
+    assert _count(conn) == before
     # the same external id on another channel is another event
     other = intake(conn, EventIn(channel="patrol", external_id="12345-0001", category="暴露垃圾", lon=spot.lon,
                                  lat=spot.lat, reported_at=kit.at(20, 10)))
@@ -210,3 +218,38 @@ def test_a_taxonomy_loaded_after_this_process_read_one_is_used_at_once(conn, spo
                                  lat=spot.lat, reported_at=kit.at(21, 10)))
     assert after.created and after.department == "新环卫中心"
     assert kit.event_row(after.id).department == "新环卫中心"
+
+
+def test_a_batch_repeating_an_external_id_with_another_payload_is_a_conflict_at_its_index(conn, spot, kit):
+    same = dict(channel="video", category="暴露垃圾", lon=spot.lon, lat=spot.lat)
+    first = intake(conn, EventIn(external_id="cam-9", reported_at=kit.at(6, 10), **same))
+    again = intake_many(conn, [EventIn(external_id="cam-9", reported_at=kit.at(6, 10), **same)])
+    assert (again[0].id, again[0].created) == (first.id, False)  # the same payload stays idempotent
+    with pytest.raises(Conflict) as stored:
+        intake_many(conn, [EventIn(external_id="cam-10", reported_at=kit.at(6, 10), **same),
+                           EventIn(external_id="cam-9", reported_at=kit.at(6, 12), **same)])
+    assert (stored.value.feature, stored.value.field, stored.value.detail["event_id"]) == (1, "external_id", first.id)
+    with pytest.raises(Conflict) as inside:
+        intake_many(conn, [EventIn(external_id="cam-11", reported_at=kit.at(6, 10), **same),
+                           EventIn(external_id="cam-11", reported_at=kit.at(6, 12), **same)])
+    assert (inside.value.feature, inside.value.field) == (1, "external_id")
+
+
+def test_a_reported_time_at_the_end_of_the_calendar_is_refused_by_field_not_overflowed(conn, spot):
+    late = datetime(9999, 12, 31, 22, tzinfo=UTC)
+    with pytest.raises(LoadError) as point:
+        intake(conn, EventIn(channel="patrol", external_id="p-9999", category="暴露垃圾", lon=spot.lon, lat=spot.lat,
+                             reported_at=late))
+    assert point.value.field == "reported_at" and "no room for a deadline" in point.value.message
+
+
+def test_plausible_report_times_refuse_1900_and_2099_by_index_and_field():
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    window = PlausibleReportTimes(earliest=datetime(2000, 1, 1, tzinfo=UTC), skew=timedelta(minutes=5))
+    ok = EventIn(channel="patrol", external_id="a", category="x", street="s", reported_at=now + timedelta(minutes=4))
+    window.check([ok, ok.model_copy(update={"reported_at": None})], now=now)  # a fast clock and "now" are fine
+    for at, why in ((datetime(1900, 1, 1, tzinfo=UTC), "before 2000-01-01"),
+                    (datetime(2099, 1, 1, tzinfo=UTC), "300 s in the future")):
+        with pytest.raises(LoadError) as caught:
+            window.check([ok, ok.model_copy(update={"reported_at": at})], now=now)
+        assert (caught.value.feature, caught.value.field) == (1, "reported_at") and why in caught.value.message

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import shapely
 from pyproj import Transformer
 
 from command.network import RoadNetwork
+from layers.errors import LoadError
 
 SRID = 4547  # CGCS2000 Gauss-Kruger, central meridian 114 E
 TO_LONLAT = Transformer.from_crs(SRID, 4326, always_xy=True)
@@ -55,3 +57,10 @@ def test_crossing_lines_noded_by_their_shared_vertex_are_one_junction():
                                   shapely.LineString([(X0, Y0 - 50), (X0, Y0), (X0, Y0 + 50)])], SRID)
     assert net.graph.number_of_nodes() == 5
     assert abs(net.distance(_ll(-50, 0), _ll(0, 50)) - 100) < 0.5
+
+
+def test_a_point_the_zone_cannot_hold_is_a_load_error_on_lon_not_a_kd_tree_crash():
+    """Half a world from the zone's meridian the projection gives infinity (the measured 500 on /dispatch)."""
+    with pytest.raises(LoadError) as caught:
+        _network().distance((-147.88, 1.19e-07), _ll(0, 0))
+    assert caught.value.field == "lon" and "too far from the district" in caught.value.message

@@ -274,3 +274,38 @@ def test_the_command_line_reports_a_bad_file_without_a_traceback(district, tmp_p
     assert result.exit_code == 0, result.output
     assert "would load 291 into grids, 7 refused" in result.output
     assert len(pd.read_csv(rejects, encoding="utf-8-sig")) == 7
+
+
+# -- faults in the geometry itself --------------------------------------------------------------------------------
+_SQUARE = [[120.170, 30.280], [120.171, 30.280], [120.171, 30.281], [120.170, 30.281], [120.170, 30.280]]
+
+
+def _polygons(tmp_path: Path, *rings: list) -> Path:
+    """A GeoJSON file of building footprints, one per ring, written as text (JSON allows no NaN; GDAL reads it)."""
+    features = ",".join('{"type":"Feature","properties":{"code":"B%d","floors":3},"geometry":{"type":"Polygon",'
+                        '"coordinates":[%s]}}' % (i, str(ring).replace("nan", "NaN")) for i, ring in enumerate(rings))
+    path = tmp_path / "buildings.geojson"
+    path.write_text('{"type":"FeatureCollection","features":[' + features + "]}", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("ring, says", [
+    (_SQUARE[:-1], "a ring is not closed"),
+    (_SQUARE[:2] + [_SQUARE[0]], "Too few points"),
+    ([_SQUARE[0], [float("nan"), 30.280], *_SQUARE[2:]], "(nan, 30.28) is not a longitude/latitude"),
+])
+@pytest.mark.parametrize("repair", [False, True])
+def test_a_broken_ring_is_a_load_error_naming_file_feature_and_field(conn, tmp_path, ring, says, repair):
+    """Never a GEOS traceback, whether or not repairs were asked for (a repaired 3-point ring is empty)."""
+    path = _polygons(tmp_path, _SQUARE, ring)
+    err = fault(conn, path, "buildings", mapping=Mapping(fixed={"zone": "inner"}), repair=repair)
+    assert (Path(err.source).name, err.feature, err.field) == (path.name, 1, "geometry")
+    assert says in err.message or (repair and "has no geometry" in err.message), err.message
+
+
+def test_the_command_line_names_an_unclosed_ring_without_a_traceback(district, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDWALL_DATABASE_URL", district.url.render_as_string(hide_password=False))
+    path = _polygons(tmp_path, _SQUARE, _SQUARE[:-1])
+    result = CliRunner().invoke(cli, ["load", str(path), "--layer", "buildings"])
+    assert result.exit_code != 0 and isinstance(result.exception, LoadError)
+    assert "feature 1, field 'geometry': the geometry cannot be built: a ring is not closed" in str(result.exception)

@@ -30,9 +30,11 @@ def test_up_starts_the_store_loads_the_demo_and_serves(tmp_path):
     try:
         deadline = time.monotonic() + 240
         body = None
+        key_file = data_dir.parent / "api-admin-key"
         while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+            try:  # with a key: a stranger is told only up or down, not the grid version
+                known = {"X-API-Key": key_file.read_text().strip()} if key_file.exists() else {}
+                response = httpx.get(f"http://127.0.0.1:{port}/health", headers=known, timeout=2)
                 if response.status_code == 200:
                     body = response.json()
                     break
@@ -41,7 +43,7 @@ def test_up_starts_the_store_loads_the_demo_and_serves(tmp_path):
             time.sleep(0.5)
         assert body is not None, log.read_text()[-3000:]
         assert body["status"] == "ok" and body["current_grid_version"] is not None
-        key = (data_dir.parent / "api-admin-key").read_text().strip()
+        key = key_file.read_text().strip()
         counts = httpx.get(f"http://127.0.0.1:{port}/layers/counts", headers={"X-API-Key": key}, timeout=5).json()
         assert counts["buildings"] > 1000 and counts["grids"] > 20
         wall = None
