@@ -2,7 +2,7 @@
 
 ``create_app(api_settings, db_settings)`` returns a FastAPI app whose engine,
 key store and live feed open in the lifespan hook and live on ``app.state``
-(``engine``, ``keys``, ``feed``). The current taxonomy is kept per process by
+(``engine``, ``gate``, ``keys``, ``feed``). The current taxonomy is kept per process by
 :mod:`command.taxonomy` (by version, checked against the store). One router per resource; routes stay thin
 and call down into ``command`` and ``layers``.
 
@@ -18,11 +18,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from api.deps import document_security
+from api.deps import StoreGate, document_security
 from api.errors import install_error_handlers
 from api.live import LiveFeed
 from api.middleware import BodyLimit
@@ -48,7 +49,7 @@ from layers import partitioning
 from layers.db import make_engine
 from layers.settings import DatabaseSettings
 
-__all__ = ["create_app", "libpq_url"]
+__all__ = ["create_app", "libpq_url", "THREADS_BEYOND_POOL"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,11 @@ log = logging.getLogger(__name__)
 #: matches. ``health`` stays before ``layers``: its ``/layers/counts`` would otherwise be read as a layer name.
 _ROUTERS = (health, tiles, events, dispatch, layers, ogc, open311, duplicates, kpi, coverage, workers, live, partition,
             taxonomy)
+
+
+#: threads of the pool that sync routes run in, beyond one per connection: work that needs no connection (a keys
+#: file read, a body parsed) must never wait for the threads of requests working in the store
+THREADS_BEYOND_POOL = 16
 
 
 def libpq_url(engine: Engine) -> str:
@@ -90,6 +96,9 @@ def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None 
             log.warning("no API keys configured: %s", "every caller is admin (development only)"
                         if settings.environment == "development" else "only /health answers")
         app.state.engine = make_engine(db)
+        app.state.gate = StoreGate(db.pool_size, db.pool_timeout_s)
+        threads = anyio.to_thread.current_default_thread_limiter()
+        threads.total_tokens = max(threads.total_tokens, db.pool_size + THREADS_BEYOND_POOL)
         try:  # jobs whose process is gone would show running forever
             partitioning.fail_orphaned_jobs(app.state.engine)
         except DBAPIError as exc:  # the store may be down at start: the service answers 503 until it is back
@@ -106,6 +115,7 @@ def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None 
                   description="The command platform of grid governance (网格化管理): map layers, tiles, OGC API – "
                               "Features, Open311, the event loop, dispatch and the live feed.")
     app.state.settings = settings
+    app.state.db_settings = db
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for module in _ROUTERS:
