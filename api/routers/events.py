@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ConnDep, EngineDep, Mover, Operator, Reader, Reporter, TxDep, autocommit
+from api.deps import ConnDep, EngineDep, Mover, Operator, Reader, Reporter, RetriesDep, TxDep, autocommit
 from api.errors import Forbidden
 from api.params import BigId, PagingDep, ReportedDep
 from api.security import Principal
@@ -25,6 +25,7 @@ from api.store import BatchOutcome, EventPage, event_access, event_detail, intak
 from command.intake import EventIn, IntakeResult, intake
 from command.lifecycle import flag_overdue, supervise, transition
 from layers import models as m
+from layers.db import retried
 
 __all__ = ["router", "Move", "Moved", "Batch", "Note"]
 
@@ -100,10 +101,15 @@ def _register(engine: Engine, event: EventIn, actor: str) -> IntakeResult:
 
 
 @router.post("/batch", summary="Register a batch of events")
-def intake_many(batch: Batch, tx: TxDep, user: Reporter) -> BatchOutcome:
-    """Register events in order; all or nothing unless ``atomic`` is false."""
+def intake_many(batch: Batch, tx: TxDep, user: Reporter, retries: RetriesDep) -> BatchOutcome:
+    """Register events in order; all or nothing unless ``atomic`` is false.
+
+    Two batches sharing external ids in different orders deadlock; the one
+    PostgreSQL aborts is taken again (:func:`layers.db.retried`) and finds
+    the other's events registered, as a repeat would.
+    """
     _may_report(user, {e.channel for e in batch.events})
-    return intake_batch(tx, batch.events, actor=user.actor, atomic=batch.atomic)
+    return retried(tx, lambda: intake_batch(tx, batch.events, actor=user.actor, atomic=batch.atomic), retries=retries)
 
 
 @router.get("", summary="List events, newest first, optionally within a reported-time window")
