@@ -6,13 +6,23 @@ Synchronised on state (a barrier between the two clients, the gate's turns, ackn
 
 from __future__ import annotations
 
+import itertools
+import socket
+import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.main import create_app
+from gridwall.cli import cli
+from layers.cluster import LocalCluster
+from layers.db import make_engine
+from layers.settings import DatabaseSettings
 from tests.api.conftest import event_body
 
 ROUNDS = 3
@@ -60,3 +70,79 @@ def test_a_request_that_cannot_get_a_turn_at_the_store_is_503_with_retry_after(a
         finally:
             busy.portal.call(gate.__aexit__, None, None, None)
         assert busy.get("/layers/counts").status_code == 200
+
+
+def _until(done, seconds: float = 60.0) -> None:
+    """Wait for a state the other thread reaches (polling it), failing after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, "the state was not reached in time"
+        time.sleep(0.02)
+
+
+def _store(folder: Path, sql: str) -> list:
+    """One statement on the embedded cluster in ``folder``, committed; the first column of its rows."""
+    engine = make_engine(DatabaseSettings(data_dir=folder, fsync=False))
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(text(sql))
+            return list(result.scalars()) if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+def test_the_service_finds_a_restarted_store_that_moved_port_and_keeps_every_acknowledged_event(api_settings, auth):
+    """``gridwall db down`` / ``db up`` mid-intake, the old port taken meanwhile: the running service reconnects by
+    itself, and every event it answered 201 for is in the store afterwards.
+
+    A cluster of its own: stopping the session's would break every other test running beside this one.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="gridwall-restart-", dir="/tmp"))
+    runner = CliRunner(env={"GRIDWALL_DATABASE_URL": None, "GRIDWALL_DATABASE_DATA_DIR": str(folder),
+                            "GRIDWALL_DATABASE_FSYNC": "false"})
+    cluster = LocalCluster(folder, fsync=False)
+    try:
+        assert runner.invoke(cli, ["db", "up"]).exit_code == 0
+        _store(folder, "INSERT INTO admin_area (code, name, level, metric_srid, geom) VALUES ('320100', 'test', "
+                       "'district', 4547, ST_Multi(ST_MakeEnvelope(118.7, 32.0, 118.9, 32.1, 4326)))")
+        acked: list[str] = []
+        after: list[str] = []
+        refused: list[int] = []
+        restarted, stop = threading.Event(), threading.Event()
+        with TestClient(create_app(api_settings, DatabaseSettings(data_dir=folder, fsync=False))) as service:
+
+            def report() -> None:
+                for i in itertools.count():
+                    if stop.is_set():
+                        return
+                    body = {"channel": "patrol", "external_id": f"restart-{i}", "category": "020101",
+                            "lon": 118.78, "lat": 32.04, "reported_at": f"2035-06-01T{i // 3600 % 24:02d}:"
+                                                                           f"{i // 60 % 60:02d}:{i % 60:02d}+08:00"}
+                    answer = service.post("/events", json=body, headers=auth("operator"))
+                    if answer.status_code == 201:
+                        (after if restarted.is_set() else acked).append(body["external_id"])
+                    else:
+                        refused.append(answer.status_code)
+
+            reporter = threading.Thread(target=report)
+            reporter.start()
+            try:
+                _until(lambda: len(acked) >= 20, 20)
+                old = cluster.status().port
+                assert runner.invoke(cli, ["db", "down"]).exit_code == 0
+                with socket.socket() as squatter:  # someone takes the port while the store is down
+                    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the old sessions linger
+                    squatter.bind(("127.0.0.1", old))
+                    squatter.listen()
+                    assert runner.invoke(cli, ["db", "up"]).exit_code == 0
+                restarted.set()
+                assert cluster.status().port != old
+                _until(lambda: len(after) >= 20, 20)
+            finally:
+                stop.set()
+                reporter.join()
+        assert set(refused) <= {503}  # what failed during the restart failed as 'try again'
+        stored = set(_store(folder, "SELECT external_id FROM event"))
+        assert set(acked) | set(after) <= stored
+    finally:
+        cluster.destroy()
