@@ -65,6 +65,13 @@ class ApiSettings(BaseSettings):
     stream_heartbeat_s:
         Seconds between keep-alive comments on the live feed (proxies drop
         silent connections).
+    workers:
+        Processes ``gridwall serve`` starts (``GRIDWALL_API_WORKERS``, or
+        ``--workers``), each with its own pool of ``pool_size`` connections
+        and its own listening connection for the live feed (LISTEN/NOTIFY,
+        so every process's streams see every commit). One by default: on
+        two cores a second process pays off only for CPU-bound work (tiles,
+        big GeoJSON pages); see ``bench/bench_concurrency.py``.
     partition:
         The district's grid bands and search effort, used by a partition job
         whose request names no ``params`` (``GRIDWALL_API_PARTITION``, JSON,
@@ -87,6 +94,7 @@ class ApiSettings(BaseSettings):
     stream_queue: int = Field(default=1000, ge=10, le=100_000)
     tile_max_age: dict[str, int] = Field(default_factory=lambda: dict(TILE_MAX_AGE))
     partition: PartitionParams = Field(default_factory=PartitionParams)
+    workers: int = Field(default=1, ge=1, le=32)
 
     @model_validator(mode="after")
     def _secrets_not_left_at_placeholders(self) -> ApiSettings:
