@@ -15,12 +15,12 @@ to end on shutdown::
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 from api.deps import StoreGate, document_security
@@ -46,7 +46,7 @@ from api.routers import (
 from api.security import KeyStore
 from api.settings import ApiSettings
 from layers import partitioning
-from layers.db import make_engine
+from layers.db import database_url, make_engine
 from layers.settings import DatabaseSettings
 
 __all__ = ["create_app", "libpq_url", "THREADS_BEYOND_POOL"]
@@ -68,6 +68,14 @@ THREADS_BEYOND_POOL = 16
 def libpq_url(engine: Engine) -> str:
     """The engine's URL as libpq takes it (for the live feed's own connection)."""
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _feed_url(engine: Engine, db: DatabaseSettings) -> Callable[[], str]:
+    """Where the live feed (re)connects: the engine's URL, or on the embedded store its URL of the moment (its port
+    may move when it restarts)."""
+    if not db.embedded:
+        return lambda: libpq_url(engine)
+    return lambda: make_url(database_url(db)).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None = None) -> FastAPI:
@@ -103,7 +111,7 @@ def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None 
             partitioning.fail_orphaned_jobs(app.state.engine)
         except DBAPIError as exc:  # the store may be down at start: the service answers 503 until it is back
             log.warning("could not check for orphaned partition jobs: %s", exc.orig)
-        app.state.feed = LiveFeed(libpq_url(app.state.engine), queue_size=settings.stream_queue)
+        app.state.feed = LiveFeed(_feed_url(app.state.engine, db), queue_size=settings.stream_queue)
         await app.state.feed.start()
         try:
             yield

@@ -138,6 +138,7 @@ def test_the_service_finds_a_restarted_store_that_moved_port_and_keeps_every_ack
                 restarted.set()
                 assert cluster.status().port != old
                 _until(lambda: len(after) >= 20, 20)
+                _until(service.app.state.feed.ready.is_set, 30)  # the live feed listens again, on the new port
             finally:
                 stop.set()
                 reporter.join()
