@@ -70,6 +70,10 @@ def test_a_request_that_cannot_get_a_turn_at_the_store_is_503_with_retry_after(a
         finally:
             busy.portal.call(gate.__aexit__, None, None, None)
         assert busy.get("/layers/counts").status_code == 200
+        with busy.app.state.engine.connect():  # the pool's one connection taken past the gate (a partition job)
+            answer = busy.get("/layers/counts")
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "2"  # the pool's own timeout
+        assert answer.json()["error"]["type"] == "StoreBusy"
 
 
 def _until(done, seconds: float = 60.0) -> None:
