@@ -25,7 +25,7 @@ from layers.db import make_engine
 from layers.settings import DatabaseSettings
 from tests.api.conftest import event_body
 
-ROUNDS = 3
+ROUNDS = 2
 SHARED = 8
 
 
@@ -131,7 +131,7 @@ def test_the_service_finds_a_restarted_store_that_moved_port_and_keeps_every_ack
             reporter = threading.Thread(target=report)
             reporter.start()
             try:
-                _until(lambda: len(acked) >= 20, 20)
+                _until(lambda: len(acked) >= 10, 20)
                 old = cluster.status().port
                 assert runner.invoke(cli, ["db", "down"]).exit_code == 0
                 with socket.socket() as squatter:  # someone takes the port while the store is down
@@ -141,7 +141,7 @@ def test_the_service_finds_a_restarted_store_that_moved_port_and_keeps_every_ack
                     assert runner.invoke(cli, ["db", "up"]).exit_code == 0
                 restarted.set()
                 assert cluster.status().port != old
-                _until(lambda: len(after) >= 20, 20)
+                _until(lambda: len(after) >= 10, 20)
                 _until(service.app.state.feed.ready.is_set, 30)  # the live feed listens again, on the new port
             finally:
                 stop.set()
