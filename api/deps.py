@@ -6,6 +6,14 @@ when it raises, and it commits *before* the response is sent
 (``scope="function"``), so a client that gets a 201 can count on the write
 being there — and on the live feed telling others.
 
+Every way into the store (``EngineDep``, ``ConnDep``, ``TxDep``) first
+takes a turn at the store (:class:`StoreGate`) on the event loop: a process
+lets ``pool_size`` requests work in the store at once, the pool holds that
+many connections, and the thread pool has more threads than that. So a
+request never waits for a connection while holding a thread that others
+need: the waiting happens on the loop, where it costs nothing, and a
+request that waited ``pool_timeout_s`` is answered 503 with ``Retry-After``.
+
 The cheap dependencies (the caller, the roles, the settings) are ``async``
 so that they run on the event loop: each sync dependency costs a hop to the
 thread pool, which intake at hundreds of events a second notices.
@@ -21,8 +29,9 @@ settings refuse that state in every other environment.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -32,15 +41,18 @@ from sqlalchemy import Connection, Engine
 from api.errors import Forbidden, Unauthorized
 from api.security import Principal
 from api.settings import ApiSettings
+from layers.errors import StoreBusy
 
 __all__ = [
     "autocommit",
+    "StoreGate",
     "document_security",
     "SECURITY_SCHEMES",
     "EngineDep",
     "ConnDep",
     "TxDep",
     "SettingsDep",
+    "RetriesDep",
     "CurrentUser",
     "MaybeUser",
     "require",
@@ -68,7 +80,50 @@ SECURITY_SCHEMES = {
 }
 
 
-async def _engine(request: Request) -> Engine:
+class StoreGate:
+    """Turns at the store for the requests of one process: at most ``size`` at once, the others wait in line.
+
+    Why a gate on the event loop and not only the pool's own limit: a sync
+    route waits for a pooled connection inside a worker thread, and with
+    more requests than connections every thread ends up waiting for a
+    connection held by a request that now waits for a thread — the service
+    stalls until the pool times out. Waiting here holds neither.
+
+    Parameters
+    ----------
+    size:
+        Requests in the store at once; the pool must hold at least as many
+        connections (``pool_size``).
+    timeout_s:
+        How long a request waits for its turn before :class:`StoreBusy`.
+    """
+
+    def __init__(self, size: int, timeout_s: float) -> None:
+        self.size = size
+        self.timeout_s = timeout_s
+        self._turns = asyncio.Semaphore(size)
+
+    async def __aenter__(self) -> None:
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await self._turns.acquire()
+        except TimeoutError:
+            raise StoreBusy(f"all {self.size} connections of this process stayed busy for {self.timeout_s:g} s; "
+                            "try again", retry_after=max(1, round(self.timeout_s / 5))) from None
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._turns.release()
+
+
+async def _turn(request: Request) -> AsyncIterator[None]:
+    async with request.app.state.gate:
+        yield
+
+
+_Turn = Depends(_turn)
+
+
+async def _engine(request: Request, _: None = _Turn) -> Engine:
     return request.app.state.engine
 
 
@@ -87,12 +142,12 @@ def autocommit(engine: Engine) -> Connection:
     return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
-def _connection(request: Request) -> Iterator[Connection]:
+def _connection(request: Request, _: None = _Turn) -> Iterator[Connection]:
     with autocommit(request.app.state.engine) as conn:
         yield conn
 
 
-def _transaction(request: Request) -> Iterator[Connection]:
+def _transaction(request: Request, _: None = _Turn) -> Iterator[Connection]:
     with request.app.state.engine.begin() as conn:
         yield conn
 
@@ -101,10 +156,16 @@ async def _settings(request: Request) -> ApiSettings:
     return request.app.state.settings
 
 
+async def _retries(request: Request) -> int:
+    return request.app.state.db_settings.retries
+
+
 EngineDep = Annotated[Engine, Depends(_engine)]
 ConnDep = Annotated[Connection, Depends(_connection)]
 TxDep = Annotated[Connection, Depends(_transaction, scope="function")]
 SettingsDep = Annotated[ApiSettings, Depends(_settings)]
+#: how often a write that lost a deadlock is taken again (``GRIDWALL_DATABASE_RETRIES``), for :func:`layers.db.retried`
+RetriesDep = Annotated[int, Depends(_retries)]
 
 
 _DEVELOPER = Principal("developer", "admin")

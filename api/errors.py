@@ -21,7 +21,9 @@ A pydantic model that a route builds from request values and that refuses
 them is a 422 as well. Database errors that bad input can cause (a value out of a column's range, a
 text with a NUL byte, a unique key taken meanwhile) are 4xx too, never a 5xx:
 ``DataError`` → 422, ``IntegrityError`` → 409; an unreachable store or a
-statement timeout is 503. Anything else is a 500 in the same shape, logged.
+statement timeout is 503. A busy store (no connection free in time, the
+pool's own ``TimeoutError``, a write that kept losing deadlocks) is
+:class:`StoreBusy`: 503 with ``Retry-After``. Anything else is a 500 in the same shape, logged.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from layers.db import RETRYABLE, sqlstate
 from layers.errors import (
     ConfigError,
     Conflict,
@@ -44,6 +48,7 @@ from layers.errors import (
     LoadError,
     NotFound,
     PartitionError,
+    StoreBusy,
 )
 
 __all__ = [
@@ -93,6 +98,7 @@ STATUS_CODES: dict[type[GridwallError], int] = {
     TooManyRequests: 429,
     HeadersTooLarge: 431,
     ConfigError: 500,
+    StoreBusy: 503,
     DatabaseError: 503,
 }
 
@@ -104,10 +110,13 @@ def error_body(kind: str, message: str, **where: object) -> dict:
     return {"error": body}
 
 
-def error_response(status: int, kind: str, message: str, **where: object) -> JSONResponse:
+def error_response(status: int, kind: str, message: str, *, retry_after: int | None = None,
+                   **where: object) -> JSONResponse:
     """A JSONResponse in the one shape (for middleware that runs outside the handlers)."""
-    headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if status == 401 else None
-    return JSONResponse(error_body(kind, message, **where), status_code=status, headers=headers)
+    headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if status == 401 else {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(error_body(kind, message, **where), status_code=status, headers=headers or None)
 
 
 async def _gridwall_error(request: Request, exc: GridwallError) -> JSONResponse:
@@ -121,6 +130,10 @@ async def _gridwall_error(request: Request, exc: GridwallError) -> JSONResponse:
         where = {"source": f"event {exc.event_id}", "field": "to_state", "allowed": list(exc.allowed)}
     elif isinstance(exc, Conflict):
         where = {"source": exc.source, "feature": exc.feature, "field": exc.field, **exc.detail}
+    if isinstance(exc, StoreBusy):
+        log.warning("%s %s: %s", request.method, request.url.path, exc)
+        return error_response(status, type(exc).__name__, message, retry_after=exc.retry_after,
+                              source=request.url.path)
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
     return error_response(status, type(exc).__name__, message, **where)
@@ -169,7 +182,15 @@ async def _integrity_error(request: Request, exc: IntegrityError) -> JSONRespons
                           source=request.url.path)
 
 
+async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
+    """The pool's own wait ran out (work outside the gate of :mod:`api.deps`): the store is busy, not broken."""
+    return await _gridwall_error(request, StoreBusy(f"no connection to the store came free in time: {exc}"))
+
+
 async def _operational_error(request: Request, exc: OperationalError) -> JSONResponse:
+    if sqlstate(exc) in RETRYABLE:  # a write lost to a concurrent one where no retry was wrapped around it
+        return await _gridwall_error(request, StoreBusy("a concurrent write took the same rows; try again",
+                                                        retry_after=1))
     log.warning("%s %s: store unavailable: %s", request.method, request.url.path, exc.orig)
     return error_response(503, "DatabaseError", "the store is unreachable or the query took too long; try again",
                           source=request.url.path)
@@ -190,4 +211,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _operational_error)
+    app.add_exception_handler(PoolTimeout, _pool_timeout)
     app.add_exception_handler(Exception, _unexpected)

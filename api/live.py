@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import orjson
@@ -105,12 +105,14 @@ class LiveFeed:
     Parameters
     ----------
     conninfo:
-        A libpq URL of the store (``postgresql://…``).
+        A libpq URL of the store (``postgresql://…``), or a function giving
+        it, asked at every (re)connection: the embedded store may come back
+        on another port.
     queue_size:
         Notices kept per subscriber before it is dropped as too slow.
     """
 
-    def __init__(self, conninfo: str, *, queue_size: int = 1000) -> None:
+    def __init__(self, conninfo: str | Callable[[], str], *, queue_size: int = 1000) -> None:
         self._conninfo = conninfo
         self._queue_size = queue_size
         self._subscribers: set[Subscription] = set()
@@ -153,7 +155,8 @@ class LiveFeed:
             sub.offer(change)
 
     async def _notices(self) -> AsyncIterator[dict]:
-        async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:
+        conninfo = self._conninfo() if callable(self._conninfo) else self._conninfo
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
             await conn.execute("LISTEN gridwall_changes")  # CHANNEL
             self.ready.set()
             log.info("live feed listening on %s", CHANNEL)

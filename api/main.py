@@ -2,7 +2,7 @@
 
 ``create_app(api_settings, db_settings)`` returns a FastAPI app whose engine,
 key store and live feed open in the lifespan hook and live on ``app.state``
-(``engine``, ``keys``, ``feed``). The current taxonomy is kept per process by
+(``engine``, ``gate``, ``keys``, ``feed``). The current taxonomy is kept per process by
 :mod:`command.taxonomy` (by version, checked against the store). One router per resource; routes stay thin
 and call down into ``command`` and ``layers``.
 
@@ -15,14 +15,15 @@ to end on shutdown::
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
-from api.deps import document_security
+from api.deps import StoreGate, document_security
 from api.errors import install_error_handlers
 from api.live import LiveFeed
 from api.middleware import BodyLimit, HeaderLimit, KeyThrottle
@@ -45,10 +46,10 @@ from api.routers import (
 from api.security import KeyStore, install_key_redaction
 from api.settings import ApiSettings
 from layers import partitioning
-from layers.db import make_engine
+from layers.db import database_url, make_engine
 from layers.settings import DatabaseSettings
 
-__all__ = ["create_app", "libpq_url"]
+__all__ = ["create_app", "libpq_url", "THREADS_BEYOND_POOL"]
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,22 @@ _ROUTERS = (health, tiles, events, dispatch, layers, ogc, open311, duplicates, k
             taxonomy)
 
 
+#: threads of the pool that sync routes run in, beyond one per connection: work that needs no connection (a keys
+#: file read, a body parsed) must never wait for the threads of requests working in the store
+THREADS_BEYOND_POOL = 16
+
+
 def libpq_url(engine: Engine) -> str:
     """The engine's URL as libpq takes it (for the live feed's own connection)."""
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _feed_url(engine: Engine, db: DatabaseSettings) -> Callable[[], str]:
+    """Where the live feed (re)connects: the engine's URL, or on the embedded store its URL of the moment (its port
+    may move when it restarts)."""
+    if not db.embedded:
+        return lambda: libpq_url(engine)
+    return lambda: make_url(database_url(db)).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None = None) -> FastAPI:
@@ -91,11 +105,14 @@ def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None 
             log.warning("no API keys configured: %s", "every caller is admin (development only)"
                         if settings.environment == "development" else "only /health answers")
         app.state.engine = make_engine(db)
+        app.state.gate = StoreGate(db.pool_size, db.pool_timeout_s)
+        threads = anyio.to_thread.current_default_thread_limiter()
+        threads.total_tokens = max(threads.total_tokens, db.pool_size + THREADS_BEYOND_POOL)
         try:  # jobs whose process is gone would show running forever
             partitioning.fail_orphaned_jobs(app.state.engine)
         except DBAPIError as exc:  # the store may be down at start: the service answers 503 until it is back
             log.warning("could not check for orphaned partition jobs: %s", exc.orig)
-        app.state.feed = LiveFeed(libpq_url(app.state.engine), queue_size=settings.stream_queue)
+        app.state.feed = LiveFeed(_feed_url(app.state.engine, db), queue_size=settings.stream_queue)
         await app.state.feed.start()
         try:
             yield
@@ -107,6 +124,7 @@ def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None 
                   description="The command platform of grid governance (网格化管理): map layers, tiles, OGC API – "
                               "Features, Open311, the event loop, dispatch and the live feed.")
     app.state.settings = settings
+    app.state.db_settings = db
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(KeyThrottle, max_failures=settings.key_failures_max, window_s=settings.key_failures_window_s)

@@ -85,6 +85,13 @@ class ApiSettings(BaseSettings):
     stream_key_recheck_s:
         How often an open live-feed stream checks that its key is still
         issued; a revoked key's stream ends within about this time.
+    workers:
+        Processes ``gridwall serve`` starts (``GRIDWALL_API_WORKERS``, or
+        ``--workers``), each with its own pool of ``pool_size`` connections
+        and its own listening connection for the live feed (LISTEN/NOTIFY,
+        so every process's streams see every commit). One by default: on
+        two cores a second process pays off only for CPU-bound work (tiles,
+        big GeoJSON pages); see ``bench/bench_concurrency.py``.
     partition:
         The district's grid bands and search effort, used by a partition job
         whose request names no ``params`` (``GRIDWALL_API_PARTITION``, JSON,
@@ -121,6 +128,7 @@ class ApiSettings(BaseSettings):
     def report_times(self) -> PlausibleReportTimes:
         """The window an event's ``reported_at`` must fall in."""
         return PlausibleReportTimes(earliest=self.event_earliest, skew=timedelta(seconds=self.event_future_s))
+    workers: int = Field(default=1, ge=1, le=32)
 
     @model_validator(mode="after")
     def _secrets_not_left_at_placeholders(self) -> ApiSettings:

@@ -44,7 +44,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import psycopg
-from common import ROOT, table, throwaway_cluster
+from common import ROOT, Connection, pct, table, throwaway_cluster
 from sqlalchemy import text
 
 from api.security import digest
@@ -70,11 +70,6 @@ _BARE_KNN = """
 """
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(math.ceil(q * len(ordered))) - 1)] * 1e3
-
-
 def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     n = 1 << z
     return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
@@ -89,7 +84,7 @@ def _free_port() -> int:
 def _serve(url: str, keys_file: Path, workers: int) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "GRIDWALL_DATABASE_URL": url, "GRIDWALL_API_KEYS_FILE": str(keys_file),
-           "GRIDWALL_API_ENVIRONMENT": "production", "GRIDWALL_DATABASE_POOL_SIZE": "20"}
+           "GRIDWALL_API_ENVIRONMENT": "production"}  # the shipped pool
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", "127.0.0.1", "--port",
          str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning",
@@ -119,13 +114,13 @@ def _bench_tiles(base: str, key: str, url: str, tiles: list[tuple[int, int, int]
     http, sizes = asyncio.run(_get_each(base, key, [f"/tiles/cameras/{z}/{x}/{y}.pbf" for z, x, y in
                                                     (tiles[i % len(tiles)] for i in range(n + 20))], warm=20))
     return {"bare_p50": statistics.median(bare) * 1e3, "http_p50": statistics.median(http) * 1e3,
-            "http_p95": _pct(http, 0.95), "bytes": statistics.median(sizes)}
+            "http_p95": pct(http, 0.95), "bytes": statistics.median(sizes)}
 
 
 async def _get_each(base: str, key: str, paths: list[str], *, warm: int = 0) -> tuple[list[float], list[int]]:
     """GET each path in turn on one keep-alive connection; (seconds, body sizes) after ``warm``."""
     host, port = base.removeprefix("http://").split(":")
-    conn = _Connection(host, int(port), key)
+    conn = Connection(host, int(port), key)
     seconds, sizes = [], []
     try:
         for i, path in enumerate(paths):
@@ -141,45 +136,6 @@ async def _get_each(base: str, key: str, paths: list[str], *, warm: int = 0) -> 
     return seconds, sizes
 
 
-class _Connection:
-    """One keep-alive HTTP/1.1 connection for the load generator.
-
-    Why not httpx here: at hundreds of requests a second its client costs
-    about as much CPU per request as the server under test, and the two share
-    the machine's two cores; a bare asyncio stream costs a few per cent of it.
-    """
-
-    def __init__(self, host: str, port: int, key: str) -> None:
-        self.host, self.port = host, port
-        self.head = f"Host: {host}:{port}\r\nX-API-Key: {key}\r\nContent-Type: application/json\r\n"
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
-        """One POST; (status, body)."""
-        return await self._send(f"POST {path} HTTP/1.1\r\n{self.head}Content-Length: {len(body)}\r\n\r\n".encode()
-                                + body)
-
-    async def get(self, path: str) -> tuple[int, bytes]:
-        """One GET; (status, body)."""
-        return await self._send(f"GET {path} HTTP/1.1\r\n{self.head}\r\n".encode())
-
-    async def _send(self, request: bytes) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length:"))
-        return status, await self.reader.readexactly(length)
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            await self.writer.wait_closed()
-
-
 async def _intake_load(base: str, key: str, bodies: list, concurrency: int, max_seconds: float,
                        path: str) -> dict:
     """Post ``bodies`` from ``concurrency`` clients until done or ``max_seconds`` pass."""
@@ -191,7 +147,7 @@ async def _intake_load(base: str, key: str, bodies: list, concurrency: int, max_
 
     async def client() -> None:
         nonlocal failures
-        conn = _Connection(host, int(port), key)
+        conn = Connection(host, int(port), key)
         try:
             for payload in payloads:
                 if time.monotonic() > stop_at:
@@ -210,7 +166,7 @@ async def _intake_load(base: str, key: str, bodies: list, concurrency: int, max_
     await asyncio.gather(*(client() for _ in range(concurrency)))
     took = time.perf_counter() - started
     return {"requests": len(latencies), "seconds": took, "failures": failures,
-            "p50": _pct(latencies, 0.5), "p99": _pct(latencies, 0.99)}
+            "p50": pct(latencies, 0.5), "p99": pct(latencies, 0.99)}
 
 
 def _events(points, leaves, n: int, tag: str) -> list[dict]:
@@ -230,8 +186,8 @@ def _bench_dispatch(base: str, key: str, url: str, points, n: int) -> dict:
             bare.append(time.perf_counter() - t)
     paths = [f"/dispatch/workers?lon={lon}&lat={lat}" for lon, lat in points[:n + 1]]
     http, _ = asyncio.run(_get_each(base, key, paths, warm=1))  # the first builds the road network
-    return {"bare_p50": statistics.median(bare) * 1e3, "bare_p95": _pct(bare, 0.95),
-            "http_p50": statistics.median(http) * 1e3, "http_p95": _pct(http, 0.95)}
+    return {"bare_p50": statistics.median(bare) * 1e3, "bare_p95": pct(bare, 0.95),
+            "http_p50": statistics.median(http) * 1e3, "http_p95": pct(http, 0.95)}
 
 
 def main() -> None:

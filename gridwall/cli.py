@@ -7,7 +7,7 @@
     gridwall demo [--scale small|default|city] [--seed N]
     gridwall district init OUTLINE [--code ADCODE | --name NAME] [--crs gcj02|bd09|EPSG:xxxx]
     gridwall load FILE --layer NAME [--map MAPPING.toml] [--crs …] [--on-error skip --rejects R.csv] [--dry-run]
-    gridwall serve [--host H] [--port P]
+    gridwall serve [--host H] [--port P] [--workers N]
     gridwall wall
     gridwall partition UNITS.gpkg --out assignment.csv [--rebalance] [--report report.json]
     gridwall taxonomy alias add ALIAS CODE [--source S] [--actor A]
@@ -229,9 +229,11 @@ def _district_srid():
 @cli.command()
 @click.option("--host", default=None, help="Bind address (default from GRIDWALL_API_HOST).")
 @click.option("--port", type=int, default=None, help="Port (default from GRIDWALL_API_PORT).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option("--workers", type=click.IntRange(1, 32), default=None,
+              help="Processes serving the API (default from GRIDWALL_API_WORKERS, 1).")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the API until interrupted."""
-    _serve(_api_settings(host, port))
+    _serve(_api_settings(host, port, workers=workers))
 
 
 @cli.command()
@@ -274,8 +276,8 @@ def up(scale: str, host: str | None, port: int | None) -> None:
 def _api_settings(host: str | None, port: int | None, **extra):
     from api.settings import ApiSettings
 
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    return ApiSettings(**overrides, **extra)
+    overrides = {k: v for k, v in {"host": host, "port": port, **extra}.items() if v is not None}
+    return ApiSettings(**overrides)
 
 
 def _key_path() -> Path:
@@ -295,16 +297,55 @@ def _local_admin_key() -> str:
 
 
 def _serve(settings) -> None:
+    """Run the API under uvicorn: in this process, or in ``settings.workers`` processes sharing the port.
+
+    Each worker builds its own app (``api.main:create_app`` in factory mode)
+    from the environment, so what the command line set is handed over as
+    ``GRIDWALL_API_*`` variables; the live feed stays whole across workers
+    because each listens to the store (LISTEN/NOTIFY), not to its siblings.
+    """
+    import os
+
     import uvicorn
 
     from api.main import create_app
 
-    app = create_app(settings, _db_settings())
-    click.echo(f"gridwall API on http://{settings.host}:{settings.port}/  (health: /health, docs: /docs)")
+    db = _db_settings()
+    sessions = settings.workers * (db.pool_size + db.pool_overflow + 1)
+    if sessions > 95:  # PostgreSQL's max_connections is 100 unless raised, a few kept for the superuser and us
+        log.warning("%d workers × (pool %d + overflow %d + feed 1) = %d sessions: raise the server's "
+                    "max_connections or lower GRIDWALL_DATABASE_POOL_SIZE", settings.workers, db.pool_size,
+                    db.pool_overflow, sessions)
+    click.echo(f"gridwall API on http://{settings.host}:{settings.port}/  (health: /health, docs: /docs; "
+               f"{settings.workers} worker(s), {db.pool_size} connections each)")
     # open live-feed streams (walls) would otherwise hold Ctrl-C up indefinitely
     # the head of a request (request line and headers) is bounded by the same limit the app holds headers to
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=5,
-                h11_max_incomplete_event_size=settings.max_header_bytes)
+    options = dict(host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=5,
+                   h11_max_incomplete_event_size=settings.max_header_bytes)
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings, db), **options)
+        return
+    os.environ.update(_environment_of(settings))
+    uvicorn.run("api.main:create_app", factory=True, workers=settings.workers, **options)
+
+
+def _environment_of(settings) -> dict[str, str]:
+    """The ``GRIDWALL_API_*`` variables that make a worker's ``ApiSettings()`` equal ``settings``."""
+    from pydantic import BaseModel, SecretStr
+
+    env = {}
+    for name in settings.model_fields_set:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, BaseModel):
+            value = value.model_dump_json()
+        elif isinstance(value, dict):
+            import json
+
+            value = json.dumps(value)
+        env[f"GRIDWALL_API_{name.upper()}"] = str(value)
+    return env
 
 
 # -- partition -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ table, and the command line prints ``str(err)`` and exits non-zero.
     GridwallError
     ├── ConfigError        settings that cannot work together (URL, folders, ports)
     ├── DatabaseError      the store is not there, not migrated, or refused us
+    │   └── StoreBusy      no connection free in time, or a write lost to a concurrent one too often: retry
     ├── LoadError          an input file or frame is wrong: says file, feature, field
     ├── NotFound           a thing asked for by code or id does not exist
     ├── Conflict           the write would break a rule someone else's write holds
@@ -25,6 +26,7 @@ __all__ = [
     "GridwallError",
     "ConfigError",
     "DatabaseError",
+    "StoreBusy",
     "LoadError",
     "NotFound",
     "Conflict",
@@ -43,6 +45,17 @@ class ConfigError(GridwallError):
 
 class DatabaseError(GridwallError):
     """The store is missing, not migrated, or refused an operation."""
+
+
+class StoreBusy(DatabaseError):
+    """The store is there but every connection is taken, or a write kept losing to concurrent ones: try again.
+
+    Carries ``retry_after`` (seconds), which the API sends as ``Retry-After``.
+    """
+
+    def __init__(self, message: str, *, retry_after: int = 2) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
 class NotFound(GridwallError):

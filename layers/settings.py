@@ -32,7 +32,26 @@ class DatabaseSettings(BaseSettings):
     fsync:
         Keep on for a district's real data; tests turn it off.
     pool_size:
-        Connections kept open by one process.
+        Connections kept open by one process (``GRIDWALL_DATABASE_POOL_SIZE``,
+        20 by default), and so the number of requests of one process that
+        work in the store at once: the service lets that many in and has the
+        others wait on the event loop, holding no thread and no connection
+        (see :mod:`api.deps`). Every one of them is opened once and kept, so
+        eight busy intake clients never make the server open sessions. With
+        ``N`` workers the service holds ``N × (pool_size + pool_overflow)``
+        sessions plus one listening connection each: keep that under the
+        server's ``max_connections`` (100 by default).
+    pool_overflow:
+        Connections opened beyond ``pool_size`` for work that runs outside a
+        request (partition jobs, start-up checks) and closed when returned
+        (``GRIDWALL_DATABASE_POOL_OVERFLOW``).
+    pool_timeout_s:
+        Seconds a request waits for its turn at the store before it is
+        answered 503 with ``Retry-After`` (``GRIDWALL_DATABASE_POOL_TIMEOUT_S``).
+    retries:
+        Times a write that PostgreSQL chose as a deadlock victim (``40P01``)
+        or refused as a serialization failure (``40001``) is taken again
+        before the caller is told to retry (``GRIDWALL_DATABASE_RETRIES``).
     pool_pre_ping:
         Test each pooled connection with a round trip before handing it out
         (``GRIDWALL_DATABASE_POOL_PRE_PING``). Off by default: on the loopback
@@ -53,7 +72,10 @@ class DatabaseSettings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: Path.cwd() / "var" / "pg")
     name: str = "gridwall"
     fsync: bool = True
-    pool_size: int = Field(default=5, ge=1, le=100)
+    pool_size: int = Field(default=20, ge=1, le=100)
+    pool_overflow: int = Field(default=4, ge=0, le=100)
+    pool_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    retries: int = Field(default=3, ge=0, le=20)
     pool_pre_ping: bool = False
     pool_recycle_s: int = Field(default=3600, ge=-1)
     statement_timeout_ms: int = Field(default=60_000, ge=0)

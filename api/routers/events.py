@@ -20,13 +20,14 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.access import check_intake, check_move, event_visible
-from api.deps import ConnDep, EngineDep, Mover, Operator, Reader, Reporter, SettingsDep, TxDep, autocommit
+from api.deps import ConnDep, EngineDep, Mover, Operator, Reader, Reporter, RetriesDep, SettingsDep, TxDep, autocommit
 from api.params import BigId, PagingDep, ReportedDep
 from api.security import Principal
 from api.store import BatchOutcome, EventPage, event_detail, intake_batch, list_events
 from command.intake import EventIn, IntakeResult, intake
 from command.lifecycle import flag_overdue, supervise, transition
 from layers import models as m
+from layers.db import retried
 
 __all__ = ["router", "Move", "Moved", "Batch", "Note"]
 
@@ -101,11 +102,16 @@ def _register(engine: Engine, event: EventIn, user: Principal) -> IntakeResult:
 
 
 @router.post("/batch", summary="Register a batch of events")
-def intake_many(batch: Batch, tx: TxDep, user: Reporter, settings: SettingsDep) -> BatchOutcome:
-    """Register events in order; all or nothing unless ``atomic`` is false."""
+def intake_many(batch: Batch, tx: TxDep, user: Reporter, settings: SettingsDep, retries: RetriesDep) -> BatchOutcome:
+    """Register events in order; all or nothing unless ``atomic`` is false.
+
+    Two batches sharing external ids in different orders deadlock; the one
+    PostgreSQL aborts is taken again (:func:`layers.db.retried`) and finds
+    the other's events registered, as a repeat would.
+    """
     check_intake(tx, user, batch.events)
     settings.report_times.check(batch.events)
-    return intake_batch(tx, batch.events, actor=user.actor, atomic=batch.atomic)
+    return retried(tx, lambda: intake_batch(tx, batch.events, actor=user.actor, atomic=batch.atomic), retries=retries)
 
 
 @router.get("", summary="List events, newest first, optionally within a reported-time window")
