@@ -513,7 +513,9 @@ def _read_taxonomy(conn: Connection, version_id: int, district_rev: int) -> Taxo
 # -- the district's own aliases -------------------------------------------------------
 _ALIAS_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('gridwall.district_alias'))")
 # a number never used before, even by a change rolled back (see layers.models.DistrictAliasRevision)
-_BUMP = text("INSERT INTO district_alias_revision (id, rev) VALUES (1, nextval('district_alias_rev'))"
+# a random 63-bit number, not rev + 1 nor a sequence: a rolled-back change's number is never reused, and two
+# stores (a process may talk to two, as the tests do) never share a number that would mean other aliases
+_BUMP = text("INSERT INTO district_alias_revision (id, rev) VALUES (1, CAST(floor(random() * 9.2e18) AS bigint))"
              " ON CONFLICT (id) DO UPDATE SET rev = EXCLUDED.rev RETURNING rev")
 
 

@@ -554,11 +554,11 @@ class DistrictAliasRevision(Base):
     the store says is current; the revision is part of that key (and of what
     intake verifies as it writes), so an alias added in one process is used
     by every other one at its next event, at the cost of one more row in the
-    query that already asks which version is current. Each change takes the
-    next value of the sequence ``district_alias_rev`` (migration 0007), never
-    ``rev + 1``: a number a rolled-back change used is never used again, so
-    no process can hold the rolled-back aliases under a number that later
-    means other ones.
+    query that already asks which version is current. Each change draws a
+    random 63-bit number, never ``rev + 1`` nor a sequence's next value: a
+    number a rolled-back change used is not used again, and two stores never
+    share one, so no process can hold aliases under a number that later (or
+    elsewhere) means other ones.
     """
 
     __tablename__ = "district_alias_revision"

@@ -120,7 +120,7 @@ def test_the_service_finds_a_restarted_store_that_moved_port_and_keeps_every_ack
                     if stop.is_set():
                         return
                     body = {"channel": "patrol", "external_id": f"restart-{i}", "category": "020101",
-                            "lon": 118.78, "lat": 32.04, "reported_at": f"2035-06-01T{i // 3600 % 24:02d}:"
+                            "lon": 118.78, "lat": 32.04, "reported_at": f"2025-06-01T{i // 3600 % 24:02d}:"
                                                                            f"{i // 60 % 60:02d}:{i % 60:02d}+08:00"}
                     answer = service.post("/events", json=body, headers=auth("operator"))
                     if answer.status_code == 201:

@@ -4,12 +4,12 @@
   数字城管 classes, a district's own names) mapped onto leaf codes by the
   district itself, one per (source, alias). No ``version_id``: they outlive a
   taxonomy version; an alias whose leaf the current version lacks is ignored.
-- ``district_alias_revision``: one row that every change sets to the next
-  value of the sequence ``district_alias_rev``, so that each process's cached
-  taxonomy (and intake's check that it is still current) notices a new alias
-  at once. A sequence, not ``rev + 1``: a rolled-back change must never leave
-  its number to be reused by another change, or a process that cached the
-  rolled-back aliases under that number would keep serving them.
+- ``district_alias_revision``: one row that every change sets to a fresh
+  random number, so that each process's cached taxonomy (and intake's check
+  that it is still current) notices a new alias at once. Random, not
+  ``rev + 1`` nor a sequence: a rolled-back change must never leave its
+  number to be reused, and two stores must never share one, or a process
+  that cached other aliases under that number would keep serving them.
 
 Revision ID: 0007
 Revises: 0006
@@ -44,11 +44,9 @@ def upgrade() -> None:
         sa.CheckConstraint("id = 1", name=op.f("ck_district_alias_revision_one_row")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_district_alias_revision")),
     )
-    op.execute("CREATE SEQUENCE district_alias_rev")
     op.execute("INSERT INTO district_alias_revision (id, rev) VALUES (1, 0)")
 
 
 def downgrade() -> None:
     op.drop_table("district_alias_revision")
-    op.execute("DROP SEQUENCE district_alias_rev")
     op.drop_table("district_alias")
