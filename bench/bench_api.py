@@ -170,10 +170,10 @@ async def _intake_load(base: str, key: str, bodies: list, concurrency: int, max_
 
 
 def _events(points, leaves, n: int, tag: str) -> list[dict]:
-    now = datetime.now(UTC)
+    start = datetime.now(UTC) - timedelta(seconds=n)  # in the past: the service refuses times ahead of its clock
     return [{"channel": "patrol", "external_id": f"bench-{tag}-{i}-{uuid.uuid4().hex[:6]}",
              "category": leaves[i % len(leaves)], "lon": points[i % len(points)][0],
-             "lat": points[i % len(points)][1], "reported_at": (now + timedelta(seconds=i)).isoformat()}
+             "lat": points[i % len(points)][1], "reported_at": (start + timedelta(seconds=i)).isoformat()}
             for i in range(n)]
 
 
