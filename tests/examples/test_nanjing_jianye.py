@@ -9,14 +9,17 @@ from tests.examples.common import REALDATA, ROOT, run_example
 
 
 def test_nanjing_jianye_buildings_get_households_and_partition(cluster, tmp_path, quick_params):
+    """The store partitions the estimated buildings: one draw, no final repair (what it can, not how well; the
+    shipped search's figures on these footprints are in bench/bench_realdata_partition.py)."""
     from layers import partitioning
 
     engine, out = run_example("nanjing_jianye", cluster, tmp_path)
+    one_draw = quick_params.model_copy(update={"repair_effort": 5, "final_repair_rings": 0, "wider_redraws": 0})
     try:
         with engine.begin() as conn:
             b = conn.execute(text("SELECT count(*) AS n, count(*) FILTER (WHERE households > 0) AS housed,"
                                   " max(households) AS most, min(floors) AS low FROM building")).one()
-            version, report = partitioning.propose(conn, mode="partition", created_by="test", params=quick_params)
+            version, report = partitioning.propose(conn, mode="partition", created_by="test", params=one_draw)
             grids = conn.execute(text("SELECT count(*) FROM grid WHERE version_id = :v"), {"v": version}).scalar()
     finally:
         engine.dispose()
