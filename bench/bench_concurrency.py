@@ -20,7 +20,13 @@ client, ``common.Connection``) talks only to 127.0.0.1. Figures:
 * intake: 2,000 ``POST /events`` from 8 clients (events/s, p99), the
   figure the shipped pool must not starve.
 
-Measured 2026-12-07 (2 cores shared with two other engineers' test runs,
+Measured 2026-12-07 18:55 UTC on a quiet machine (2 cores for server,
+PostgreSQL and generator): 100 clients × 60 s, 1 worker: 7,546 answered,
+124/s, p50 784 ms, p99 1,401 ms, no errors, /health at worst 2.1 s;
+2 workers: 98/s, p50 993 ms, p99 1,658 ms, no errors. Intake, 8 clients:
+294 events/s, p50 25 ms, p99 87 ms.
+
+Earlier the same day (2 cores shared with two other engineers' test runs,
 load average 3–4, so absolute rates are low; compare within a row):
 100 clients × 60 s, 1 worker: 6,256 answered, 103/s, p50 945 ms, p99
 1,536 ms, no errors, /health at worst 2.7 s; 2 workers: 96/s, p99 2,209 ms
