@@ -33,11 +33,10 @@ from typing import Literal
 import geopandas
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 from sqlalchemy import Connection, text
 
-from gis_data.mapping import Mapping, apply_mapping
+from gis_data.mapping import Mapping, apply_mapping, cell_text
 from gis_data.readers import read_vector, to_wgs84
 from gis_data.settings import ImportSettings
 from gis_data.specs import spec_for
@@ -302,10 +301,7 @@ def _find_parents(conn: Connection, gdf: geopandas.GeoDataFrame, source: str,
         return gdf
     gdf = gdf.copy()
     level = gdf["level"].astype(object)
-    given = (gdf["parent_code"].astype(object) if "parent_code" in gdf.columns
-             else pd.Series([None] * len(gdf), index=gdf.index, dtype=object))
-    given = [None if v is None or (not isinstance(v, str) and pd.isna(v)) else  # a list: pandas would make None NaN
-             (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()) or None for v in given]
+    given = [cell_text(v) for v in gdf["parent_code"]] if "parent_code" in gdf.columns else [None] * len(gdf)
     stored = pd.DataFrame(conn.execute(text(
         "SELECT code, name, level, ST_AsBinary(geom) AS wkb FROM admin_area")).all(),
         columns=["code", "name", "level", "wkb"])
@@ -424,18 +420,9 @@ def _estimate_buildings(gdf: geopandas.GeoDataFrame, settings: ImportSettings,
 
 
 def _areas_m2(geoms: np.ndarray) -> np.ndarray:
-    """Footprint areas in m², in the UTM zone of the frame's centre."""
-    present = ~shapely.is_missing(geoms)
-    out = np.zeros(len(geoms))
-    if not present.any():
-        return out
-    x0, y0, x1, y1 = shapely.total_bounds(geoms[present])
-    zone = int((x0 + x1) / 2 // 6) + 31
-    utm = pyproj.CRS.from_dict({"proj": "utm", "zone": zone, "south": (y0 + y1) / 2 < 0})
-    to = pyproj.Transformer.from_crs("EPSG:4326", utm, always_xy=True)
-    out[present] = shapely.area(shapely.transform(geoms[present], lambda x, y: to.transform(x, y),
-                                                  interleaved=False))
-    return out
+    """Footprint areas in m², in the UTM zone of the footprints (0 where there is none)."""
+    shapes = geopandas.GeoSeries(geoms, crs="EPSG:4326")
+    return shapes.to_crs(shapes.estimate_utm_crs()).area.fillna(0).to_numpy()
 
 
 # -- a district from its outline --------------------------------------------------------
@@ -461,7 +448,7 @@ def init_district(conn: Connection, path: Path, *, code: str | None = None, name
         have = ", ".join(str(c) for c in raw.columns if c != raw.geometry.name)
         raise LoadError(f"an outline file needs a code (adcode or code) and a name field; it has: {have}",
                         source=source)
-    codes = raw[code_field].map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+    codes = pd.Series([cell_text(v) for v in raw[code_field]], index=raw.index, dtype=object)
     pick = pd.Series(True, index=raw.index)
     if code is not None:
         pick &= codes == str(code)

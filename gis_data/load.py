@@ -117,7 +117,6 @@ def load_file(
     """Read ``path`` and load it into ``layer``; all or nothing (see :mod:`gis_data.importer` for the rest)."""
     from gis_data.importer import ImportOptions, import_file
 
-    spec_for(layer) if layer != "events" else None  # fail on the layer name before reading a large file
     report, _ = import_file(conn, path, layer, ImportOptions(crs=crs, source_layer=source_layer, actor=actor),
                             progress=progress)
     return report.written

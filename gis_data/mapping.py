@@ -48,7 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from gis_data.readers import TableGeometry
 from layers.errors import LoadError
 
-__all__ = ["Mapping", "read_mapping", "apply_mapping", "WELL_KNOWN", "FEATURE"]
+__all__ = ["Mapping", "read_mapping", "apply_mapping", "cell_text", "WELL_KNOWN", "FEATURE"]
 
 #: a mapping's value for "the feature's own number": a stable id for a file that has none
 FEATURE = "$feature"
@@ -118,16 +118,17 @@ def read_mapping(path: str | Path) -> Mapping:
         raise LoadError(f"{where}: {first['msg']}", source=p.name, field=where) from err
 
 
-def _texts(series: pd.Series) -> pd.Series:
-    """A column as stripped text (3201050.0 read as a float becomes '3201050'); nulls stay null."""
-    def one(v: object) -> object:
-        if v is None or (isinstance(v, float) and pd.isna(v)):
-            return None
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return str(v).strip()
+def cell_text(v: object) -> str | None:
+    """A cell as stripped text (3201050.0 read as a float is '3201050'); null, NaN and blank are None."""
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    text = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
+    return text or None
 
-    return series.astype(object).map(one)
+
+def _texts(series: pd.Series) -> pd.Series:
+    """A column as :func:`cell_text` (object dtype: pandas would turn the Nones into NaN)."""
+    return pd.Series([cell_text(v) for v in series], index=series.index, dtype=object)
 
 
 def _column(gdf: geopandas.GeoDataFrame, name: str, source: str, key: str) -> pd.Series:
