@@ -80,7 +80,7 @@ __all__ = [
 ]
 
 #: roles that see every row of every layer
-SEES_ALL = frozenset({"admin", "operator", "planner", "analyst", "wall"})
+SEES_ALL = frozenset({"admin", "operator", "supervisor", "planner", "analyst", "wall"})
 #: channels a department key files on: its own systems (digital city management, its video analytics); patrol and
 #: self_settled are grid workers' own reports, the hotline is the 12345 gateway's (the open311 key)
 DEPARTMENT_CHANNELS = ("city_mgmt", "video")

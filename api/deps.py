@@ -58,6 +58,7 @@ __all__ = [
     "require",
     "READERS",
     "Reader",
+    "Supervisor",
     "Operator",
     "Reporter",
     "Mover",
@@ -253,13 +254,15 @@ def require(*roles: str):
 
 
 #: every role that reads the map and the register (all but the Open311 gateway)
-READERS = ("admin", "operator", "planner", "analyst", "department", "grid_worker", "wall")
+READERS = ("admin", "operator", "supervisor", "planner", "analyst", "department", "grid_worker", "wall")
 
 Reader = Annotated[Principal, require(*READERS)]
 Operator = Annotated[Principal, require("admin", "operator")]
 Reporter = Annotated[Principal, require("admin", "operator", "department", "grid_worker")]
-Mover = Annotated[Principal, require("admin", "operator", "department", "grid_worker")]
-Analyst = Annotated[Principal, require("admin", "operator", "planner", "analyst", "department", "wall")]
+Mover = Annotated[Principal, require("admin", "operator", "supervisor", "department", "grid_worker")]
+#: who raises supervision (督办): the hall's operators and supervisors
+Supervisor = Annotated[Principal, require("admin", "operator", "supervisor")]
+Analyst = Annotated[Principal, require("admin", "operator", "supervisor", "planner", "analyst", "department", "wall")]
 WorkerWriter = Annotated[Principal, require("admin", "operator", "grid_worker")]
 Open311Client = Annotated[Principal, require("admin", "operator", "open311")]
 Planner = Annotated[Principal, require("admin", "planner")]

@@ -27,6 +27,7 @@ The file is TOML::
     sha256 = "…"
 
 Roles: ``admin`` (everything), ``operator`` (the event loop and dispatch),
+``supervisor`` (the command centre's 监督: verifies, closes, reopens, 督办; reads everything),
 ``planner`` (grids and partition jobs), ``analyst`` (reads, KPIs),
 ``department`` (its own cameras and events; moves its events), ``grid_worker``
 (its own position and status; reports events; moves events it is sent to),
@@ -58,8 +59,8 @@ __all__ = ["ROLES", "Role", "Principal", "KeyStore", "KeyRedaction", "digest", "
 
 log = logging.getLogger(__name__)
 
-Role = Literal["admin", "operator", "planner", "analyst", "department", "grid_worker", "wall", "open311"]
-ROLES: tuple[str, ...] = ("admin", "operator", "planner", "analyst", "department", "grid_worker", "wall", "open311")
+Role = Literal["admin", "operator", "supervisor", "planner", "analyst", "department", "grid_worker", "wall", "open311"]
+ROLES: tuple[str, ...] = ("admin", "operator", "supervisor", "planner", "analyst", "department", "grid_worker", "wall", "open311")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ router = APIRouter(prefix="/coverage", tags=["coverage"])
 
 GridId = Annotated[int | None, Query(ge=1, le=MAX_INT, description="One grid; the whole district when left out.")]
 GridIdItem = Annotated[int, Field(ge=1, le=MAX_INT)]
-AllCameras = Annotated[Principal, require("admin", "operator", "planner", "analyst", "wall")]
+AllCameras = Annotated[Principal, require("admin", "operator", "supervisor", "planner", "analyst", "wall")]
 
 
 @router.get("/sectors", summary="Cameras' view sectors as GeoJSON")

@@ -20,7 +20,8 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.access import check_intake, check_move, event_visible
-from api.deps import ConnDep, EngineDep, Mover, Operator, Reader, Reporter, RetriesDep, SettingsDep, TxDep, autocommit
+from api.deps import (ConnDep, EngineDep, Mover, Operator, Reader, Reporter, RetriesDep, SettingsDep, Supervisor, TxDep,
+                      autocommit)
 from api.params import BigId, PagingDep, ReportedDep
 from api.security import Principal
 from api.store import BatchOutcome, EventPage, event_detail, intake_batch, list_events
@@ -141,7 +142,7 @@ def move(event_id: BigId, body: Move, tx: TxDep, user: Mover) -> Moved:
 
 
 @router.post("/{event_id}/supervise", summary="Raise an event's supervision level (督办)")
-def raise_supervision(event_id: BigId, body: Note, tx: TxDep, user: Operator) -> dict:
+def raise_supervision(event_id: BigId, body: Note, tx: TxDep, user: Supervisor) -> dict:
     """One level up for an open event; audited."""
     return {"event_id": event_id, "supervision_level": supervise(tx, event_id, actor=user.actor, note=body.note)}
 

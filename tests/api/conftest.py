@@ -92,7 +92,7 @@ def worker_code(api_engine: Engine) -> str:
 def keys(tmp_path_factory: pytest.TempPathFactory, worker_code: str) -> dict[str, str]:
     """One key per role, written hashed into a keys file; returns role → plain key."""
     plain = {role: f"test-{role}-{uuid.uuid4().hex}" for role in
-             ("admin", "operator", "planner", "analyst", "department", "grid_worker", "wall", "open311")}
+             ("admin", "operator", "supervisor", "planner", "analyst", "department", "grid_worker", "wall", "open311")}
     blocks = []
     for role, key in plain.items():
         lines = ["[[keys]]", f'name = "{role}-key"', f'role = "{role}"', f'sha256 = "{digest(key)}"']

@@ -18,8 +18,8 @@ from api.access import SCOPED_LAYERS, condition_params, condition_sql, reach, vi
 from api.security import Principal
 from tests.api.conftest import DEPARTMENT, event_body, unique
 
-ALL = ("admin", "operator", "planner", "analyst", "department", "grid_worker", "wall", "open311")
-SEE_ALL = ("admin", "operator", "planner", "analyst", "wall")
+ALL = ("admin", "operator", "supervisor", "planner", "analyst", "department", "grid_worker", "wall", "open311")
+SEE_ALL = ("admin", "operator", "supervisor", "planner", "analyst", "wall")
 CITY_CLASS = "020101"  # street vending, 城管局
 
 
@@ -113,9 +113,10 @@ MATRIX = [
      lambda w, p: {"service_code": CITY_CLASS, "lat": p.lat, "long": p.lon, "external_id": unique("o311")},
      _files("admin", "operator", "open311")),
     # moving: a department its own department's events; a phone only the events it is on
-    ("move a police event", "POST", "police", {"to_state": "accepted"}, _files("admin", "operator", status=200)),
+    ("move a police event", "POST", "police", {"to_state": "accepted"},
+     _files("admin", "operator", "supervisor", status=200)),
     ("move a city event", "POST", "city", {"to_state": "accepted"},
-     _files("admin", "operator", "department", status=200)),
+     _files("admin", "operator", "supervisor", "department", status=200)),
     # every other router: who is let in (a body or query deliberately invalid answers 422 and writes nothing)
     *[(path, "GET", (lambda w, p=path: p), None, _statuses(rest=200, open311=403))
       for path in ("/layers/cameras?limit=1", "/tiles/cameras/10/0/0.pbf", "/ogc/collections/resources/items?limit=1",
@@ -127,10 +128,10 @@ MATRIX = [
           ("/open311/v2/requests.json", {}, ("admin", "operator", "open311")),
           ("/events", {}, ("admin", "operator", "department", "grid_worker")),
           ("/events/batch", {}, ("admin", "operator", "department", "grid_worker")),
-          ("/events/1/transitions", {}, ("admin", "operator", "department", "grid_worker")),
+          ("/events/1/transitions", {}, ("admin", "operator", "supervisor", "department", "grid_worker")),
           ("/events/1/merge", {}, ("admin", "operator")),
           ("/events/1/dispatch/worker", {"worker_id": 0}, ("admin", "operator")),
-          ("/events/1/supervise", {"note": 1}, ("admin", "operator")),
+          ("/events/1/supervise", {"note": 1}, ("admin", "operator", "supervisor")),
           ("/workers/positions", {"fixes": []}, ("admin", "operator", "grid_worker")),
           ("/partition/jobs", {"mode": "none"}, ("admin", "planner")),
           ("/taxonomy/aliases", {}, ("admin",)),
