@@ -20,7 +20,8 @@ thread pool, which intake at hundreds of events a second notices.
 
 ``CurrentUser`` is whoever presented a valid key (``X-API-Key`` header,
 ``Authorization: Bearer``, or for GET only an ``api_key`` query parameter,
-for clients that cannot set headers: browsers' EventSource, GIS desktops).
+for clients that cannot set headers: browsers' EventSource, GIS desktops),
+or a person's session token (``gwp_…``, the same places; :mod:`api.people`).
 ``require(*roles)`` narrows that to roles; the aliases below name the groups
 the routers use. A ``development`` service with no keys configured at all
 lets callers without a key in as ``admin`` (and says so at start); the
@@ -39,6 +40,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Connection, Engine
 
 from api.errors import Forbidden, Unauthorized
+from api.people import TOKEN_PREFIX
 from api.security import Principal
 from api.settings import ApiSettings
 from layers.errors import StoreBusy
@@ -207,7 +209,10 @@ async def _current_user(request: Request) -> Principal:
         return _DEVELOPER
     if not key:
         raise Unauthorized("no API key: send it in the X-API-Key header or as 'Authorization: Bearer <key>'")
-    principal = request.app.state.keys.lookup(key)
+    if key.startswith(TOKEN_PREFIX):  # a person signed in (api.people)
+        principal = await request.app.state.people.principal(key)
+    else:
+        principal = request.app.state.keys.lookup(key)
     if principal is None:
         raise Unauthorized("the API key is not one the service issued (or it was revoked)")
     request.state.principal = principal
@@ -223,6 +228,11 @@ async def _maybe_user(request: Request) -> Principal | None:
     key = _presented_key(request)
     if not key:
         return _DEVELOPER if _open_for_development(request) else None
+    if key.startswith(TOKEN_PREFIX):
+        try:
+            return await request.app.state.people.principal(key)
+        except Unauthorized:
+            return None
     return request.app.state.keys.lookup(key)
 
 

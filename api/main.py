@@ -15,6 +15,7 @@ to end on shutdown::
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -27,7 +28,9 @@ from api.deps import StoreGate, document_security
 from api.errors import install_error_handlers
 from api.live import LiveFeed
 from api.middleware import BodyLimit, HeaderLimit, KeyThrottle
+from api.people import PeopleGate
 from api.routers import (
+    auth,
     coverage,
     dispatch,
     duplicates,
@@ -57,7 +60,7 @@ log = logging.getLogger(__name__)
 #: (tiles, intake, dispatch) right after the tiny health router, since each request walks the list until a route
 #: matches. ``health`` stays before ``layers``: its ``/layers/counts`` would otherwise be read as a layer name.
 _ROUTERS = (health, tiles, events, dispatch, layers, ogc, open311, duplicates, kpi, coverage, workers, live, partition,
-            taxonomy)
+            taxonomy, auth)
 
 
 #: threads of the pool that sync routes run in, beyond one per connection: work that needs no connection (a keys
@@ -76,6 +79,18 @@ def _feed_url(engine: Engine, db: DatabaseSettings) -> Callable[[], str]:
     if not db.embedded:
         return lambda: libpq_url(engine)
     return lambda: make_url(database_url(db)).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _people(engine: Engine, settings: ApiSettings) -> PeopleGate:
+    """Sign-in for this process; a session secret of its own when none is set (one process only: said at start)."""
+    if settings.session_secret is None:
+        log.warning("GRIDWALL_API_SESSION_SECRET is not set: this process signs sessions with a secret of its own, "
+                    "which other processes (and this one after a restart) will not accept")
+        secret = secrets.token_urlsafe(32)
+    else:
+        secret = settings.session_secret.get_secret_value()
+    return PeopleGate(engine, secret, ttl_s=settings.session_ttl_s, display_ttl_s=settings.display_session_ttl_s,
+                      recheck_s=settings.person_recheck_s)
 
 
 def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None = None) -> FastAPI:
@@ -100,12 +115,14 @@ def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         install_key_redaction()  # after the server set up its logging: keys in query strings never logged in clear
         app.state.keys = KeyStore(settings.keys_file,
-                                  settings.admin_key.get_secret_value() if settings.admin_key else None)
+                                  settings.admin_key.get_secret_value() if settings.admin_key else None,
+                                  wall_key=settings.wall_key.get_secret_value() if settings.wall_key else None)
         if len(app.state.keys) == 0:
             log.warning("no API keys configured: %s", "every caller is admin (development only)"
                         if settings.environment == "development" else "only /health answers")
         app.state.engine = make_engine(db)
         app.state.gate = StoreGate(db.pool_size, db.pool_timeout_s)
+        app.state.people = _people(app.state.engine, settings)
         threads = anyio.to_thread.current_default_thread_limiter()
         threads.total_tokens = max(threads.total_tokens, db.pool_size + THREADS_BEYOND_POOL)
         try:  # jobs whose process is gone would show running forever

@@ -53,6 +53,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from layers.errors import ConfigError
+from layers.models import PERSON_ROLES
 
 __all__ = ["ROLES", "Role", "Principal", "KeyStore", "KeyRedaction", "digest", "new_key", "redact",
            "install_key_redaction"]
@@ -60,7 +61,8 @@ __all__ = ["ROLES", "Role", "Principal", "KeyStore", "KeyRedaction", "digest", "
 log = logging.getLogger(__name__)
 
 Role = Literal["admin", "operator", "supervisor", "planner", "analyst", "department", "grid_worker", "wall", "open311"]
-ROLES: tuple[str, ...] = ("admin", "operator", "supervisor", "planner", "analyst", "department", "grid_worker", "wall", "open311")
+#: the roles, one list for keys and people (kept with the store's ``person`` table, which checks them too)
+ROLES: tuple[str, ...] = PERSON_ROLES
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,20 @@ class Principal:
         What a key sees and writes by these is :mod:`api.access`'s rule.
     worker_code:
         For ``grid_worker`` keys, the worker the key belongs to.
+    person, person_id, epoch:
+        Set when a person signed in rather than a key: ``name`` is then the
+        person's login (so ``actor`` names them in every audit row),
+        ``person`` their full name.
     """
 
     name: str
     role: str
     departments: tuple[str, ...] = ()
     worker_code: str | None = None
+    #: for a person signed in (:mod:`api.people`): their display name, id and session epoch; ``None`` for a key
+    person: str | None = None
+    person_id: int | None = None
+    epoch: int | None = None
 
     @property
     def actor(self) -> str:
@@ -131,15 +141,20 @@ class KeyStore:
         The TOML keys file, or ``None`` for none.
     admin_key:
         A bootstrap admin key (from settings), kept as its digest only.
+    wall_key:
+        The wall server's own read-only key (from settings), likewise.
     recheck_s:
         How often (seconds) the file's modification time is looked at.
     """
 
-    def __init__(self, path: Path | None, admin_key: str | None = None, *, recheck_s: float = 2.0) -> None:
+    def __init__(self, path: Path | None, admin_key: str | None = None, *, wall_key: str | None = None,
+                 recheck_s: float = 2.0) -> None:
         self._path = path
         self._static: dict[str, Principal] = {}
         if admin_key:
             self._static[digest(admin_key)] = Principal("bootstrap-admin", "admin")
+        if wall_key:
+            self._static[digest(wall_key)] = Principal("wall-server", "wall")
         self._recheck_s = recheck_s
         self._lock = threading.Lock()
         self._mtime: float | None = None

@@ -92,6 +92,18 @@ class ApiSettings(BaseSettings):
         so every process's streams see every commit). One by default: on
         two cores a second process pays off only for CPU-bound work (tiles,
         big GeoJSON pages); see ``bench/bench_concurrency.py``.
+    session_secret:
+        Signs the session tokens of people who sign in (``GRIDWALL_API_SESSION_SECRET``); every process of one
+        service needs the same. Unset, each process draws its own at start (fine for one process: ``gridwall
+        up`` and ``serve`` keep one in the store's folder instead).
+    session_ttl_s, display_session_ttl_s:
+        How long a person's session lasts (a working shift and more); a ``wall`` person's (a display account of a
+        wall left on for weeks) lasts the second.
+    person_recheck_s:
+        How stale the service's copy of a person may be: a disabled person's sessions end within this time.
+    wall_key:
+        The wall server's own key (``GRIDWALL_API_WALL_KEY``), role ``wall``: what the Dash server reads for the
+        payloads it caches for everyone (basemap, 3-D panel). People's actions go with their own sessions.
     partition:
         The district's grid bands and search effort, used by a partition job
         whose request names no ``params`` (``GRIDWALL_API_PARTITION``, JSON,
@@ -129,6 +141,11 @@ class ApiSettings(BaseSettings):
         """The window an event's ``reported_at`` must fall in."""
         return PlausibleReportTimes(earliest=self.event_earliest, skew=timedelta(seconds=self.event_future_s))
     workers: int = Field(default=1, ge=1, le=32)
+    session_secret: SecretStr | None = None
+    session_ttl_s: float = Field(default=12 * 3600.0, ge=60, le=90 * 86_400)
+    display_session_ttl_s: float = Field(default=31 * 86_400.0, ge=60, le=366 * 86_400)
+    person_recheck_s: float = Field(default=5.0, gt=0, le=300)
+    wall_key: SecretStr | None = None
 
     @model_validator(mode="after")
     def _secrets_not_left_at_placeholders(self) -> ApiSettings:

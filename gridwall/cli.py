@@ -14,6 +14,8 @@
     gridwall taxonomy alias import FILE.csv [--actor A]        (header: source,alias,code)
     gridwall taxonomy alias list [--source S]
     gridwall taxonomy alias remove ALIAS [--source S] [--actor A]
+    gridwall user add LOGIN --name N --role R [--department D …] [--worker CODE] [--generate | --password-stdin]
+    gridwall user list | disable LOGIN | enable LOGIN | passwd LOGIN
 """
 
 from __future__ import annotations
@@ -232,8 +234,11 @@ def _district_srid():
 @click.option("--workers", type=click.IntRange(1, 32), default=None,
               help="Processes serving the API (default from GRIDWALL_API_WORKERS, 1).")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
-    """Serve the API until interrupted."""
-    _serve(_api_settings(host, port, workers=workers))
+    """Serve the API until interrupted (sessions signed with GRIDWALL_API_SESSION_SECRET, or this machine's own)."""
+    import os
+
+    secret = None if os.environ.get("GRIDWALL_API_SESSION_SECRET") else _local_secret("session-secret")
+    _serve(_api_settings(host, port, workers=workers, session_secret=secret))
 
 
 @cli.command()
@@ -259,17 +264,23 @@ def up(scale: str, host: str | None, port: int | None) -> None:
     ctx = click.get_current_context()
     ctx.invoke(db_up)
     ctx.invoke(demo, scale=scale, seed=7, if_empty=True)
-    key = _local_admin_key()
-    api = _api_settings(host, port, admin_key=key)
-    # the wall's day (today, or the demo's last day) is the wall's own to find: it asks the API
-    wall_settings = WallSettings(api_url=f"http://{api.host}:{api.port}", api_key=key)
+    key = _local_secret("api-admin-key")
+    wall_key = _local_secret("api-wall-key")
+    api = _api_settings(host, port, admin_key=key, wall_key=wall_key, session_secret=_local_secret("session-secret"))
+    first = _first_admin()
+    # the wall's day (today, or the demo's last day) is the wall's own to find: it asks the API. The wall server
+    # reads with a key of role wall; people sign in and act with their own sessions.
+    wall_settings = WallSettings(api_url=f"http://{api.host}:{api.port}", api_key=wall_key,
+                                 secret_key=_local_secret("wall-cookie-secret"))
     wall_app = create_wall_app(wall_settings)  # Dash registers its pages on the main thread only
     threading.Thread(target=run_simple, name="wall", daemon=True,
                      args=(wall_settings.host, wall_settings.port, wall_app.server),
                      kwargs={"threaded": True, "use_reloader": False}).start()
     click.echo(f"gridwall wall on http://{wall_settings.host}:{wall_settings.port}/  (console: /console, "
                f"planner: /planner)")
-    click.echo(f"admin API key for this machine: {_key_path()}")
+    click.echo(f"admin API key for this machine: {_secret_path('api-admin-key')}")
+    if first:
+        click.echo(f"sign in as 'admin' with the password in {first} (add people with `gridwall user add`)")
     _serve(api)
 
 
@@ -280,20 +291,39 @@ def _api_settings(host: str | None, port: int | None, **extra):
     return ApiSettings(**overrides)
 
 
-def _key_path() -> Path:
-    return _db_settings().data_dir.parent / "api-admin-key"
+def _secret_path(name: str) -> Path:
+    return _db_settings().data_dir.parent / name
 
 
-def _local_admin_key() -> str:
-    """This machine's admin key, made once and kept readable by its owner only."""
+def _local_secret(name: str) -> str:
+    """One of this machine's secrets (a key, the session secret), made once and readable by its owner only."""
     import secrets
 
-    path = _key_path()
+    path = _secret_path(name)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(32))
     return path.read_text().strip()
+
+
+def _first_admin() -> Path | None:
+    """On a store nobody can sign in to yet, a person 'admin' with a made-up password, kept in a file readable by
+    this machine's owner only; the file's path (``None`` when people exist already)."""
+    import secrets
+
+    from api.people import add_person, list_people
+
+    with _engine() as engine, engine.begin() as conn:
+        if list_people(conn):
+            return None
+        password = secrets.token_urlsafe(12)
+        add_person(conn, login="admin", name="管理员", role="admin", password=password, actor="system:gridwall-up")
+    path = _secret_path("first-admin-password")
+    path.unlink(missing_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(password + "\n")
+    return path
 
 
 def _serve(settings) -> None:
@@ -487,6 +517,99 @@ def alias_remove(alias_text: str, source: str, actor: str) -> None:
     with _engine() as engine, engine.begin() as conn:
         removed = remove_alias(conn, source, alias_text, actor=actor)
     click.echo(f"alias {removed['alias']!r} of {source} (-> {removed['code']}) removed")
+
+
+# -- people ------------------------------------------------------------------------
+def _cli_actor() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def _password(from_stdin: bool, generate: bool) -> tuple[str, bool]:
+    """The password to set: from stdin, made up (and shown once), or asked for twice."""
+    import secrets
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n"), False
+    if generate:
+        return secrets.token_urlsafe(12), True
+    return click.prompt("password", hide_input=True, confirmation_prompt=True), False
+
+
+@cli.group()
+def user() -> None:
+    """The people who sign in to the wall, console and planner."""
+
+
+@user.command("add")
+@click.argument("login")
+@click.option("--name", required=True, help="The person's full name (shown in the audit log).")
+@click.option("--role", required=True, type=click.Choice(["admin", "operator", "supervisor", "planner", "analyst",
+                                                          "department", "grid_worker", "wall"]))
+@click.option("--department", "departments", multiple=True, help="For --role department; repeatable.")
+@click.option("--worker", default=None, help="For --role grid_worker: the worker's code.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.option("--generate", is_flag=True, help="Make up a password and print it once.")
+def user_add(login: str, name: str, role: str, departments: tuple[str, ...], worker: str | None,
+             password_stdin: bool, generate: bool) -> None:
+    """Add a person who signs in as LOGIN (a wall display: --role wall)."""
+    from api.people import add_person
+
+    password, shown = _password(password_stdin, generate)
+    with _engine() as engine, engine.begin() as conn:
+        person = add_person(conn, login=login, name=name, role=role, password=password, actor=_cli_actor(),
+                            departments=departments, worker_code=worker)
+    click.echo(f"{person.login} ({person.name}, {person.role}) added" + (f"; password: {password}" if shown else ""))
+
+
+@user.command("list")
+def user_list() -> None:
+    """Everyone, with role, scope and whether disabled."""
+    from api.people import list_people
+
+    with _engine() as engine, engine.connect() as conn:
+        people = list_people(conn)
+    for p in people:
+        scope = ", ".join(p.departments) or p.worker_code or ""
+        click.echo(f"{p.login:<20} {p.role:<12} {p.name}" + (f"  [{scope}]" if scope else "")
+                   + ("  DISABLED" if p.disabled else ""))
+
+
+@user.command("disable")
+@click.argument("login")
+def user_disable(login: str) -> None:
+    """Disable LOGIN: it cannot sign in, and its open sessions end within seconds."""
+    from api.people import set_disabled
+
+    with _engine() as engine, engine.begin() as conn:
+        set_disabled(conn, login, True, actor=_cli_actor())
+    click.echo(f"{login} disabled")
+
+
+@user.command("enable")
+@click.argument("login")
+def user_enable(login: str) -> None:
+    """Let LOGIN sign in again."""
+    from api.people import set_disabled
+
+    with _engine() as engine, engine.begin() as conn:
+        set_disabled(conn, login, False, actor=_cli_actor())
+    click.echo(f"{login} enabled")
+
+
+@user.command("passwd")
+@click.argument("login")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.option("--generate", is_flag=True, help="Make up a password and print it once.")
+def user_passwd(login: str, password_stdin: bool, generate: bool) -> None:
+    """Give LOGIN a new password; its open sessions end."""
+    from api.people import set_password
+
+    password, shown = _password(password_stdin, generate)
+    with _engine() as engine, engine.begin() as conn:
+        set_password(conn, login, password, actor=_cli_actor())
+    click.echo(f"{login}: new password set" + (f": {password}" if shown else ""))
 
 
 def _progress_echo(share: float, stage: str) -> None:

@@ -568,6 +568,41 @@ class DistrictAliasRevision(Base):
     rev: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
 
 
+#: the roles a person (or an API key) may have; :mod:`api.access` says what each may see and do
+PERSON_ROLES = ("admin", "operator", "supervisor", "planner", "analyst", "department", "grid_worker", "wall", "open311")
+
+
+class Person(Base):
+    """Someone who signs in to the wall, console or planner, with a role (the API's roles).
+
+    The password is kept as an argon2 hash only (``api.people``). Disabling a
+    person, or changing the password, bumps ``session_epoch``: the sessions
+    given out before stop working at the next request. People are disabled,
+    never deleted: the audit log names them.
+    """
+
+    __tablename__ = "person"
+    __table_args__ = (
+        CheckConstraint("login ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'", name="login_shape"),
+        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in PERSON_ROLES) + ")", name="role"),
+        CheckConstraint("(role = 'department') = (cardinality(departments) > 0)", name="departments_for_department"),
+        CheckConstraint("(role = 'grid_worker') = (worker_code IS NOT NULL)", name="worker_for_grid_worker"),
+        Index("uq_person_login_lower", text("lower(login)"), unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    departments: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    worker_code: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text)
+    session_epoch: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class Assignment(Base):
     """Who or what was sent to an event: a worker, a camera or a resource.
 

@@ -20,8 +20,19 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.access import check_intake, check_move, event_visible
-from api.deps import (ConnDep, EngineDep, Mover, Operator, Reader, Reporter, RetriesDep, SettingsDep, Supervisor, TxDep,
-                      autocommit)
+from api.deps import (
+    ConnDep,
+    EngineDep,
+    Mover,
+    Operator,
+    Reader,
+    Reporter,
+    RetriesDep,
+    SettingsDep,
+    Supervisor,
+    TxDep,
+    autocommit,
+)
 from api.params import BigId, PagingDep, ReportedDep
 from api.security import Principal
 from api.store import BatchOutcome, EventPage, event_detail, intake_batch, list_events

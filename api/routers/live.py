@@ -6,7 +6,8 @@ connection (:class:`api.live.LiveFeed`). Each message is
 line; a comment every ``stream_heartbeat_s`` keeps proxies from closing a
 quiet stream. Browsers' EventSource cannot set headers: they pass the key as
 ``?api_key=``. A stream whose key is revoked (its lines deleted from the keys
-file) ends within about ``stream_key_recheck_s`` with an ``event: revoked``.
+file) ends within about ``stream_key_recheck_s`` with an ``event: revoked``;
+so does a signed-in person's, once disabled or given a new password.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import Reader, SettingsDep
 from api.live import TOPICS, LiveFeed
+from api.people import PeopleGate
 from api.security import KeyStore
 
 __all__ = ["router"]
@@ -40,6 +42,7 @@ async def stream(request: Request, user: Reader, settings: SettingsDep,
     """Changes the caller may see, as they commit, until the client goes away."""
     feed: LiveFeed = request.app.state.feed
     keys: KeyStore = request.app.state.keys
+    people: PeopleGate = request.app.state.people
     sub = feed.subscribe(user, tuple(topic or TOPICS))
     wait = min(settings.stream_heartbeat_s, settings.stream_key_recheck_s)
     keyed = len(keys) > 0  # a development service without keys lets everyone in: there is nothing to revoke
@@ -58,7 +61,11 @@ async def stream(request: Request, user: Reader, settings: SettingsDep,
                     change = await asyncio.wait_for(sub.get(), timeout=wait)
                 except TimeoutError:
                     change = _QUIET
-                if keyed and not keys.issued(user):
+                if user.person_id is not None:  # a person signed in: disabled or given a new password ends it
+                    if not await people.still_valid(user):
+                        yield 'event: revoked\ndata: {"kind":"revoked","message":"the session has ended"}\n\n'
+                        return
+                elif keyed and not keys.issued(user):
                     yield 'event: revoked\ndata: {"kind":"revoked","message":"the key was revoked"}\n\n'
                     return
                 if change is _QUIET:
