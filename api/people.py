@@ -39,7 +39,7 @@ from layers import models as m
 from layers.errors import LoadError, NotFound
 
 __all__ = ["Person", "TOKEN_PREFIX", "MIN_PASSWORD", "hash_password", "add_person", "list_people", "find_person",
-           "set_disabled", "set_password", "authenticate", "SessionTokens", "PersonCache", "PeopleGate"]
+           "set_disabled", "set_password", "end_sessions", "authenticate", "SessionTokens", "PersonCache", "PeopleGate"]
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,13 @@ def set_password(conn: Connection, login: str, password: str, *, actor: str) -> 
         raise NotFound(f"no person with login '{login}'")
     audit(conn, actor=actor, action="person_password", entity="person", entity_id=row.login)
     return _person(row)
+
+
+def end_sessions(conn: Connection, principal: Principal) -> None:
+    """Sign a person out everywhere (their epoch moves on); audited."""
+    conn.execute(update(m.Person).where(m.Person.id == principal.person_id)
+                 .values(session_epoch=m.Person.session_epoch + 1))
+    audit(conn, actor=principal.actor, action="sign_out", entity="person", entity_id=principal.name)
 
 
 def authenticate(conn: Connection, login: str, password: str) -> Person | None:

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 #: every API path the wall uses, by purpose
 ROUTES: dict[str, str] = {
     "health": "/health",
+    "login": "/auth/login",
+    "me": "/auth/me",
+    "logout": "/auth/logout",
     "counts": "/layers/counts",
     "layer": "/layers/{layer}",
     "feature": "/layers/{layer}/{feature_id}",
@@ -81,6 +84,10 @@ def _detail(resp: httpx.Response) -> str:
 class ApiClient:
     """A short-lived client: one per callback, closed by ``with``.
 
+    In a request of a signed-in person it calls the API with their session
+    token (:func:`app.auth.session_token`), elsewhere with the wall server's
+    own key; ``token=""`` forces the key.
+
     Parameters
     ----------
     settings:
@@ -92,9 +99,14 @@ class ApiClient:
     ...     api.get_json("counts")
     """
 
-    def __init__(self, settings: WallSettings, *, timeout: float | None = None) -> None:
+    def __init__(self, settings: WallSettings, *, timeout: float | None = None, token: str | None = None) -> None:
+        from app.auth import session_token
+
         headers = {"Accept": "application/json"}
-        if settings.api_key is not None:
+        token = session_token() if token is None else token
+        if token:  # a person signed in: the API sees them, the audit log names them
+            headers["Authorization"] = f"Bearer {token}"
+        elif settings.api_key is not None:  # the server's own reads (its payload cache), or sign-in itself
             headers["X-API-Key"] = settings.api_key.get_secret_value()
         self._http = httpx.Client(base_url=settings.api_url, headers=headers,
                                   timeout=timeout or settings.timeout_s)

@@ -18,6 +18,17 @@ LABELS: dict[str, dict[str, str]] = {
     "console": {"zh": "调度台", "en": "Operator console"},
     "planner": {"zh": "网格规划", "en": "Grid planner"},
     "language": {"zh": "English", "en": "中文"},
+    "audit": {"zh": "审计日志", "en": "Audit log"},
+    # sign-in
+    "sign_in": {"zh": "登录", "en": "Sign in"},
+    "sign_out": {"zh": "退出", "en": "Sign out"},
+    "sign_in_sub": {"zh": "请使用本人账号登录，所有操作记录在审计日志中", "en": "Sign in as yourself: every action is "
+                    "recorded under your name"},
+    "login": {"zh": "账号", "en": "Login"},
+    "password": {"zh": "密码", "en": "Password"},
+    "sign_in_wrong": {"zh": "账号或密码错误", "en": "Wrong login or password"},
+    "sign_in_wait": {"zh": "失败次数过多，请稍后再试", "en": "Too many failed attempts: try again later"},
+    "sign_in_again": {"zh": "页面已过期，请重新登录", "en": "The page expired: sign in again"},
     # KPIs
     "kpi_today": {"zh": "今日事件", "en": "Events today"},
     "kpi_closure": {"zh": "结案率", "en": "Closure rate"},

@@ -9,11 +9,16 @@ layers are served at ``/basemap/<layer>.geojson`` and the 3-D panel at
 not through a callback, and a reload costs a 304. The deck.gl bundles
 vendored from npm in ``assets/vendor/`` are served at ``/vendor/<file>``
 (and kept out of the pages' own scripts): nothing comes from a CDN.
+
+Nobody gets past ``/login`` without signing in (:mod:`app.auth`): the feed,
+the payloads and every callback are the signed-in person's, called on the
+API with their session.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from pathlib import Path
@@ -23,7 +28,7 @@ import flask
 import httpx
 from dash import dcc, html
 
-from app import i18n, panel3d
+from app import auth, i18n, panel3d
 from app.client import ApiClient, ApiError
 from app.payloads import BASEMAP, Payload, PayloadCache, basemap_payload, district_box
 from app.settings import WallSettings
@@ -100,14 +105,22 @@ def _live() -> flask.Response:
 
 def _shell(settings: WallSettings):
     def layout():
+        who = auth.person() or {}
+        opens = auth.PAGES_BY_ROLE.get(who.get("role", ""), ())
+        links = [dcc.Link(id=f"shell-link-{page}", href=f"/{page}", style={} if f"/{page}" in opens
+                          else {"display": "none"}) for page in ("wall", "console", "planner", "audit")]
         return html.Div([
             dcc.Location(id="shell-url"),
             dcc.Store(id="shell-lang", storage_type="local", data=settings.language),
+            dcc.Store(id="shell-person", data=who),
             html.Nav([
                 html.Span(id="shell-title", className="shell-title"),
-                dcc.Link(id="shell-link-wall", href="/wall"),
-                dcc.Link(id="shell-link-console", href="/console"),
-                dcc.Link(id="shell-link-planner", href="/planner"),
+                *links,
+                html.Span(f"{who.get('name', '')}（{who.get('login', '')}）", id="shell-person-name",
+                          className="shell-person"),
+                html.Form([dcc.Input(type="hidden", name="csrf", value=flask.session.get("csrf", "")),
+                           html.Button(id="shell-logout", type="submit", n_clicks=0)],
+                          method="post", action="/logout", className="shell-logout"),
                 html.Button(id="shell-lang-toggle", className="shell-lang", n_clicks=0),
             ], className="shell-nav", id="shell-nav"),
             dash.page_container,
@@ -130,11 +143,13 @@ def _toggle_language(_n: int, lang: str) -> str:
     dash.Output("shell-link-wall", "children"),
     dash.Output("shell-link-console", "children"),
     dash.Output("shell-link-planner", "children"),
+    dash.Output("shell-link-audit", "children"),
+    dash.Output("shell-logout", "children"),
     dash.Output("shell-lang-toggle", "children"),
     dash.Input("shell-lang", "data"),
 )
 def _shell_labels(lang: str):
-    return tuple(i18n.t(k, lang) for k in ("title", "wall", "console", "planner", "language"))
+    return tuple(i18n.t(k, lang) for k in ("title", "wall", "console", "planner", "audit", "sign_out", "language"))
 
 
 def create_wall_app(settings: WallSettings | None = None) -> dash.Dash:
@@ -158,6 +173,11 @@ def create_wall_app(settings: WallSettings | None = None) -> dash.Dash:
     )
     app.server.config[_CONFIG_KEY] = settings
     app.server.extensions[_CACHE_KEY] = PayloadCache()
+    if settings.secret_key is None:
+        log.warning("GRIDWALL_WALL_SECRET_KEY is not set: this process signs its cookies with a key of its own; "
+                    "people sign in again after a restart")
+    auth.install(app.server, settings.secret_key.get_secret_value() if settings.secret_key else secrets.token_hex(32),
+                 secure_cookies=settings.secure_cookies, lifetime_s=settings.session_days * 86_400)
     app.layout = _shell(settings)
     app.server.add_url_rule("/live", "gridwall_live", _live)
     app.server.add_url_rule("/vendor/<name>", "gridwall_vendor", _vendor)

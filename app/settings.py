@@ -1,8 +1,8 @@
 """Wall settings (env prefix ``GRIDWALL_WALL_``).
 
-The wall holds one API key (a ``wall`` key for the hall, an ``operator`` or
-``planner`` key for a desk) and never shows it to the browser: the live
-feed and the 3-D panel are proxied by the Dash server.
+The wall server holds one API key of its own (role ``wall``: what it caches
+for everyone, the basemap and the 3-D panel) and never shows it to the
+browser; people sign in (:mod:`app.auth`) and act with their own sessions.
 """
 
 from __future__ import annotations
@@ -47,7 +47,15 @@ class WallSettings(BaseSettings):
         when it is the newest event's time, and the wall says so
         (:mod:`app.dataday`).
     timezone:
-        The day of "today's events" is this zone's day.
+        The day of "today's events" is this zone's day; every time shown is in this zone.
+    secret_key:
+        Signs the browser's session cookie (``GRIDWALL_WALL_SECRET_KEY``); every process serving the wall needs
+        the same. Unset, a process draws its own (people sign in again after a restart).
+    secure_cookies:
+        Send the session cookie over HTTPS only (set it when the wall is served behind TLS).
+    session_days:
+        The longest a browser stays signed in; the API's own session (shorter, except for a ``wall`` display
+        account) ends it sooner.
     """
 
     model_config = SettingsConfigDict(env_prefix="GRIDWALL_WALL_", extra="ignore")
@@ -65,6 +73,9 @@ class WallSettings(BaseSettings):
     debug: bool = False
     as_of: datetime | None = None
     timezone: str = "Asia/Shanghai"
+    secret_key: SecretStr | None = None
+    secure_cookies: bool = False
+    session_days: float = Field(default=31.0, gt=0, le=366)
 
     @model_validator(mode="after")
     def _key_not_placeholder(self) -> WallSettings:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentUser, TxDep
 from api.errors import TooManyRequests
-from api.people import PeopleGate
+from api.people import PeopleGate, end_sessions
 
 __all__ = ["router", "SignIn", "Session"]
 
@@ -49,6 +49,16 @@ def login(body: SignIn, request: Request, tx: TxDep) -> Session:
         raise TooManyRequests(f"too many failed sign-ins for '{body.login}': wait {math.ceil(wait)} s")
     person, token, expires = gate.sign_in(tx, body.login, body.password)
     return Session(token=token, expires_at=expires, person=person.public())
+
+
+@router.post("/logout", summary="End the caller's sessions")
+def logout(request: Request, tx: TxDep, user: CurrentUser) -> dict:
+    """Sign a person out everywhere: every token given to them so far stops working (a key is not affected)."""
+    if user.person_id is None:
+        return {"ended": False}
+    end_sessions(tx, user)
+    request.app.state.people.cache.forget(user.person_id)
+    return {"ended": True}
 
 
 @router.get("/me", summary="Who is calling")

@@ -124,3 +124,11 @@ def test_a_login_is_taken_in_any_letter_case(api_engine):
     login = _person(api_engine)
     with pytest.raises(LoadError, match="taken"), api_engine.begin() as conn:
         add_person(conn, login=login.upper(), name="Y", role="analyst", password=PASSWORD, actor="test")
+
+
+def test_signing_out_ends_every_session_of_the_person(client, api_engine):
+    login = _person(api_engine)
+    first, second = (_sign_in(client, login).json()["token"] for _ in range(2))
+    assert client.post("/auth/logout", headers={"Authorization": f"Bearer {first}"}).json() == {"ended": True}
+    assert client.get("/auth/me", headers={"Authorization": f"Bearer {second}"}).status_code == 401
+    assert _sign_in(client, login).status_code == 200  # and may sign in again

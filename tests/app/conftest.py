@@ -31,6 +31,13 @@ CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
                "--enable-unsafe-swiftshader"]
 
 
+#: the people of the browser tests: login → (name, role); all with :data:`PASSWORD`
+PEOPLE = {"admin": ("管理员", "admin"), "op-li": ("李调度", "operator"), "op-wang": ("王调度", "operator"),
+          "sup-zhao": ("赵监督", "supervisor"), "worker-chen": ("陈网格", "grid_worker"),
+          "display": ("大屏", "wall"), "plan-sun": ("孙规划", "planner"), "dept-zhou": ("周城管", "department")}
+PASSWORD = "test-password-0123"
+DEPARTMENT = "城管局"
+
 #: the demo district's data end on this day; the wall's "today" is set to it
 DEMO_DAY = "2026-10-31T18:00:00+08:00"
 #: a deprecation raised inside the API (``and_()`` with no conditions in api/features.py), not the wall's; its
@@ -60,6 +67,9 @@ def wall_db(cluster):
     version) through a real API, which the rolled-back ``conn`` tests must
     never see.
     """
+    from sqlalchemy import text
+
+    from api.people import add_person
     from command.taxonomy import load_taxonomy
     from gis_data.load import load_demo
     from layers.db import make_engine, migrate
@@ -73,6 +83,12 @@ def wall_db(cluster):
             load_demo(conn, scale="small", seed=7)
         with engine.begin() as conn:
             load_taxonomy(conn)
+        with engine.begin() as conn:
+            worker = conn.execute(text("SELECT code FROM grid_worker ORDER BY code LIMIT 1")).scalar_one()
+            for login, (name, role) in PEOPLE.items():
+                add_person(conn, login=login, name=name, role=role, password=PASSWORD, actor="test",
+                           departments=(DEPARTMENT,) if role == "department" else (),
+                           worker_code=worker if role == "grid_worker" else None)
     finally:
         engine.dispose()
     return settings
@@ -150,9 +166,32 @@ class Outside(list):
     """Requests that tried to leave the machine (aborted, and recorded to fail the test)."""
 
 
+def sign_in(pg, wall_url: str, login: str, password: str = PASSWORD, *, then: str | None = None) -> None:
+    """Sign ``login`` in through the sign-in form, as a person would, and wait for the page it lands on."""
+    pg.goto(f"{wall_url}/login" + (f"?next={then}" if then else ""), wait_until="domcontentloaded")
+    pg.fill("#login", login)
+    pg.fill("#password", password)
+    with pg.expect_navigation(wait_until="domcontentloaded"):
+        pg.click("#login-submit")
+
+
+def wall_session(wall_url: str, login: str = "admin") -> httpx.Client:
+    """An HTTP client of the wall signed in as ``login`` through the form (cookies kept; the CSRF header set)."""
+    import re
+
+    client = httpx.Client(base_url=wall_url, timeout=60)
+    form = client.get("/login").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form)[1]
+    signed = client.post("/login", data={"login": login, "password": PASSWORD, "csrf": csrf})
+    assert signed.status_code == 302, signed.text[:300]
+    client.headers["X-CSRFToken"] = client.cookies.get("_csrf_token") or ""
+    return client
+
+
 @pytest.fixture
-def page(browser) -> Iterator[tuple[object, Outside]]:
-    """A fresh 1920×1080 page whose requests to any non-loopback host are aborted and recorded."""
+def page(browser, wall_url) -> Iterator[tuple[object, Outside]]:
+    """A fresh 1920×1080 page, signed in as the admin person, whose requests to any non-loopback host are aborted
+    and recorded."""
     outside = Outside()
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, device_scale_factor=1)
 
@@ -170,6 +209,7 @@ def page(browser) -> Iterator[tuple[object, Outside]]:
     pg.on("request", lambda r: (urlsplit(r.url).scheme in ("http", "https", "ws", "wss")
                                 and urlsplit(r.url).hostname not in LOCAL_HOSTS and outside.append(r.url)))
     try:
+        sign_in(pg, wall_url, "admin")
         yield pg, outside
     finally:
         context.close()

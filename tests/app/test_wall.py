@@ -6,6 +6,8 @@ import shutil
 import time
 from pathlib import Path
 
+from tests.app.conftest import wall_session
+
 SHOTS = Path(__file__).resolve().parents[2] / "assets" / "screenshots"
 
 
@@ -36,16 +38,15 @@ def test_wall_renders_map_kpis_and_3d_offline(wall_url, page, shot):
 
 
 def test_the_basemap_is_served_slim_from_the_cache_with_an_etag(wall_url):
-    import httpx
-
-    first = httpx.get(f"{wall_url}/basemap/blocks.geojson", timeout=60)
+    wall = wall_session(wall_url, "display")
+    first = wall.get("/basemap/blocks.geojson")
     assert first.status_code == 200 and first.headers["content-type"].startswith("application/geo+json")
     ring = first.json()["features"][0]["geometry"]["coordinates"][0]
     ring = ring[0] if isinstance(ring[0][0], list) else ring
     assert all(round(v, 6) == v for point in ring for v in point), "coordinates beyond 6 decimals"
-    again = httpx.get(f"{wall_url}/basemap/blocks.geojson", headers={"If-None-Match": first.headers["ETag"]})
+    again = wall.get("/basemap/blocks.geojson", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and not again.content
-    assert httpx.get(f"{wall_url}/basemap/cameras.geojson").status_code == 404
+    assert wall.get("/basemap/cameras.geojson").status_code == 404
 
 
 def _a_point(api) -> tuple[float, float]:

@@ -121,3 +121,25 @@ def test_taxonomy_alias_import_all_or_nothing(runner, engine, clean_aliases, tmp
     assert "2 aliases added or changed from crosswalk.csv" in result.output
     listed = runner.invoke(cli, ["taxonomy", "alias", "list"])
     assert "*\t民政\t010202\t" in listed.output and "12345\t消防安全\t030101\t" in listed.output
+
+
+def test_user_add_list_disable_and_the_audit_names_who_ran_it(runner, engine):
+    import getpass
+    import uuid
+
+    login = f"cli-{uuid.uuid4().hex[:8]}"
+    added = runner.invoke(cli, ["user", "add", login, "--name", "刘监督", "--role", "supervisor", "--generate"])
+    assert added.exit_code == 0, added.output
+    assert "password: " in added.output and len(added.output.split("password: ")[1].strip()) >= 10
+    assert login in runner.invoke(cli, ["user", "list"]).output
+    refused = runner.invoke(cli, ["user", "add", login.upper(), "--name", "X", "--role", "analyst",
+                                  "--password-stdin"], input="long enough password\n")
+    assert refused.exit_code != 0 and "taken" in str(refused.exception)
+    assert runner.invoke(cli, ["user", "disable", login]).exit_code == 0
+    assert f"{login}" in (line := next(x for x in runner.invoke(cli, ["user", "list"]).output.splitlines()
+                                       if login in x)) and "DISABLED" in line
+    with engine.connect() as conn:
+        actions = conn.execute(text("SELECT action, actor FROM audit_log WHERE entity = 'person' AND entity_id = :l"
+                                    " ORDER BY id"), {"l": login}).all()
+    assert [a for a, _ in actions] == ["person_add", "person_disable"]
+    assert {actor for _, actor in actions} == {f"cli:{getpass.getuser()}"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -49,14 +50,25 @@ def test_up_starts_the_store_loads_the_demo_and_serves(tmp_path):
         wall = None
         while time.monotonic() < deadline and wall is None:
             try:
-                wall = httpx.get(f"http://127.0.0.1:{wall_port}/wall", timeout=10)
+                wall = httpx.get(f"http://127.0.0.1:{wall_port}/wall", headers={"Accept": "text/html"}, timeout=10)
             except httpx.TransportError:
                 time.sleep(0.5)
-        assert wall is not None and wall.status_code == 200 and "_dash" in wall.text, log.read_text()[-3000:]
+        assert wall is not None and wall.status_code == 302 and "/login" in wall.headers["location"]
+        # the newcomer signs in as the first admin, with the password the command put in a file of the owner's
+        password = home / "first-admin-password"
+        assert password.stat().st_mode & 0o077 == 0
+        with httpx.Client(base_url=f"http://127.0.0.1:{wall_port}", timeout=30) as browser:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text)[1]
+            signed = browser.post("/login", data={"login": "admin", "password": password.read_text().strip(),
+                                                  "csrf": csrf, "next": "/wall"})
+            assert signed.status_code == 302 and signed.headers["location"] == "/wall"
+            wall = browser.get("/wall")
+        assert wall.status_code == 200 and "_dash" in wall.text, log.read_text()[-3000:]
         printed = log.read_text()  # the URLs are printed for the newcomer
         assert f"http://127.0.0.1:{port}/" in printed and f"http://127.0.0.1:{wall_port}/" in printed
     finally:
         proc.terminate()
         proc.wait(timeout=30)
         LocalCluster(data_dir).destroy()
-        (home / "api-admin-key").unlink(missing_ok=True)
+        for secret in ("api-admin-key", "api-wall-key", "session-secret", "wall-cookie-secret", "first-admin-password"):
+            (home / secret).unlink(missing_ok=True)
