@@ -137,5 +137,4 @@ def work_controls() -> html.Div:
         html.Label(id="console-merge-label"),
         html.Div([dcc.Input(id="console-merge-id", value="", type="text", debounce=False),
                   html.Button(id={"type": "console-act", "act": "merge"}, n_clicks=0, className="gw-btn")]),
-        html.Div(id="console-action-message"),
     ], id="console-work", hidden=True)

@@ -305,7 +305,7 @@ def _duplicates(api: ApiClient, event_id: int) -> list[dict]:
     Input("console-action-result", "data"), Input("shell-lang", "data"),
     prevent_initial_call=True,
 )
-def _around(sel: dict | None, result: dict | None, _acted: dict | None, lang: str):
+def _around(sel: dict | None, result: dict | None, acted: dict | None, lang: str):
     """The selected event (or point) and what is around it; again after any action and in a new language."""
     if not sel:
         return [], True, html.P(t("click_map", lang)), []
@@ -327,6 +327,10 @@ def _around(sel: dict | None, result: dict | None, _acted: dict | None, lang: st
         if lon is not None:
             out += [html.H3(t("grid_worker", lang)), *_grid_here(api, lon, lat, lang)]
             marks = [dl.CircleMarker(center=[lat, lon], radius=14, color="#ffffff", weight=3, fill=False)]
+    if acted and ctx.triggered_id == "console-action-result":
+        head.insert(0, html.Div(f"{t('done' if acted['ok'] else 'failed', lang)}: {acted['text']}",
+                                className="msg-ok" if acted["ok"] else "msg-warn", **{"data-n": str(acted["n"])},
+                                id="console-action-done" if acted["ok"] else "console-action-refused"))
     if result and ctx.triggered_id == "console-dispatch-result":
         cls = "msg-ok" if result.get("ok") else "msg-warn"
         title = t("dispatched", lang) if result.get("ok") else t("conflict", lang)
@@ -523,33 +527,34 @@ def _search(q: str, lang: str):
 
 
 @dash.callback(
-    Output("console-action-result", "data"), Output("console-action-message", "children"),
-    Output("console-note", "value"), Output("console-refresh", "data", allow_duplicate=True),
+    Output("console-action-result", "data"), Output("console-note", "value"),
+    Output("console-refresh", "data", allow_duplicate=True),
     Input({"type": "console-move", "to": ALL, "note": ALL, "rating": ALL}, "n_clicks"),
     Input({"type": "console-act", "act": ALL}, "n_clicks"), Input({"type": "console-split", "event": ALL}, "n_clicks"),
     State("console-selected", "data"), State("console-note", "value"), State("console-rating", "value"),
-    State("console-merge-id", "value"), State("console-refresh", "data"), State("shell-lang", "data"),
+    State("console-merge-id", "value"), State("console-action-result", "data"), State("console-refresh", "data"),
+    State("shell-lang", "data"),
     prevent_initial_call=True,
 )
-def _act(_moves, _acts, _splits, sel, note, rating, merge_id, refresh, lang):
-    """A move, 督办, merge, split, cameras, resources: sent, answered, then the panel and the queue refresh."""
+def _act(_moves, _acts, _splits, sel, note, rating, merge_id, last, refresh, lang):
+    """A move, 督办, merge, split, cameras, resources: sent, answered, then the panel and the queue refresh.
+
+    The answer is shown by the panel as it re-renders (numbered, so a screen or a test knows it is fresh).
+    """
     trig = ctx.triggered_id
     if not isinstance(trig, dict) or not ctx.triggered[0].get("value") or not (sel or {}).get("event_id"):
-        return (dash.no_update,) * 4
+        return (dash.no_update,) * 3
+    n = (last or {}).get("n", 0) + 1
     note = (note or "").strip() or None
     missing = _missing(trig, note, rating)
     if missing:
-        return dash.no_update, html.Div(t(missing, lang), className="msg-warn", id="console-action-warn"), \
-            dash.no_update, dash.no_update
+        return {"ok": False, "text": t(missing, lang), "n": n}, dash.no_update, dash.no_update
     try:
         with ApiClient(settings_of()) as api:
             done = _send_action(api, trig, sel["event_id"], note, rating, merge_id, lang)
     except ApiError as exc:
-        msg = html.Div(f"{t('failed', lang)}: {exc.status} {exc.detail}", className="msg-warn",
-                       id="console-action-refused")
-        return {"ok": False, "status": exc.status, "n": (refresh or 0) + 1}, msg, dash.no_update, dash.no_update
-    msg = html.Div(f"{t('done', lang)}: {done}", className="msg-ok", id="console-action-done")
-    return {"ok": True, "n": (refresh or 0) + 1}, msg, "", (refresh or 0) + 1
+        return {"ok": False, "text": f"{exc.status} {exc.detail}", "n": n}, dash.no_update, dash.no_update
+    return {"ok": True, "text": done, "n": n}, "", (refresh or 0) + 1
 
 
 def _missing(trig: dict, note: str | None, rating: int | None) -> str | None:
