@@ -19,7 +19,8 @@ from dash import dcc, html
 
 from app.i18n import LABELS, domain_label, t
 
-__all__ = ["when", "moves_of", "actions_of", "event_panel", "work_controls", "ALL_STATES", "PANEL_ACTIONS"]
+__all__ = ["when", "moves_of", "actions_of", "event_panel", "work_controls", "register_form", "ALL_STATES",
+           "PANEL_ACTIONS"]
 
 #: every state an event can be in (the fallback's buttons when the API lists no moves)
 ALL_STATES: tuple[str, ...] = tuple(k[3:] for k in LABELS if k.startswith("st_"))
@@ -50,7 +51,7 @@ def moves_of(ev: dict) -> tuple[list[dict], bool]:
     if "moves" in ev:
         return list(ev.get("moves") or []), True
     return [{"to_state": s, "note": "optional", "rating": "optional" if s == "closed" else "none"}
-            for s in ALL_STATES if s != ev.get("state")], False
+            for s in ALL_STATES if s not in (ev.get("state"), "reported")], False  # nothing moves back to reported
 
 
 def actions_of(ev: dict) -> tuple[set[str], bool]:
@@ -138,3 +139,23 @@ def work_controls() -> html.Div:
         html.Div([dcc.Input(id="console-merge-id", value="", type="text", debounce=False),
                   html.Button(id={"type": "console-act", "act": "merge"}, n_clicks=0, className="gw-btn")]),
     ], id="console-work", hidden=True)
+
+
+def register_form() -> html.Details:
+    """The hotline form (pure): words, class, address with suggestions or a map click, the caller."""
+    def field(key: str, control) -> html.Div:
+        return html.Div([html.Label(id=f"console-r-{key}-label"), control])
+
+    return html.Details([
+        html.Summary(id="console-register-toggle"),
+        field("title", dcc.Input(id="console-r-title", value="", style={"width": "100%"})),
+        field("words", dcc.Textarea(id="console-r-words", value="", style={"width": "100%", "height": "3em"})),
+        field("class", dcc.Dropdown(id="console-r-class", options=[], value=None)),
+        field("address", dcc.Input(id="console-r-address", value="", debounce=True, style={"width": "100%"})),
+        html.Ul(id="console-r-suggestions", className="ticker"),
+        html.Div(id="console-r-point"),
+        field("contact", dcc.Input(id="console-r-contact", value="")),
+        field("phone", dcc.Input(id="console-r-phone", value="", type="tel")),
+        html.Button(id="console-r-submit", n_clicks=0, className="gw-btn"),
+        html.Div(id="console-r-message"),
+    ], id="console-register")

@@ -25,13 +25,12 @@ event closed elsewhere leaves — without a reload.
 from __future__ import annotations
 
 import logging
-import uuid
 
 import dash
 import dash_leaflet as dl
 from dash import ALL, Input, Output, State, ctx, dcc, html
 
-from app import eventpanel, mapview
+from app import eventactions, eventpanel, mapview
 from app.client import ApiClient, ApiError
 from app.eventpanel import when
 from app.i18n import domain_label, t
@@ -87,7 +86,7 @@ def layout(**_query: str) -> html.Div:
         dcc.Store(id="console-refresh", data=0),
         html.Div(id="console-live-anchor", hidden=True),
         html.Div([
-            _register_form(),
+            eventpanel.register_form(),
             html.Label(id="console-search-label"),
             dcc.Input(id="console-search", type="search", value="", debounce=True, style={"width": "100%"}),
             html.Ul(id="console-search-results", className="ticker"),
@@ -105,26 +104,6 @@ def layout(**_query: str) -> html.Div:
         html.Div([html.Div(id="console-event"), eventpanel.work_controls(), html.H3(id="console-around-title"),
                   html.Div(id="console-around")], className="desk-panel", id="console-around-panel"),
     ], className="desk", id="console-root")
-
-
-def _register_form() -> html.Details:
-    """The hotline form (pure): words, class, address with suggestions or a map click, the caller."""
-    def field(key: str, control) -> html.Div:
-        return html.Div([html.Label(id=f"console-r-{key}-label"), control])
-
-    return html.Details([
-        html.Summary(id="console-register-toggle"),
-        field("title", dcc.Input(id="console-r-title", value="", style={"width": "100%"})),
-        field("words", dcc.Textarea(id="console-r-words", value="", style={"width": "100%", "height": "3em"})),
-        field("class", dcc.Dropdown(id="console-r-class", options=[], value=None)),
-        field("address", dcc.Input(id="console-r-address", value="", debounce=True, style={"width": "100%"})),
-        html.Ul(id="console-r-suggestions", className="ticker"),
-        html.Div(id="console-r-point"),
-        field("contact", dcc.Input(id="console-r-contact", value="")),
-        field("phone", dcc.Input(id="console-r-phone", value="", type="tel")),
-        html.Button(id="console-r-submit", n_clicks=0, className="gw-btn"),
-        html.Div(id="console-r-message"),
-    ], id="console-register")
 
 
 @dash.callback(
@@ -284,20 +263,6 @@ def _grid_here(api: ApiClient, lon: float, lat: float, lang: str) -> list:
             html.Div(w, id="console-grid-worker")]
 
 
-def _duplicates(api: ApiClient, event_id: int) -> list[dict]:
-    """The event's duplicates with their codes and states (the first ten)."""
-    ids = (api.get_json("duplicates", event_id=event_id) or {}).get("duplicates") or []
-    out = []
-    for d in ids[:10]:
-        dup_id = d if isinstance(d, int) else d.get("id")
-        try:
-            got = api.get_json("event", event_id=dup_id) or {}
-        except ApiError:
-            got = {}
-        out.append({"id": dup_id, "code": got.get("code"), "state": got.get("state")})
-    return out
-
-
 @dash.callback(
     Output("console-event", "children"), Output("console-work", "hidden"),
     Output("console-around", "children"), Output("console-marks", "children"),
@@ -314,7 +279,7 @@ def _around(sel: dict | None, result: dict | None, acted: dict | None, lang: str
     with ApiClient(settings_of()) as api:
         if sel.get("event_id"):
             ev = api.get_json("event", event_id=sel["event_id"]) or {}
-            head = eventpanel.event_panel(ev, _duplicates(api, sel["event_id"]), lang, tz)
+            head = eventpanel.event_panel(ev, eventactions.duplicates(api, sel["event_id"]), lang, tz)
             lon, lat = ev.get("lon"), ev.get("lat")
             sugg = api.get_json("suggestions", event_id=sel["event_id"]) or {}
             workers, cams, res = sugg.get("workers", []), sugg.get("cameras", []), sugg.get("resources", [])
@@ -396,7 +361,7 @@ def _requeue(_n: int):
     """After an action: the newest events still to be worked on, from the register."""
     with ApiClient(settings_of()) as api:
         page = api.get_json("events", params={"limit": 200}) or {}
-    rows = _listed(page)
+    rows = eventactions.listed(page)
     return [_queue_item(r["id"], r) for r in rows if r.get("state") in PENDING][:40]
 
 
@@ -478,7 +443,7 @@ def _point_text(point: dict | None, lang: str) -> str:
 )
 def _register(_n, title, words, cls, address, point, contact, phone, refresh, lang):
     """POST the call as a hotline event with a fresh external id; the new event is selected."""
-    body = _hotline(title, words, cls, address, point, contact, phone)
+    body = eventactions.hotline_body(title, words, cls, address, point, contact, phone)
     if body is None:
         return dash.no_update, html.Div(t("r_need", lang), className="msg-warn"), dash.no_update
     try:
@@ -488,21 +453,6 @@ def _register(_n, title, words, cls, address, point, contact, phone, refresh, la
         return dash.no_update, html.Div(f"{exc.status} {exc.detail}", className="msg-warn"), dash.no_update
     msg = html.Div(f"{t('r_done', lang)}: {got.get('code')}", className="msg-ok", id="console-r-done")
     return {"event_id": got["id"]}, msg, (refresh or 0) + 1
-
-
-def _hotline(title, words, cls, address, point, contact, phone) -> dict | None:
-    """The intake body of a hotline call; None when it lacks words, a class or a place."""
-    title, words, address = (title or "").strip(), (words or "").strip(), (address or "").strip()
-    if not (title or words) or not cls or not (point or address):
-        return None
-    caller = " ".join(x for x in ((contact or "").strip(), (phone or "").strip()) if x)
-    description = "\n".join(x for x in (words, f"来电人：{caller}" if caller else "") if x) or None
-    body = {"channel": "hotline", "external_id": f"console-{uuid.uuid4().hex}", "category": cls,
-            "title": (title or words)[:500], "description": description,
-            "address": (point or {}).get("address") or address or None}
-    if point:
-        body.update(lon=point["lon"], lat=point["lat"])
-    return body
 
 
 @dash.callback(
@@ -518,7 +468,7 @@ def _search(q: str, lang: str):
         page = api.get_json("events", params={"q": q.strip(), "limit": 20})
     if page is None:
         return [html.Li(t("no_search", lang), className="msg-warn")]
-    rows = _listed(page)
+    rows = eventactions.listed(page)
     tz = settings_of().timezone
     return [html.Li(f"{when(r.get('reported_at'), tz)}  {r.get('code')}  {domain_label('states', r.get('state'), lang)}"
                     f"  {r.get('title') or r.get('address') or ''}", n_clicks=0, className="ticker-item",
@@ -546,70 +496,12 @@ def _act(_moves, _acts, _splits, sel, note, rating, merge_id, last, refresh, lan
         return (dash.no_update,) * 3
     n = (last or {}).get("n", 0) + 1
     note = (note or "").strip() or None
-    missing = _missing(trig, note, rating)
+    missing = eventactions.missing(trig, note, rating)
     if missing:
         return {"ok": False, "text": t(missing, lang), "n": n}, dash.no_update, dash.no_update
     try:
         with ApiClient(settings_of()) as api:
-            done = _send_action(api, trig, sel["event_id"], note, rating, merge_id, lang)
+            done = eventactions.send_action(api, trig, sel["event_id"], note, rating, merge_id, lang)
     except ApiError as exc:
         return {"ok": False, "text": f"{exc.status} {exc.detail}", "n": n}, dash.no_update, dash.no_update
     return {"ok": True, "text": done, "n": n}, "", (refresh or 0) + 1
-
-
-def _missing(trig: dict, note: str | None, rating: int | None) -> str | None:
-    """What a move lacks that its button says it needs (the label key of the warning)."""
-    if trig.get("type") != "console-move":
-        return None
-    if trig.get("note") == "required" and not note:
-        return "note_required"
-    if trig.get("rating") == "required" and not rating:
-        return "rating_required"
-    return None
-
-
-def _send_action(api: ApiClient, trig: dict, event_id: int, note, rating, merge_id, lang: str) -> str:
-    """Send one action; what was done, in words. Raises ApiError as the API answers."""
-    kind = trig["type"]
-    if kind == "console-move":
-        body = {"to_state": trig["to"], "note": note}
-        if rating and trig.get("rating") != "none":
-            body["rating"] = int(rating)
-        got = api.post_json("move", body, event_id=event_id)
-        return f"{domain_label('states', got['from_state'], lang)} → {domain_label('states', got['state'], lang)}"
-    if kind == "console-split":
-        api.post_json("split", {"note": note}, event_id=trig["event"])
-        return t("act_split", lang)
-    act = trig["act"]
-    if act == "merge":
-        api.post_json("merge", {"into": event_id, "note": note}, event_id=_event_id_of(api, merge_id))
-    elif act == "supervise":
-        got = api.post_json("supervise", {"note": note}, event_id=event_id)
-        return f"{t('act_supervise', lang)} · {t('supervision', lang)} {got.get('supervision_level')}"
-    elif act in ("cameras", "resources"):
-        got = api.post_json("link_cameras" if act == "cameras" else "call_resources", {}, event_id=event_id)
-        return f"{t('act_' + act, lang)} · {len(got or [])}"
-    else:
-        api.post_json({"release": "release_resources", "self_settle": "self_settle"}[act],
-                      {"note": note} if act == "self_settle" else None, event_id=event_id)
-    return t(f"act_{act}", lang)
-
-
-def _event_id_of(api: ApiClient, text: str | None) -> int:
-    """An event id from what the operator typed: the id itself, or a code found by ``GET /events?q=``."""
-    text = (text or "").strip()
-    if text.isdigit():
-        return int(text)
-    page = api.get_json("events", params={"q": text, "limit": 5}) if text else None
-    rows = _listed(page)
-    for r in rows:
-        if r.get("code") == text:
-            return int(r["id"])
-    raise ApiError(404, f"{text or '—'}: {t('no_event', 'zh')}")
-
-
-def _listed(page: dict | list | None) -> list[dict]:
-    """The rows of a ``GET /events`` page (``events``), whatever else it carries."""
-    if isinstance(page, dict):
-        return list(page.get("events") or [])
-    return list(page or [])
