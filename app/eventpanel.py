@@ -132,9 +132,9 @@ def work_controls() -> html.Div:
     return html.Div([
         html.Label(id="console-note-label"),
         dcc.Textarea(id="console-note", value="", style={"width": "100%", "height": "3em"}),
-        html.Label(id="console-rating-label"),
-        dcc.RadioItems(id="console-rating", options=[{"label": str(i), "value": i} for i in range(1, 6)],
-                       value=None, inline=True),
+        html.Div([html.Label(id="console-rating-label"),
+                  dcc.RadioItems(id="console-rating", options=[{"label": str(i), "value": i} for i in range(1, 6)],
+                                 value=None, inline=True)], id="console-rating-box"),
         html.Label(id="console-merge-label"),
         html.Div([dcc.Input(id="console-merge-id", value="", type="text", debounce=False),
                   html.Button(id={"type": "console-act", "act": "merge"}, n_clicks=0, className="gw-btn")]),

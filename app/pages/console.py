@@ -119,7 +119,7 @@ def layout(**_query: str) -> html.Div:
 def _labels(lang: str):
     layers = [{"label": t(k, lang), "value": k} for k in ("grids", *POINT_LAYERS)]
     classes = [{"label": t(f"cls_{i:02d}", lang), "value": f"{i:02d}"} for i in range(1, 8)]
-    states = [{"label": t(f"st_{s}", lang), "value": s} for s in PENDING]
+    states = [{"label": domain_label("states", s, lang), "value": s} for s in PENDING]
     online = [{"label": t(k, lang), "value": k} for k in ("all", "online", "offline")]
     return (t("layers", lang), t("filters", lang), t("events", lang), t("around", lang), t("f_class", lang),
             t("f_department", lang), t("f_state", lang), t("f_kind", lang), t("f_online", lang), layers, classes,
@@ -264,7 +264,7 @@ def _grid_here(api: ApiClient, lon: float, lat: float, lang: str) -> list:
 
 
 @dash.callback(
-    Output("console-event", "children"), Output("console-work", "hidden"),
+    Output("console-event", "children"), Output("console-work", "hidden"), Output("console-rating-box", "hidden"),
     Output("console-around", "children"), Output("console-marks", "children"),
     Input("console-selected", "data"), Input("console-dispatch-result", "data"),
     Input("console-action-result", "data"), Input("shell-lang", "data"),
@@ -273,9 +273,9 @@ def _grid_here(api: ApiClient, lon: float, lat: float, lang: str) -> list:
 def _around(sel: dict | None, result: dict | None, acted: dict | None, lang: str):
     """The selected event (or point) and what is around it; again after any action and in a new language."""
     if not sel:
-        return [], True, html.P(t("click_map", lang)), []
+        return [], True, True, html.P(t("click_map", lang)), []
     tz = settings_of().timezone
-    head, out, marks = [], [], []
+    head, out, marks, ev = [], [], [], {}
     with ApiClient(settings_of()) as api:
         if sel.get("event_id"):
             ev = api.get_json("event", event_id=sel["event_id"]) or {}
@@ -302,7 +302,8 @@ def _around(sel: dict | None, result: dict | None, acted: dict | None, lang: str
         moved = (f" · {domain_label('states', result['from_state'], lang)} → "
                  f"{domain_label('states', result['state'], lang)}" if result.get("state") else "")
         out.append(html.Div(f"{title}: {result.get('text')}{moved}", className=cls, id="console-dispatch-message"))
-    if sel.get("event_id"):
+    can_send = bool(sel.get("event_id")) and "dispatch" in eventpanel.actions_of(ev)[0]
+    if can_send:
         out += [html.Button(t("dispatch", lang), id={"type": "console-send", "worker": 0}, n_clicks=0,
                             className="gw-btn console-send-best")]
     out += [html.H3(t("candidates", lang)),
@@ -312,13 +313,14 @@ def _around(sel: dict | None, result: dict | None, acted: dict | None, lang: str
                 html.Td(html.Button(t("dispatch", lang), n_clicks=0, className="gw-btn",
                                     **{"data-worker": str(w.get("worker_id"))},
                                     id={"type": "console-send", "worker": w.get("worker_id")})
-                        if sel.get("event_id") else ""),
+                        if can_send else ""),
             ]) for w in workers])], id="console-candidates"),
             html.H3(t("seeing_cameras", lang)),
             _rows(cams, ("code", "name", "kind", "distance_m"), lang),
             html.H3(t("nearest_resources", lang)),
             _rows(res, ("name", "kind", "distance_m"), lang)]
-    return head, not sel.get("event_id"), out, marks
+    rated = any(m.get("rating") not in (None, "none") for m in eventpanel.moves_of(ev)[0]) if ev else False
+    return head, not sel.get("event_id"), not rated, out, marks
 
 
 @dash.callback(
