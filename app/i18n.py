@@ -167,6 +167,7 @@ LABELS: dict[str, dict[str, str]] = {
     "merge_code": {"zh": "重复事件编号或ID", "en": "Duplicate's code or id"},
     "no_event": {"zh": "未找到事件", "en": "No such event"},
     "assignments": {"zh": "派遣记录", "en": "Assignments"},
+    "already_sent": {"zh": "已在处置，未重复派遣", "en": "already on it; nobody added"},
     "done": {"zh": "已完成", "en": "Done"},
     "failed": {"zh": "未完成", "en": "Refused"},
     "supervision": {"zh": "督办级别", "en": "Supervision level"},

@@ -326,10 +326,10 @@ def _around(sel: dict | None, result: dict | None, acted: dict | None, lang: str
 @dash.callback(
     Output("console-dispatch-result", "data"), Output("console-refresh", "data", allow_duplicate=True),
     Input({"type": "console-send", "worker": ALL}, "n_clicks"),
-    State("console-selected", "data"), State("console-refresh", "data"),
+    State("console-selected", "data"), State("console-refresh", "data"), State("shell-lang", "data"),
     prevent_initial_call=True,
 )
-def _dispatch(clicks, sel, refresh):
+def _dispatch(clicks, sel, refresh, lang):
     """Send the worker clicked (0: the best free one); a 409 is the conflict answer, shown as such."""
     trig = ctx.triggered_id
     if not isinstance(trig, dict) or not ctx.triggered[0].get("value") or not sel or not sel.get("event_id"):
@@ -343,7 +343,8 @@ def _dispatch(clicks, sel, refresh):
             return {"ok": False, "text": exc.detail, "status": 409}, dash.no_update
         return {"ok": False, "text": f"{exc.status} {exc.detail}", "status": exc.status}, dash.no_update
     w = got.get("worker") or {}
-    return ({"ok": True, "text": f"{w.get('name', '')}（{w.get('code', '')}）", "status": 200,
+    already = f" · {t('already_sent', lang)}" if got.get("already") else ""  # 一键派遣 twice: the worker on it
+    return ({"ok": True, "text": f"{w.get('name', '')}（{w.get('code', '')}）{already}", "status": 200,
              "from_state": got.get("from_state"), "state": got.get("state"), "worker_id": w.get("worker_id")},
             (refresh or 0) + 1)
 
