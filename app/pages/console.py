@@ -1,4 +1,13 @@
-"""/console — the operator: layers and filters, click to see what is around, dispatch in one more click.
+"""/console — the operator works the whole loop: register a call, find an event, move it, dispatch, close.
+
+The left panel registers a hotline call (class from the taxonomy, address
+from ``GET /addresses`` or a click on the map) and finds events by code,
+address or words; the right panel is the selected event (:mod:`app.eventpanel`:
+the moves and actions the API lists for the caller, history, assignments)
+over what is around it. After any action the panel and the queue refresh.
+Every time is in the district's zone (``WallSettings.timezone``), every state
+and kind goes through :func:`app.i18n.domain_label`, and the panel re-renders
+when the language switches.
 
 Filters and layer switches only rewrite each layer's ``hideout``: the
 browser re-filters what it already holds (30,000 clustered cameras stay
@@ -21,9 +30,10 @@ import dash
 import dash_leaflet as dl
 from dash import ALL, Input, Output, State, ctx, dcc, html
 
-from app import mapview
+from app import eventactions, eventpanel, mapview
 from app.client import ApiClient, ApiError
-from app.i18n import t
+from app.eventpanel import when
+from app.i18n import domain_label, t
 from app.main import payloads_of, settings_of
 from app.payloads import basemap_payload, district_box
 
@@ -69,8 +79,17 @@ def layout(**_query: str) -> html.Div:
         dcc.Store(id="console-live", data=[]),
         dcc.Store(id="console-classes", data={}),
         dcc.Store(id="console-pending", data=list(PENDING)),
+        dcc.Store(id="console-tz", data=None),
+        dcc.Store(id="console-point", data=None),
+        dcc.Store(id="console-hits", data=[]),
+        dcc.Store(id="console-action-result", data=None),
+        dcc.Store(id="console-refresh", data=0),
         html.Div(id="console-live-anchor", hidden=True),
         html.Div([
+            eventpanel.register_form(),
+            html.Label(id="console-search-label"),
+            dcc.Input(id="console-search", type="search", value="", debounce=True, style={"width": "100%"}),
+            html.Ul(id="console-search-results", className="ticker"),
             html.H3(id="console-layers-title"),
             dcc.Checklist(id="console-layers", value=["grids", "cameras", "workers", "resources", "events"],
                           options=[], labelStyle={"display": "block"}),
@@ -82,8 +101,8 @@ def layout(**_query: str) -> html.Div:
             html.Ul(id="console-queue", className="ticker"),
         ], className="desk-panel"),
         html.Div(the_map, className="desk-map"),
-        html.Div([html.H3(id="console-around-title"), html.Div(id="console-around")], className="desk-panel",
-                 id="console-around-panel"),
+        html.Div([html.Div(id="console-event"), eventpanel.work_controls(), html.H3(id="console-around-title"),
+                  html.Div(id="console-around")], className="desk-panel", id="console-around-panel"),
     ], className="desk", id="console-root")
 
 
@@ -100,7 +119,7 @@ def layout(**_query: str) -> html.Div:
 def _labels(lang: str):
     layers = [{"label": t(k, lang), "value": k} for k in ("grids", *POINT_LAYERS)]
     classes = [{"label": t(f"cls_{i:02d}", lang), "value": f"{i:02d}"} for i in range(1, 8)]
-    states = [{"label": t(f"st_{s}", lang), "value": s} for s in PENDING]
+    states = [{"label": domain_label("states", s, lang), "value": s} for s in PENDING]
     online = [{"label": t(k, lang), "value": k} for k in ("all", "online", "offline")]
     return (t("layers", lang), t("filters", lang), t("events", lang), t("around", lang), t("f_class", lang),
             t("f_department", lang), t("f_state", lang), t("f_kind", lang), t("f_online", lang), layers, classes,
@@ -131,14 +150,13 @@ def _load(_boot: int):
                     if (p := f["properties"].get("owner_dept") or f["properties"].get("department"))})
     kinds = sorted({f["properties"].get("kind") for f in points["cameras"]["features"]} - {None})
     newest = sorted(points["events"]["features"], key=lambda f: str(f["properties"].get("reported_at")))[-40:][::-1]
-    queue = [{"id": f["id"], "text": f"{str(p.get('reported_at', ''))[5:16]}  {p.get('code')}  {p.get('title') or ''}"}
-             for f in newest if (p := f["properties"])]
+    queue = [_queue_item(f["id"], p) for f in newest if (p := f["properties"])]
     return (outline, *base, grids, view, *(points[n] for n in POINT_LAYERS), depts, kinds, queue)
 
 
 dash.clientside_callback(
     """
-    function (loaded, live, classes, pending) {
+    function (loaded, live, classes, pending, tz) {
         /* the live changes (newest first) over the queue loaded at start: new on top, no longer pending out */
         const out = [], seen = {};
         const pad = function (n) { return String(n).padStart(2, "0"); };
@@ -146,9 +164,10 @@ dash.clientside_callback(
             if (e.id === undefined || seen[e.id]) { return; }
             seen[e.id] = true;
             if ((pending || []).indexOf(e.state) < 0) { return; }
+            /* the district's clock, not the browser's: "2026-12-07 21:14:05" in sv-SE, cut to "12-07 21:14" */
             const d = new Date(e._seen || Date.now());
-            const when = pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":"
-                + pad(d.getMinutes());
+            const when = tz ? d.toLocaleString("sv-SE", {timeZone: tz}).slice(5, 16)
+                : pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
             const cls = (classes || {})[String(e.category_code || "").slice(0, 2)] || e.category_code || "";
             out.push({id: e.id, text: when + "  " + (e.code || e.id) + "  " + cls, fresh: e.op === "insert"});
         });
@@ -162,7 +181,7 @@ dash.clientside_callback(
     """,
     Output("console-queue", "children"),
     Input("console-queue-data", "data"), Input("console-live", "data"),
-    State("console-classes", "data"), State("console-pending", "data"),
+    State("console-classes", "data"), State("console-pending", "data"), State("console-tz", "data"),
 )
 
 
@@ -192,25 +211,30 @@ def _filters(shown, classes, depts, states, kinds, online):
     Output("console-selected", "data"),
     Input("console-events", "clickData"), Input("console-map", "clickData"),
     Input({"type": "console-queue-item", "event": ALL}, "n_clicks"),
+    Input({"type": "console-hit", "event": ALL}, "n_clicks"),
     prevent_initial_call=True,
 )
-def _select(event_click, map_click, _queue):
+def _select(event_click, map_click, _queue, _hits):
     trig = ctx.triggered_id
-    if isinstance(trig, dict) and trig.get("type") == "console-queue-item":
-        if not any(_queue or []):
-            return dash.no_update
-        return {"event_id": trig["event"]}
+    if isinstance(trig, dict):  # a queue item or a search hit: only a real click (new items come with 0)
+        return {"event_id": trig["event"]} if ctx.triggered[0].get("value") else dash.no_update
     if trig == "console-events" and event_click:
         return {"event_id": event_click.get("id") or (event_click.get("properties") or {}).get("id")}
     if trig == "console-map" and map_click:
-        ll = map_click["latlng"]
-        lat, lon = (ll["lat"], ll["lng"]) if isinstance(ll, dict) else (ll[0], ll[1])
-        return {"lon": lon, "lat": lat}
+        return _latlon(map_click)
     return dash.no_update
 
 
-def _rows(items: list[dict], cols: tuple[str, ...]) -> html.Table:
-    return html.Table([html.Tbody([html.Tr([html.Td(_fmt(i.get(c))) for c in cols]) for i in items])])
+def _latlon(map_click: dict) -> dict:
+    ll = map_click["latlng"]
+    lat, lon = (ll["lat"], ll["lng"]) if isinstance(ll, dict) else (ll[0], ll[1])
+    return {"lon": lon, "lat": lat}
+
+
+def _rows(items: list[dict], cols: tuple[str, ...], lang: str = "zh") -> html.Table:
+    kinds = {"kind": "camera_kinds" if "code" in cols else "resource_kinds"}
+    return html.Table([html.Tbody([html.Tr([html.Td(domain_label(kinds[c], i.get(c), lang) if c in kinds
+                                                    else _fmt(i.get(c))) for c in cols]) for i in items])])
 
 
 def _fmt(v) -> str:
@@ -219,7 +243,7 @@ def _fmt(v) -> str:
     return "" if v is None else str(v)
 
 
-def _grid_here(api: ApiClient, lon: float, lat: float) -> list:
+def _grid_here(api: ApiClient, lon: float, lat: float, lang: str) -> list:
     """The grid under a point and its worker, from the layers (a tiny bbox)."""
     fc = api.get_json("layer", params={"bbox": f"{lon - _NEAR},{lat - _NEAR},{lon + _NEAR},{lat + _NEAR}",
                                        "limit": 1}, layer="grids") or {}
@@ -232,41 +256,31 @@ def _grid_here(api: ApiClient, lon: float, lat: float) -> list:
             worker = (api.get_json("feature", layer="workers", feature_id=p["worker_id"]) or {}).get("properties")
         except ApiError:
             worker = None
-    w = f"{worker.get('name')}（{worker.get('code')}，{worker.get('status')}）" if worker else "—"
-    return [html.Div(f"{p.get('code')} · {_fmt(p.get('households'))} 户 · {_fmt(p.get('population'))} 人",
-                     id="console-grid-code"), html.Div(w, id="console-grid-worker")]
-
-
-def _event_block(api: ApiClient, event_id: int, lang: str) -> tuple[list, float | None, float | None]:
-    ev = api.get_json("event", event_id=event_id) or {}
-    hist = ev.get("history") or []
-    history = html.Details([
-        html.Summary(f"{t('history', lang)} · {t('deadline', lang)} {str(ev.get('deadline_at') or '—')[:16]}",
-                     id="console-history-toggle"),
-        html.Table([html.Tbody([html.Tr([html.Td(str(h.get("at", ""))[5:16]), html.Td(h.get("from_state") or ""),
-                                         html.Td("→ " + t(f"st_{h.get('to_state')}", lang)), html.Td(h.get("actor")),
-                                         html.Td(h.get("note") or "")]) for h in hist])], id="console-history"),
-    ])
-    head = [html.Div(f"{t('event', lang)} {ev.get('code')} · {ev.get('title') or ''}", id="console-event-code"),
-            html.Div(f"{t('state', lang)}: {t('st_' + str(ev.get('state')), lang)} · {ev.get('department') or ''}",
-                     id="console-event-state"),
-            html.Div(ev.get("address") or ""), history]
-    return head, ev.get("lon"), ev.get("lat")
+    w = (f"{worker.get('name')}（{worker.get('code')}，{domain_label('worker_status', worker.get('status'), lang)}）"
+         if worker else "—")
+    return [html.Div(f"{p.get('code')} · {_fmt(p.get('households'))} {t('households', lang)} · "
+                     f"{_fmt(p.get('population'))} {t('population', lang)}", id="console-grid-code"),
+            html.Div(w, id="console-grid-worker")]
 
 
 @dash.callback(
+    Output("console-event", "children"), Output("console-work", "hidden"), Output("console-rating-box", "hidden"),
     Output("console-around", "children"), Output("console-marks", "children"),
-    Input("console-selected", "data"), Input("console-dispatch-result", "data"), State("shell-lang", "data"),
+    Input("console-selected", "data"), Input("console-dispatch-result", "data"),
+    Input("console-action-result", "data"), Input("shell-lang", "data"),
     prevent_initial_call=True,
 )
-def _around(sel: dict | None, result: dict | None, lang: str):
+def _around(sel: dict | None, result: dict | None, acted: dict | None, lang: str):
+    """The selected event (or point) and what is around it; again after any action and in a new language."""
     if not sel:
-        return html.P(t("click_map", lang)), []
-    out, marks = [], []
+        return [], True, True, html.P(t("click_map", lang)), []
+    tz = settings_of().timezone
+    head, out, marks, ev = [], [], [], {}
     with ApiClient(settings_of()) as api:
         if sel.get("event_id"):
-            head, lon, lat = _event_block(api, sel["event_id"], lang)
-            out += head
+            ev = api.get_json("event", event_id=sel["event_id"]) or {}
+            head = eventpanel.event_panel(ev, eventactions.duplicates(api, sel["event_id"]), lang, tz)
+            lon, lat = ev.get("lon"), ev.get("lat")
             sugg = api.get_json("suggestions", event_id=sel["event_id"]) or {}
             workers, cams, res = sugg.get("workers", []), sugg.get("cameras", []), sugg.get("resources", [])
         else:
@@ -276,13 +290,20 @@ def _around(sel: dict | None, result: dict | None, lang: str):
             cams = api.get_json("near_cameras", params=pt) or []
             res = api.get_json("near_resources", params=pt) or []
         if lon is not None:
-            out += [html.H3(t("grid_worker", lang)), *_grid_here(api, lon, lat)]
+            out += [html.H3(t("grid_worker", lang)), *_grid_here(api, lon, lat, lang)]
             marks = [dl.CircleMarker(center=[lat, lon], radius=14, color="#ffffff", weight=3, fill=False)]
+    if acted and ctx.triggered_id == "console-action-result":
+        head.insert(0, html.Div(f"{t('done' if acted['ok'] else 'failed', lang)}: {acted['text']}",
+                                className="msg-ok" if acted["ok"] else "msg-warn", **{"data-n": str(acted["n"])},
+                                id="console-action-done" if acted["ok"] else "console-action-refused"))
     if result and ctx.triggered_id == "console-dispatch-result":
         cls = "msg-ok" if result.get("ok") else "msg-warn"
         title = t("dispatched", lang) if result.get("ok") else t("conflict", lang)
-        out.append(html.Div(f"{title}: {result.get('text')}", className=cls, id="console-dispatch-message"))
-    if sel.get("event_id"):
+        moved = (f" · {domain_label('states', result['from_state'], lang)} → "
+                 f"{domain_label('states', result['state'], lang)}" if result.get("state") else "")
+        out.append(html.Div(f"{title}: {result.get('text')}{moved}", className=cls, id="console-dispatch-message"))
+    can_send = bool(sel.get("event_id")) and "dispatch" in eventpanel.actions_of(ev)[0]
+    if can_send:
         out += [html.Button(t("dispatch", lang), id={"type": "console-send", "worker": 0}, n_clicks=0,
                             className="gw-btn console-send-best")]
     out += [html.H3(t("candidates", lang)),
@@ -292,34 +313,198 @@ def _around(sel: dict | None, result: dict | None, lang: str):
                 html.Td(html.Button(t("dispatch", lang), n_clicks=0, className="gw-btn",
                                     **{"data-worker": str(w.get("worker_id"))},
                                     id={"type": "console-send", "worker": w.get("worker_id")})
-                        if sel.get("event_id") else ""),
+                        if can_send else ""),
             ]) for w in workers])], id="console-candidates"),
             html.H3(t("seeing_cameras", lang)),
-            _rows(cams, ("code", "name", "kind", "distance_m")),
+            _rows(cams, ("code", "name", "kind", "distance_m"), lang),
             html.H3(t("nearest_resources", lang)),
-            _rows(res, ("name", "kind", "distance_m"))]
-    return out, marks
+            _rows(res, ("name", "kind", "distance_m"), lang)]
+    rated = any(m.get("rating") not in (None, "none") for m in eventpanel.moves_of(ev)[0]) if ev else False
+    return head, not sel.get("event_id"), not rated, out, marks
 
 
 @dash.callback(
-    Output("console-dispatch-result", "data"),
+    Output("console-dispatch-result", "data"), Output("console-refresh", "data", allow_duplicate=True),
     Input({"type": "console-send", "worker": ALL}, "n_clicks"),
-    State("console-selected", "data"),
+    State("console-selected", "data"), State("console-refresh", "data"), State("shell-lang", "data"),
     prevent_initial_call=True,
 )
-def _dispatch(clicks, sel):
+def _dispatch(clicks, sel, refresh, lang):
     """Send the worker clicked (0: the best free one); a 409 is the conflict answer, shown as such."""
     trig = ctx.triggered_id
-    if not isinstance(trig, dict) or not any(clicks or []) or not sel or not sel.get("event_id"):
-        return dash.no_update
+    if not isinstance(trig, dict) or not ctx.triggered[0].get("value") or not sel or not sel.get("event_id"):
+        return dash.no_update, dash.no_update
     body = {"worker_id": trig["worker"] or None}
     try:
         with ApiClient(settings_of()) as api:
             got = api.post_json("dispatch", body, event_id=sel["event_id"])
     except ApiError as exc:
         if exc.status == 409:
-            return {"ok": False, "text": exc.detail, "status": 409}
-        return {"ok": False, "text": f"{exc.status} {exc.detail}", "status": exc.status}
+            return {"ok": False, "text": exc.detail, "status": 409}, dash.no_update
+        return {"ok": False, "text": f"{exc.status} {exc.detail}", "status": exc.status}, dash.no_update
     w = got.get("worker") or {}
-    return {"ok": True, "text": f"{w.get('name', '')}（{w.get('code', '')}） · {got.get('from_state')} → "
-                                f"{got.get('state')}", "status": 200, "worker_id": w.get("worker_id")}
+    already = f" · {t('already_sent', lang)}" if got.get("already") else ""  # 一键派遣 twice: the worker on it
+    return ({"ok": True, "text": f"{w.get('name', '')}（{w.get('code', '')}）{already}", "status": 200,
+             "from_state": got.get("from_state"), "state": got.get("state"), "worker_id": w.get("worker_id")},
+            (refresh or 0) + 1)
+
+
+def _queue_item(event_id: int, p: dict) -> dict:
+    """One line of the queue: reported time on the district's clock, code, title."""
+    return {"id": event_id, "text": f"{when(p.get('reported_at'), settings_of().timezone)}  {p.get('code')}  "
+                                    f"{p.get('title') or ''}"}
+
+
+@dash.callback(
+    Output("console-queue-data", "data", allow_duplicate=True),
+    Input("console-refresh", "data"),
+    prevent_initial_call=True,
+)
+def _requeue(_n: int):
+    """After an action: the newest events still to be worked on, from the register."""
+    with ApiClient(settings_of()) as api:
+        page = api.get_json("events", params={"limit": 200}) or {}
+    rows = eventactions.listed(page)
+    return [_queue_item(r["id"], r) for r in rows if r.get("state") in PENDING][:40]
+
+
+@dash.callback(
+    Output("console-register-toggle", "children"), Output("console-r-title-label", "children"),
+    Output("console-r-words-label", "children"), Output("console-r-class-label", "children"),
+    Output("console-r-address-label", "children"), Output("console-r-contact-label", "children"),
+    Output("console-r-phone-label", "children"), Output("console-r-submit", "children"),
+    Output("console-search-label", "children"), Output("console-note-label", "children"),
+    Output("console-rating-label", "children"), Output("console-merge-label", "children"),
+    Output({"type": "console-act", "act": "merge"}, "children"),
+    Output("console-r-class", "options"), Output("console-tz", "data"),
+    Input("shell-lang", "data"),
+)
+def _form_labels(lang: str):
+    with ApiClient(settings_of()) as api:
+        services = api.get_json("services") or []
+    classes = [{"label": f"{t('cls_' + s['service_code'][:2], lang)} / "
+                         f"{s['service_name'] if lang == 'zh' else s.get('description') or s['service_name']}",
+                "value": s["service_code"]} for s in services]
+    return (*(t(k, lang) for k in ("register", "r_title", "r_words", "r_class", "r_address", "r_contact", "r_phone",
+                                   "r_submit", "search", "note", "rating", "merge_code", "act_merge")),
+            sorted(classes, key=lambda c: c["value"]), settings_of().timezone)
+
+
+@dash.callback(
+    Output("console-hits", "data"), Output("console-r-suggestions", "children"),
+    Input("console-r-address", "value"), State("shell-lang", "data"),
+    prevent_initial_call=True,
+)
+def _suggest(text: str, lang: str):
+    """Fuzzy address suggestions (``GET /addresses``); says so when the API has none."""
+    if not (text or "").strip():
+        return [], []
+    with ApiClient(settings_of()) as api:
+        hits = api.get_json("addresses", params={"q": text.strip(), "limit": 10})
+    if hits is None:
+        return [], [html.Li(t("no_addresses", lang), className="msg-warn", id="console-r-no-addresses")]
+    return hits, [html.Li(h.get("label") or h.get("address"), n_clicks=0, className="ticker-item",
+                          id={"type": "console-addr", "i": i}, style={"cursor": "pointer"})
+                  for i, h in enumerate(hits)] or [html.Li(t("no_hits", lang))]
+
+
+@dash.callback(
+    Output("console-point", "data"), Output("console-r-address", "value"),
+    Input("console-map", "clickData"), Input({"type": "console-addr", "i": ALL}, "n_clicks"),
+    State("console-hits", "data"),
+    prevent_initial_call=True,
+)
+def _point(map_click, _picks, hits):
+    """The new event's point: a picked suggestion (with its address), or a click on the map."""
+    trig = ctx.triggered_id
+    if isinstance(trig, dict):
+        if not ctx.triggered[0].get("value") or trig["i"] >= len(hits or []):
+            return dash.no_update, dash.no_update
+        h = hits[trig["i"]]
+        return {"lon": h["lon"], "lat": h["lat"], "address": h.get("address")}, h.get("label") or h.get("address")
+    return (_latlon(map_click), dash.no_update) if map_click else (dash.no_update, dash.no_update)
+
+
+@dash.callback(
+    Output("console-r-point", "children"),
+    Input("console-point", "data"), Input("shell-lang", "data"),
+)
+def _point_text(point: dict | None, lang: str) -> str:
+    if not point:
+        return t("r_point_none", lang)
+    return f"{t('r_point', lang)}: {point['lon']:.6f}, {point['lat']:.6f} {point.get('address') or ''}"
+
+
+@dash.callback(
+    Output("console-selected", "data", allow_duplicate=True), Output("console-r-message", "children"),
+    Output("console-refresh", "data", allow_duplicate=True),
+    Input("console-r-submit", "n_clicks"),
+    State("console-r-title", "value"), State("console-r-words", "value"), State("console-r-class", "value"),
+    State("console-r-address", "value"), State("console-point", "data"), State("console-r-contact", "value"),
+    State("console-r-phone", "value"), State("console-refresh", "data"), State("shell-lang", "data"),
+    prevent_initial_call=True,
+)
+def _register(_n, title, words, cls, address, point, contact, phone, refresh, lang):
+    """POST the call as a hotline event with a fresh external id; the new event is selected."""
+    body = eventactions.hotline_body(title, words, cls, address, point, contact, phone)
+    if body is None:
+        return dash.no_update, html.Div(t("r_need", lang), className="msg-warn"), dash.no_update
+    try:
+        with ApiClient(settings_of()) as api:
+            got = api.post_json("events", body)
+    except ApiError as exc:
+        return dash.no_update, html.Div(f"{exc.status} {exc.detail}", className="msg-warn"), dash.no_update
+    msg = html.Div(f"{t('r_done', lang)}: {got.get('code')}", className="msg-ok", id="console-r-done")
+    return {"event_id": got["id"]}, msg, (refresh or 0) + 1
+
+
+@dash.callback(
+    Output("console-search-results", "children"),
+    Input("console-search", "value"), State("shell-lang", "data"),
+    prevent_initial_call=True,
+)
+def _search(q: str, lang: str):
+    """Events by code, address or words (``GET /events?q=``); each hit selects its event."""
+    if not (q or "").strip():
+        return []
+    with ApiClient(settings_of()) as api:
+        page = api.get_json("events", params={"q": q.strip(), "limit": 20})
+    if page is None:
+        return [html.Li(t("no_search", lang), className="msg-warn")]
+    rows = eventactions.listed(page)
+    tz = settings_of().timezone
+    return [html.Li(f"{when(r.get('reported_at'), tz)}  {r.get('code')}  {domain_label('states', r.get('state'), lang)}"
+                    f"  {r.get('title') or r.get('address') or ''}", n_clicks=0, className="ticker-item",
+                    id={"type": "console-hit", "event": r["id"]}, style={"cursor": "pointer"})
+            for r in rows] or [html.Li(t("no_hits", lang))]
+
+
+@dash.callback(
+    Output("console-action-result", "data"), Output("console-note", "value"),
+    Output("console-refresh", "data", allow_duplicate=True),
+    Input({"type": "console-move", "to": ALL, "note": ALL, "rating": ALL}, "n_clicks"),
+    Input({"type": "console-act", "act": ALL}, "n_clicks"), Input({"type": "console-split", "event": ALL}, "n_clicks"),
+    State("console-selected", "data"), State("console-note", "value"), State("console-rating", "value"),
+    State("console-merge-id", "value"), State("console-action-result", "data"), State("console-refresh", "data"),
+    State("shell-lang", "data"),
+    prevent_initial_call=True,
+)
+def _act(_moves, _acts, _splits, sel, note, rating, merge_id, last, refresh, lang):
+    """A move, 督办, merge, split, cameras, resources: sent, answered, then the panel and the queue refresh.
+
+    The answer is shown by the panel as it re-renders (numbered, so a screen or a test knows it is fresh).
+    """
+    trig = ctx.triggered_id
+    if not isinstance(trig, dict) or not ctx.triggered[0].get("value") or not (sel or {}).get("event_id"):
+        return (dash.no_update,) * 3
+    n = (last or {}).get("n", 0) + 1
+    note = (note or "").strip() or None
+    missing = eventactions.missing(trig, note, rating)
+    if missing:
+        return {"ok": False, "text": t(missing, lang), "n": n}, dash.no_update, dash.no_update
+    try:
+        with ApiClient(settings_of()) as api:
+            done = eventactions.send_action(api, trig, sel["event_id"], note, rating, merge_id, lang)
+    except ApiError as exc:
+        return {"ok": False, "text": f"{exc.status} {exc.detail}", "n": n}, dash.no_update, dash.no_update
+    return {"ok": True, "text": done, "n": n}, "", (refresh or 0) + 1

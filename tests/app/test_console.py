@@ -81,3 +81,121 @@ def test_a_new_event_joins_the_queue_from_the_live_feed_without_a_reload(wall_ur
     pg.wait_for_selector("#console-event-code", timeout=10_000)
     assert code in pg.locator("#console-event-code").inner_text()
     assert outside == [], f"requests left the server: {outside[:5]}"
+
+
+def _beijing(at: str) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(at).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%m-%d %H:%M")
+
+
+class _Panel:
+    """Presses the panel's buttons, each time waiting for the panel re-rendered with that action's answer."""
+
+    def __init__(self, pg) -> None:
+        self.pg, self.n = pg, 0
+
+    def press(self, selector: str, ok: bool = True) -> str:
+        self.n += 1
+        self.pg.locator(selector).click()
+        answer = self.pg.locator(f"#console-action-{'done' if ok else 'refused'}[data-n='{self.n}']")
+        answer.wait_for(timeout=10_000)
+        return answer.inner_text()
+
+    def move(self, to_state: str) -> str:
+        return self.press(f"#console-moves button[id*='\"to\":\"{to_state}\"']")
+
+
+def test_a_hotline_call_is_registered_worked_and_closed_on_screen(wall_url, api, page, shot):
+    pg, outside = page
+    leaf = next(s for s in api.get("/open311/v2/services.json").json() if s["service_code"] == "020101")
+    pg.goto(f"{wall_url}/console", wait_until="domcontentloaded")
+    pg.wait_for_selector("[id*='console-queue-item']", timeout=20_000)
+
+    # the hotline form: words, a class from the taxonomy, a place (a suggested address, or a click on the map)
+    pg.locator("#console-register-toggle").click()
+    pg.locator("#console-r-title").fill("井盖缺失，行人易摔倒")
+    pg.locator("#console-r-words").fill("来电称小区门口井盖缺失")
+    pg.locator("#console-r-class").click()
+    pg.locator(".dash-dropdown-search").fill(leaf["service_name"])
+    pg.locator(".dash-dropdown-option", has_text=leaf["service_name"]).first.click()
+    pg.keyboard.press("Escape")
+    pg.locator("#console-r-address").fill("民亭街6号")
+    pg.locator("#console-r-address").press("Enter")
+    pg.wait_for_selector("[id*='console-addr'], #console-r-no-addresses", timeout=10_000)
+    if pg.locator("[id*='console-addr']").count():
+        pg.locator("[id*='console-addr']").first.click()
+    else:  # no /addresses in this API: the map sets the point
+        pg.wait_for_selector("#console-map .leaflet-overlay-pane canvas, #console-map path", timeout=20_000)
+        box = pg.locator("#console-map").bounding_box()
+        pg.mouse.click(box["x"] + box["width"] / 2 + 5, box["y"] + box["height"] / 2 + 5)
+    pg.wait_for_function("document.querySelector('#console-r-point').innerText.includes('.')", timeout=10_000)
+    pg.locator("#console-r-contact").fill("王先生")
+    pg.locator("#console-r-phone").fill("13800000000")
+    pg.locator("#console-r-submit").click()
+    pg.wait_for_selector("#console-r-done", timeout=10_000)
+    code = pg.locator("#console-r-done").inner_text().split(":")[-1].strip()
+    found = api.get("/events", params={"limit": 5}).json()["events"]
+    event = next(e for e in found if e["code"] == code)
+    assert event["channel"] == "hotline" and event["category_code"] == "020101"
+    pg.wait_for_function(f"(document.querySelector('#console-event-code') || {{}}).innerText?.includes('{code}')",
+                         timeout=10_000)
+
+    # accept, 督办, link cameras, dispatch the best worker, then through the loop to closed with a rating
+    panel = _Panel(pg)
+    panel.move("accepted")
+    panel.press("#console-actions button[id*='supervise']")
+    panel.press("#console-actions button[id*='cameras']")
+    pg.locator(".console-send-best").click()
+    pg.wait_for_selector("#console-dispatch-message.msg-ok", timeout=10_000)
+    for to_state in ("in_progress", "handled", "verified"):
+        panel.move(to_state)
+    pg.locator("#console-note").fill("已修复，回访满意")
+    pg.locator("#console-rating label", has_text="4").click()
+    panel.move("closed")
+    detail = api.get(f"/events/{event['id']}").json()
+    assert (detail["state"], detail["rating"], detail["supervision_level"]) == ("closed", 4, 1)
+    assert any(a["kind"] == "camera" for a in detail["assignments"])
+
+    # the full history, on Beijing's clock, in the panel that re-rendered after the last move
+    rows = pg.locator("#console-history tr")
+    assert rows.count() == len(detail["history"])
+    text = pg.locator("#console-history").inner_text()
+    for h in detail["history"]:
+        assert _beijing(h["at"]) in text
+    assert "结案" in pg.locator("#console-event-state").inner_text()
+    shot(pg, "console-closed")
+
+    # the panel follows the language
+    pg.locator("#shell-lang-toggle").click()
+    pg.wait_for_function("document.querySelector('#console-event-state').innerText.includes('State: closed')",
+                         timeout=10_000)
+    assert "→ closed" in pg.locator("#console-history").inner_text()
+    assert outside == [], f"requests left the server: {outside[:5]}"
+
+
+def test_find_an_event_merge_a_duplicate_into_it_and_split_it_off(wall_url, api, page):
+    pg, outside = page
+    first = api.get(f"/events/{_new_event(api, *_grid_centre(api, 7), category='010101')}").json()
+    root = first["duplicate_of_id"] or first["id"]  # intake may have linked it to an earlier event: take its root
+    dup = _new_event(api, *_grid_centre(api, 9), category="050101")
+    code = api.get(f"/events/{root}").json()["code"]
+    pg.goto(f"{wall_url}/console", wait_until="domcontentloaded")
+    pg.locator("#console-search").fill(code)
+    pg.locator("#console-search").press("Enter")
+    hit = pg.locator(f"[id*='console-hit'][id*='\"event\":{root}']")
+    hit.wait_for(timeout=10_000)
+    hit.click()
+    pg.wait_for_function(f"(document.querySelector('#console-event-code') || {{}}).innerText?.includes('{code}')",
+                         timeout=10_000)
+
+    pg.locator("#console-merge-id").fill(str(dup))
+    panel = _Panel(pg)
+    panel.press("#console-work button[id*='merge']")
+    assert api.get(f"/events/{dup}").json()["duplicate_of_id"] == root
+    split = f"#console-duplicates button[id*='\"event\":{dup}']"
+    panel.press(split)
+    assert pg.locator(split).count() == 0
+    assert api.get(f"/events/{dup}").json()["duplicate_of_id"] is None
+    assert outside == [], f"requests left the server: {outside[:5]}"
