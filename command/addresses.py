@@ -40,7 +40,8 @@ from sqlalchemy import Connection, text
 
 from command.audit import sql
 
-__all__ = ["Place", "KINDS", "SURE", "normalise", "address_forms", "search_addresses", "district_names"]
+__all__ = ["Place", "KINDS", "SURE", "normalise", "address_forms", "search_addresses", "district_names",
+           "like_escaped"]
 
 #: the places searched: buildings by address, resources and areas by name
 KINDS = ("building", "resource", "street", "community")
@@ -106,7 +107,8 @@ def district_names(conn: Connection) -> tuple[str, ...]:
     return tuple(conn.execute(text("SELECT name FROM admin_area WHERE level = 'district' ORDER BY id")).scalars())
 
 
-def _like_escaped(value: str) -> str:
+def like_escaped(value: str) -> str:
+    """``value`` with ``LIKE``'s wildcards (and its escape character) escaped: the text, not a pattern."""
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -135,7 +137,7 @@ def search_addresses(conn: Connection, typed: str, *, limit: int = 10,
         return []
     prefixes = {f[:i] for f in forms for i in range(len(f), _MIN_PREFIX - 1, -1)} | set(forms)
     rows = conn.execute(sql("search_addresses"), {
-        "q": forms[0], "forms": forms, "prefixes": sorted(prefixes), "contains": f"%{_like_escaped(forms[0])}%",
+        "q": forms[0], "forms": forms, "prefixes": sorted(prefixes), "contains": f"%{like_escaped(forms[0])}%",
         "kinds": list(kinds), "limit": limit,
     }).mappings().all()
     return [Place(**r) for r in rows]
