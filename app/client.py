@@ -33,6 +33,8 @@ ROUTES: dict[str, str] = {
     "kpis": "/kpis",
     "data_time": "/kpis/data-time",
     "events": "/events",
+    "addresses": "/addresses",
+    "audit": "/audit",
     "event": "/events/{event_id}",
     "suggestions": "/events/{event_id}/suggestions",
     "dispatch": "/events/{event_id}/dispatch/worker",

@@ -108,6 +108,7 @@ def _shell(settings: WallSettings):
                 dcc.Link(id="shell-link-wall", href="/wall"),
                 dcc.Link(id="shell-link-console", href="/console"),
                 dcc.Link(id="shell-link-planner", href="/planner"),
+                dcc.Link(id="shell-link-audit", href="/audit"),
                 html.Button(id="shell-lang-toggle", className="shell-lang", n_clicks=0),
             ], className="shell-nav", id="shell-nav"),
             dash.page_container,
@@ -130,11 +131,12 @@ def _toggle_language(_n: int, lang: str) -> str:
     dash.Output("shell-link-wall", "children"),
     dash.Output("shell-link-console", "children"),
     dash.Output("shell-link-planner", "children"),
+    dash.Output("shell-link-audit", "children"),
     dash.Output("shell-lang-toggle", "children"),
     dash.Input("shell-lang", "data"),
 )
 def _shell_labels(lang: str):
-    return tuple(i18n.t(k, lang) for k in ("title", "wall", "console", "planner", "language"))
+    return tuple(i18n.t(k, lang) for k in ("title", "wall", "console", "planner", "audit", "language"))
 
 
 def create_wall_app(settings: WallSettings | None = None) -> dash.Dash:
