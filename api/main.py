@@ -30,6 +30,8 @@ from api.live import LiveFeed
 from api.middleware import BodyLimit, HeaderLimit, KeyThrottle
 from api.people import PeopleGate
 from api.routers import (
+    addresses,
+    audit,
     auth,
     coverage,
     dispatch,
@@ -60,7 +62,7 @@ log = logging.getLogger(__name__)
 #: (tiles, intake, dispatch) right after the tiny health router, since each request walks the list until a route
 #: matches. ``health`` stays before ``layers``: its ``/layers/counts`` would otherwise be read as a layer name.
 _ROUTERS = (health, tiles, events, dispatch, layers, ogc, open311, duplicates, kpi, coverage, workers, live, partition,
-            taxonomy, auth)
+            taxonomy, auth, addresses, audit)
 
 
 #: threads of the pool that sync routes run in, beyond one per connection: work that needs no connection (a keys

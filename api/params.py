@@ -44,6 +44,10 @@ __all__ = [
     "PointDep",
     "WindowDep",
     "ReportedDep",
+    "TextSearch",
+    "TextDep",
+    "AuditFilters",
+    "AuditDep",
 ]
 
 MAX_INT = 2_147_483_647
@@ -154,6 +158,37 @@ class ReportedWindow:
             raise LoadError("until must come after since", field="until")
 
 
+#: a text a user typed into a search box: no NUL (PostgreSQL refuses it in text), not a page of prose
+_TYPED = {"max_length": 200, "pattern": r"^[^\x00]*$"}
+
+
+@dataclass
+class TextSearch:
+    """``q``: words that must all appear in an event's code, title, address or description."""
+
+    q: Annotated[str | None, Query(**_TYPED, description="Words, each found in the code, title, address or "
+                                   "description (case-insensitive; the district's own prefixes ignored).",
+                                   examples=["民亭街6号 噪声"])] = None
+
+
+@dataclass
+class AuditFilters:
+    """Filters of the audit log: who, what, on what, when (each optional; times aware, ``[since, until)``)."""
+
+    actor: Annotated[str | None, Query(**_TYPED, description="Any part of the actor (\"role:name\"), "
+                                       "case-insensitive.", examples=["operator"])] = None
+    action: Annotated[str | None, Query(**_TYPED, description="The action, exactly.",
+                                        examples=["transition"])] = None
+    entity: Annotated[str | None, Query(**_TYPED, description="What was written: event, grid_worker, "
+                                        "grid_version …", examples=["event"])] = None
+    entity_id: Annotated[str | None, Query(**_TYPED, description="Its id.")] = None
+    since: Annotated[datetime | None, Query(description="At or after this time (inclusive), with a time zone.")] = None
+    until: Annotated[datetime | None, Query(description="Before this time (exclusive), with a time zone.")] = None
+
+    def __post_init__(self) -> None:
+        ReportedWindow(self.since, self.until)  # the same checks: aware, and until after since
+
+
 def _on_the_loop(group: type) -> object:
     """``Annotated[group, Depends(…)]`` whose dependency is async.
 
@@ -177,3 +212,5 @@ FiltersDep = _on_the_loop(Filters)
 PointDep = _on_the_loop(PointQuery)
 WindowDep = _on_the_loop(TimeWindow)
 ReportedDep = _on_the_loop(ReportedWindow)
+TextDep = _on_the_loop(TextSearch)
+AuditDep = _on_the_loop(AuditFilters)

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, TextClause, text
 
 from api.access import condition_params, condition_sql, reach, visible
 from api.security import Principal
+from command.addresses import address_forms, district_names, like_escaped
 from command.audit import audit, strip_comments
 from command.dispatch import CameraHit, nearest_resources, visible_cameras, worker_candidates
 from command.intake import EventIn, IntakeResult, intake
@@ -31,6 +32,10 @@ __all__ = [
     "EventRow",
     "EventPage",
     "list_events",
+    "search_words",
+    "AuditRow",
+    "AuditPage",
+    "list_audit",
     "Fix",
     "update_positions",
     "workers_live",
@@ -130,14 +135,32 @@ class EventPage(BaseModel):
     next_offset: int | None
 
 
+def search_words(conn: Connection, q: str | None) -> list[str]:
+    """``ILIKE`` patterns of the words of ``q``, longest first (empty for no words).
+
+    Each word is normalised as addresses are (:func:`command.addresses.address_forms`: full-width
+    characters, the district's own prefixes), so ``开福区民亭街6号`` finds an event at ``民亭街6号附近``.
+    """
+    words = (q or "").split()
+    if not words:
+        return []
+    districts = district_names(conn)
+    keys = {(address_forms(w, districts) or [w])[0] for w in words}
+    return [f"%{like_escaped(k)}%" for k in sorted(keys, key=lambda k: (-len(k), k))]
+
+
 def list_events(conn: Connection, principal: Principal, *, since: datetime | None, until: datetime | None,
-                limit: int, offset: int) -> EventPage:
+                limit: int, offset: int, q: str | None = None) -> EventPage:
     """Events reported in ``[since, until)`` (either end open) that ``principal`` may see, newest first.
 
-    Which events a key sees is :mod:`api.access`'s rule, as for every other read.
+    With ``q``, only those whose code, title, address or description hold each of its words
+    (:func:`search_words`; the trigram index answers the longest). Which events a key sees is
+    :mod:`api.access`'s rule, as for every other read.
     """
+    patterns = search_words(conn, q)
     rows = conn.execute(sql("list_events"), {
         "since": since, "until": until, "limit": limit + 1, "offset": offset,
+        "word": patterns[0] if patterns else None, "words": patterns or None,
         **condition_params(principal, "events"),
     }).mappings().all()
     more = len(rows) > limit
@@ -276,3 +299,34 @@ def visible_camera_ids(conn: Connection, principal: Principal) -> set[int] | Non
         return None
     return set(conn.execute(text("SELECT id FROM camera c WHERE " + condition_sql("cameras", "c")),
                             condition_params(principal, "cameras")).scalars())
+
+
+class AuditRow(BaseModel):
+    """One row of the audit log: who did what, to which thing, when."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str | None
+    detail: dict | None
+
+
+class AuditPage(BaseModel):
+    """A page of the audit log, newest first; ask again with ``next_offset`` while it is not null."""
+
+    items: list[AuditRow]
+    next_offset: int | None
+
+
+def list_audit(conn: Connection, *, actor: str | None = None, action: str | None = None, entity: str | None = None,
+               entity_id: str | None = None, since: datetime | None = None, until: datetime | None = None,
+               limit: int = 100, offset: int = 0) -> AuditPage:
+    """Audit rows matching every filter given, newest first (``actor``: any part of it, case-insensitive)."""
+    rows = conn.execute(sql("list_audit"), {
+        "actor": f"%{like_escaped(actor)}%" if actor else None, "action": action or None, "entity": entity or None,
+        "entity_id": entity_id or None, "since": since, "until": until, "limit": limit + 1, "offset": offset,
+    }).mappings().all()
+    return AuditPage(items=[AuditRow(**r) for r in rows[:limit]],
+                     next_offset=offset + limit if len(rows) > limit else None)

@@ -2,7 +2,8 @@
 
 Events from every channel land in one register (:mod:`command.intake`), are
 classified by a versioned taxonomy (:mod:`command.taxonomy`), routed to grid,
-community, street and department (:mod:`command.routing`), linked when they
+community, street and department (:mod:`command.routing`; an address by
+:mod:`command.addresses`, which the hotline form's search shares), linked when they
 repeat an open event (:mod:`command.duplicates`), moved through a closed loop
 with supervision of overdue work (:mod:`command.lifecycle`), dispatched to the
 nearest suitable worker, camera or resource (:mod:`command.dispatch`,

@@ -3,7 +3,9 @@
 A point is routed by point-in-polygon (PostGIS, GiST-indexed) to the current
 grid and its community, and to the community's street (the street covering it
 when no community does); an address is first matched against the
-buildings layer (the longest building address that starts the incoming one);
+buildings layer (:mod:`command.addresses`, the one home of address matching:
+the district's own prefixes ignored, a room after the building's address
+allowed, only a sure match routes);
 a hotline record that names only a community or a street (or whose address
 text contains one's name) is routed to that area without a grid: it is still
 registered and can still be dispatched, to the area's nearest worker. A point
@@ -13,17 +15,15 @@ reason; nothing is stored.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from command.addresses import SURE, normalise, search_addresses
 from command.audit import sql
 from layers.errors import LoadError
 
 __all__ = ["far_from_district", "Location", "route_point", "match_address", "route_area", "locate"]
-
-_MIN_ADDRESS_PREFIX = 4
 
 
 @dataclass(frozen=True)
@@ -55,22 +55,18 @@ def route_point(conn: Connection, lon: float, lat: float, *, kind: str = "point"
     return Location(kind, lon, lat, row.grid_id, row.community_id, row.street_id, building_id)
 
 
-def _normalise_address(address: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", address).split())
-
-
 def match_address(conn: Connection, address: str) -> tuple[int, float, float] | None:
-    """``(building id, lon, lat)`` of the building an address names, or ``None``.
+    """``(building id, lon, lat)`` of the building an address names for sure, or ``None``.
 
-    The incoming address and each of its prefixes down to four characters are
-    compared with the buildings' addresses (one indexed lookup), so a room or
-    a floor after the building's own address does not stop the match.
+    The best building :func:`command.addresses.search_addresses` finds, when
+    it matched exactly, as the leading part of the address (a room or a
+    floor after it) or as a building at that number (``民亭街6号`` →
+    ``民亭街6号1栋``); a merely similar address routes nothing.
     """
-    full = _normalise_address(address)
-    candidates = {address.strip(), full}
-    candidates.update(full[:i] for i in range(len(full) - 1, _MIN_ADDRESS_PREFIX - 1, -1))
-    row = conn.execute(sql("match_address"), {"candidates": sorted(candidates, key=len, reverse=True)}).first()
-    return None if row is None else (row.id, row.lon, row.lat)
+    best = search_addresses(conn, address, limit=1, kinds=("building",))
+    if not best or best[0].match not in SURE:
+        return None
+    return best[0].id, best[0].lon, best[0].lat
 
 
 def _area(conn: Connection, level: str, name: str, parent_id: int | None = None) -> tuple[int, int | None]:
@@ -122,7 +118,7 @@ def _area_in_text(conn: Connection, address: str) -> Location | None:
         text("SELECT id, parent_id, level FROM admin_area WHERE level IN ('community', 'street')"
              " AND length(name) >= 2 AND strpos(:address, name) > 0"
              " ORDER BY level = 'community' DESC, length(name) DESC, id LIMIT 1"),
-        {"address": _normalise_address(address)},
+        {"address": normalise(address)},
     ).first()
     if row is None:
         return None

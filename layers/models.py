@@ -438,6 +438,16 @@ Index(
 )
 Index("ix_building_address", Building.__table__.c.address)
 Index("ix_camera_range_m", Camera.__table__.c.range_m)
+# fuzzy search (migration 0009, pg_trgm): what people type to find a place (command.addresses) or an event
+for _name, _table, _columns in (
+    ("ix_building_address_trgm", Building.__table__, ("address",)),
+    ("ix_resource_name_trgm", Resource.__table__, ("name",)),
+    ("ix_admin_area_name_trgm", AdminArea.__table__, ("name",)),
+    ("ix_event_search_trgm", Event.__table__, ("code", "title", "address", "description")),
+):
+    Index(_name, *(_table.c[c] for c in _columns), postgresql_using="gin",
+          postgresql_ops={c: "gin_trgm_ops" for c in _columns})
+del _name, _table, _columns
 Event.__table__.append_constraint(
     CheckConstraint(
         "location_kind IS NULL OR location_kind IN ('point', 'address', 'community', 'street')",

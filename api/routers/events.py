@@ -33,7 +33,7 @@ from api.deps import (
     TxDep,
     autocommit,
 )
-from api.params import BigId, PagingDep, ReportedDep
+from api.params import BigId, PagingDep, ReportedDep, TextDep
 from api.security import Principal
 from api.store import BatchOutcome, EventPage, event_detail, intake_batch, list_events
 from command.intake import EventIn, IntakeResult, intake
@@ -126,15 +126,16 @@ def intake_many(batch: Batch, tx: TxDep, user: Reporter, settings: SettingsDep, 
     return retried(tx, lambda: intake_batch(tx, batch.events, actor=user.actor, atomic=batch.atomic), retries=retries)
 
 
-@router.get("", summary="List events, newest first, optionally within a reported-time window")
-def list_register(conn: ConnDep, user: Reader, window: ReportedDep, page: PagingDep) -> EventPage:
+@router.get("", summary="List events, newest first, optionally within a reported-time window or by words")
+def list_register(conn: ConnDep, user: Reader, window: ReportedDep, page: PagingDep, search: TextDep) -> EventPage:
     """Events reported in ``[since, until)`` (either end may be left open), newest first (reported time, then id).
 
     A department key lists only its departments' events, a worker's phone only
-    the events it was sent to. Page with ``limit`` and ``offset``; the answer's
-    ``next_offset`` is null on the last page.
+    the events it was sent to. ``q`` keeps those whose code, title, address or description hold each of its
+    words. Page with ``limit`` and ``offset``; the answer's ``next_offset`` is null on the last page.
     """
-    return list_events(conn, user, since=window.since, until=window.until, limit=page.limit, offset=page.offset)
+    return list_events(conn, user, since=window.since, until=window.until, limit=page.limit, offset=page.offset,
+                       q=search.q)
 
 
 @router.get("/{event_id}", summary="One event with its history and assignments")
