@@ -60,7 +60,8 @@ __all__ = ["ROLES", "Role", "Principal", "KeyStore", "KeyRedaction", "digest", "
 log = logging.getLogger(__name__)
 
 Role = Literal["admin", "operator", "supervisor", "planner", "analyst", "department", "grid_worker", "wall", "open311"]
-ROLES: tuple[str, ...] = ("admin", "operator", "supervisor", "planner", "analyst", "department", "grid_worker", "wall", "open311")
+ROLES: tuple[str, ...] = ("admin", "operator", "supervisor", "planner", "analyst", "department", "grid_worker", "wall",
+                          "open311")
 
 
 @dataclass(frozen=True)
