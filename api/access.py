@@ -60,10 +60,10 @@ grid_worker  in_progress, handled, returned              the events it is on now
 What a move needs (:func:`move_needs`): a note for ``rejected``,
 ``returned`` and ``reopened`` — the reason is what the next hand reads — and
 for closing a 12345 event a satisfaction rating (:data:`RATED_CHANNELS`).
-Which other actions a key may take on an event (:data:`ACTION_ROLES`: the
-routes let in these roles) and whether the event's state allows them, and
-:func:`event_options` tells a client both for one event: the same rules that
-refuse a request decide what a console offers.
+Which other actions a key may take on an event is :data:`ACTION_ROLES` (the
+routes let in exactly these roles) and what the event's state allows.
+:func:`event_options` tells a client its moves and actions on one event from
+these same rules, so what a console offers is what the service lets through.
 """
 
 from __future__ import annotations
