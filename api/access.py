@@ -413,7 +413,9 @@ def move_needs(to_state: str, channel: str) -> dict[str, str]:
     it by, so a close without it leaves a hole in the figures nobody can fill
     later. Patrol, self-settled, city-management and video events have no
     caller to ring back: a rating there is an inspector's judgement, given
-    when there is one.
+    when there is one. A caller the call-back cannot reach is the hall's to
+    rate by its own rule (many count three failed tries as satisfied); the
+    service does not guess it.
 
     Examples
     --------

@@ -396,3 +396,12 @@ def test_a_phones_batch_records_its_worker_as_reporter_and_the_halls_records_non
                                       {"ids": [r["id"] for r in phone + desk]}).all())
     assert [reporters[r["id"]] for r in phone] == [hall.worker_id, hall.worker_id]
     assert [reporters[r["id"]] for r in desk] == [None, None]
+
+
+def test_the_phones_own_page_offers_the_moves_of_the_event_it_is_on(hall, place):
+    event_id = _event(hall, place, "dispatched")
+    _put_on(hall, event_id)
+    me = hall.client.get("/workers/me", headers=hall.auth("grid_worker")).json()
+    assert me["event"]["id"] == event_id
+    assert [m["to_state"] for m in me["event"]["moves"]] == ["in_progress", "returned"]
+    assert me["event"]["actions"] == []
