@@ -24,6 +24,7 @@ analyst, wall
 department                     its departments'     its departments'    none
 grid_worker                    those it was sent    all                 itself
                                to (ever assigned)
+                               or reported itself
 open311                        the hotline channel  none                none
 =============================  ===================  ==================  ==============
 
@@ -41,6 +42,28 @@ naming what was refused.
 The SQL condition is one bound-parameter fragment per layer (:data:`_RULES`,
 with the row's table or alias); its parameters say what the principal is
 granted, NULL for what it is not, so one prepared statement serves every key.
+
+Who may make which move (:data:`ROLE_MOVES`, over
+:data:`command.lifecycle.TRANSITIONS`; the move must also be legal from the
+event's state):
+
+===========  ==========================================  =========================
+role         moves to                                    on
+===========  ==========================================  =========================
+admin,       every state                                 every event
+operator
+supervisor   verified, closed, reopened, returned        every event
+department   every state                                 its departments' events
+grid_worker  in_progress, handled, returned              the events it is on now
+===========  ==========================================  =========================
+
+What a move needs (:func:`move_needs`): a note for ``rejected``,
+``returned`` and ``reopened`` — the reason is what the next hand reads — and
+for closing a 12345 event a satisfaction rating (:data:`RATED_CHANNELS`).
+Which other actions a key may take on an event is :data:`ACTION_ROLES` (the
+routes let in exactly these roles) and what the event's state allows.
+:func:`event_options` tells a client its moves and actions on one event from
+these same rules, so what a console offers is what the service lets through.
 """
 
 from __future__ import annotations
@@ -54,9 +77,12 @@ from sqlalchemy import ARRAY, Boolean, Connection, Text, TextClause, bindparam, 
 
 from api.errors import Forbidden
 from api.security import Principal
+from command.dispatch import DISPATCH_STATES
+from command.duplicates import UNMERGEABLE_STATES
 from command.intake import EventIn
+from command.lifecycle import OPEN_STATES, TRANSITIONS, allowed_moves
 from command.taxonomy import Taxonomy, current_taxonomy
-from layers.errors import LoadError, NotFound
+from layers.errors import Conflict, LoadError, NotFound
 
 __all__ = [
     "SCOPED_LAYERS",
@@ -64,6 +90,12 @@ __all__ = [
     "DEPARTMENT_CHANNELS",
     "WORKER_CHANNELS",
     "WORKER_MOVES",
+    "ROLE_MOVES",
+    "MOVERS",
+    "NOTE_REQUIRED",
+    "RATED_CHANNELS",
+    "ACTION_ROLES",
+    "ACTIONS",
     "Reach",
     "reach",
     "condition",
@@ -77,6 +109,10 @@ __all__ = [
     "check_intake",
     "check_move",
     "check_fixes",
+    "move_needs",
+    "event_options",
+    "check_self_settle",
+    "reporter_of",
 ]
 
 #: roles that see every row of every layer
@@ -91,8 +127,41 @@ WORKER_MOVES = ("in_progress", "handled", "returned")
 #: the open311 key's events: the requests it files
 _OPEN311_CHANNELS = ("hotline",)
 
+_EVERY_STATE = frozenset(to for targets in TRANSITIONS.values() for to in targets)
+#: who may make which move: role → the states it may move an event to (on the events :func:`check_move` lets it)
+ROLE_MOVES: dict[str, frozenset[str]] = {
+    "admin": _EVERY_STATE,
+    "operator": _EVERY_STATE,
+    # the command centre's 监督: it judges work done (verify, close, send back) and reopens; it does not take in
+    # or hand out work, which is the operators' and the departments'
+    "supervisor": frozenset({"verified", "closed", "reopened", "returned"}),
+    "department": _EVERY_STATE,
+    "grid_worker": frozenset(WORKER_MOVES),
+}
+#: the roles that move events at all
+MOVERS = tuple(ROLE_MOVES)
+#: moves that need a note: a rejection, a hand-back and a reopening are read by the next hand, who needs the reason
+NOTE_REQUIRED = frozenset({"rejected", "returned", "reopened"})
+#: channels on which closing needs a satisfaction rating (see :func:`move_needs`)
+RATED_CHANNELS = ("hotline",)
+#: who may take which action on an event; the routes let in exactly these roles (:mod:`api.deps`)
+ACTION_ROLES: dict[str, tuple[str, ...]] = {
+    "dispatch": ("admin", "operator"),
+    "supervise": ("admin", "operator", "supervisor"),
+    "merge": ("admin", "operator"),
+    "split": ("admin", "operator"),
+    "cameras": ("admin", "operator"),
+    "resources": ("admin", "operator"),
+    "self_settle": ("admin", "operator", "grid_worker"),  # a worker only the self-settled events it reported
+}
+ACTIONS = tuple(ACTION_ROLES)
+#: states a self-settled event is not settled from: settled already, or refused by the hall
+_NOT_SETTLEABLE = ("closed", "rejected")
+
 _ASSIGNED = ("EXISTS (SELECT 1 FROM assignment see_a JOIN grid_worker see_w ON see_w.id = see_a.worker_id"
              " WHERE see_a.event_id = {t}.id AND see_w.code = CAST(:see_worker AS text))")
+_REPORTED = ("EXISTS (SELECT 1 FROM grid_worker see_r WHERE see_r.id = {t}.reporter_worker_id"
+             " AND see_r.code = CAST(:see_worker AS text))")
 _ALL = "CAST(:see_all AS boolean)"
 #: per layer, the condition on a row of table or alias ``{t}``; NULL parameters grant nothing
 _RULES = {
@@ -101,6 +170,7 @@ _RULES = {
         "{t}.department = ANY(CAST(:see_departments AS text[]))",
         "{t}.channel = ANY(CAST(:see_channels AS text[]))",
         _ASSIGNED,
+        _REPORTED,
     )) + ")",
     "cameras": f"({_ALL} OR {{t}}.owner_dept = ANY(CAST(:see_departments AS text[])))",
     "workers": f"({_ALL} OR {{t}}.code = CAST(:see_worker AS text))",
@@ -204,9 +274,10 @@ def where(principal: Principal, layer: str, table: str) -> TextClause | None:
 def visible(principal: Principal, layer: str, row: Mapping) -> bool:
     """The Python twin of :func:`condition`: whether a row (a dict of its columns) of ``layer`` is seen.
 
-    For events the worker's share (events it was sent to) needs the
-    assignments, which a row does not carry: pass ``worker_codes`` (the
-    codes of the workers ever sent to it) when known; without it the row is
+    For events the worker's share (events it was sent to, events it
+    reported) needs the assignments and the reporter's code, which a row
+    does not carry: pass ``worker_codes`` (the codes of the workers ever
+    sent to it) and ``reporter_code`` when known; without them the row is
     not seen by a worker's key — the live feed tells a phone of its
     assignments instead.
     """
@@ -221,7 +292,8 @@ def visible(principal: Principal, layer: str, row: Mapping) -> bool:
     if r.worker is not None:
         if layer == "workers":
             return row.get("code") == r.worker
-        return layer == "events" and r.worker in (row.get("worker_codes") or ())
+        return layer == "events" and (r.worker in (row.get("worker_codes") or ())
+                                      or row.get("reporter_code") == r.worker)
     return False
 
 
@@ -243,9 +315,14 @@ def kpi_departments(principal: Principal) -> tuple[str, ...] | None:
 
 
 _EVENT = text("""
-    SELECT e.id, e.department, e.state, e.channel, """ + condition_sql("events", "e") + """ AS seen,
+    SELECT e.id, e.department, e.state, e.channel, e.duplicate_of_id, e.geom IS NOT NULL AS located,
+           """ + condition_sql("events", "e") + """ AS seen,
            EXISTS (SELECT 1 FROM assignment a JOIN grid_worker w ON w.id = a.worker_id
-                   WHERE a.event_id = e.id AND w.code = CAST(:see_worker AS text) AND a.released_at IS NULL) AS on_it
+                   WHERE a.event_id = e.id AND w.code = CAST(:see_worker AS text) AND a.released_at IS NULL) AS on_it,
+           EXISTS (SELECT 1 FROM assignment a
+                   WHERE a.event_id = e.id AND a.kind = 'worker' AND a.released_at IS NULL) AS worked,
+           EXISTS (SELECT 1 FROM grid_worker r
+                   WHERE r.id = e.reporter_worker_id AND r.code = CAST(:see_worker AS text)) AS reported_it
     FROM event e WHERE e.id = :id
 """)
 
@@ -267,13 +344,16 @@ def event_visible(conn: Connection, principal: Principal, event_id: int) -> None
         raise NotFound(f"no event {event_id}")
 
 
-def check_move(conn: Connection, principal: Principal, event_id: int, to_state: str) -> None:
-    """Check that ``principal`` may move event ``event_id`` to ``to_state``.
+def check_move(conn: Connection, principal: Principal, event_id: int, to_state: str, *,
+               note: str | None = None, rating: int | None = None) -> None:
+    """Check that ``principal`` may move event ``event_id`` to ``to_state``, with what the move needs.
 
-    A department moves its departments' events; a worker's phone only an
-    event it is on now (not one it was released from), and only to
-    :data:`WORKER_MOVES`; the roles that see everything and may move (the
-    router lets in admin and operator) move any.
+    Who may make which move is :data:`ROLE_MOVES`: a department moves its
+    departments' events; a worker's phone only an event it is on now (not
+    one it was released from), and only to :data:`WORKER_MOVES`; a
+    supervisor verifies, closes, reopens and sends back; admin and operator
+    make every move. A legal move (from the event's state) also needs what
+    :func:`move_needs` says; an illegal one is left to the loop's 409.
 
     Raises
     ------
@@ -281,19 +361,170 @@ def check_move(conn: Connection, principal: Principal, event_id: int, to_state: 
         No such event.
     Forbidden
         The event is outside what the key may move, or the state is not one it may move to.
+    LoadError
+        A note or a rating the move needs is missing (422, ``field`` names it).
     """
     row = _event(conn, principal, event_id)
     if row is None:
         raise NotFound(f"no event {event_id}")
+    refusal = _move_refusal(principal, row, to_state)
+    if refusal is not None:
+        raise Forbidden(refusal)
+    if to_state not in allowed_moves(row.state):
+        return
+    needs = move_needs(to_state, row.channel)
+    where = f"event {event_id}"
+    if needs["note"] == "required" and not (note and note.strip()):
+        raise LoadError(f"a move to {to_state} needs a note saying why", source=where, field="note")
+    if needs["rating"] == "required" and rating is None:
+        raise LoadError(f"closing a {row.channel} event needs the satisfaction rating (1–5) from the call-back",
+                        source=where, field="rating")
+    if needs["rating"] == "none" and rating is not None:
+        raise LoadError(f"a rating is given when closing, not on a move to {to_state}", source=where, field="rating")
+
+
+def _move_refusal(principal: Principal, row, to_state: str) -> str | None:
+    """Why ``principal`` may not move the event of ``row`` (:data:`_EVENT`) to ``to_state``; ``None`` if it may."""
+    allowed = ROLE_MOVES.get(principal.role)
+    if allowed is None:
+        return f"role '{principal.role}' moves no events"
     if principal.role == "grid_worker":
         if not row.on_it:
-            raise Forbidden(f"event {event_id} is not one worker {principal.worker_code} is on; "
-                            f"key '{principal.name}' moves only those")
-        if to_state not in WORKER_MOVES:
-            raise Forbidden(f"a grid worker may move an event to {', '.join(WORKER_MOVES)}, not {to_state}")
+            return (f"event {row.id} is not one worker {principal.worker_code} is on; "
+                    f"key '{principal.name}' moves only those")
     elif not row.seen:
-        raise Forbidden(f"event {event_id} is not among the events of key '{principal.name}' "
-                        f"({_scope_words(principal)}); it may not move it")
+        return (f"event {row.id} is not among the events of key '{principal.name}' "
+                f"({_scope_words(principal)}); it may not move it")
+    if to_state not in allowed:
+        return f"a {principal.role} may move an event to {', '.join(sorted(allowed))}, not {to_state}"
+    return None
+
+
+def move_needs(to_state: str, channel: str) -> dict[str, str]:
+    """What a move of an event on ``channel`` to ``to_state`` needs: ``{"note": …, "rating": …}``.
+
+    ``note`` is ``required`` for :data:`NOTE_REQUIRED`, else ``optional``;
+    ``rating`` is ``none`` except when closing.
+
+    Why a rating is required to close a hotline (12345) event and optional
+    on the other channels: a 12345 hall closes a citizen's request only
+    after the call-back (回访), in which the caller rates the handling
+    (满意度); that rating is the hall's own measure and what the city grades
+    it by, so a close without it leaves a hole in the figures nobody can fill
+    later. Patrol, self-settled, city-management and video events have no
+    caller to ring back: a rating there is an inspector's judgement, given
+    when there is one. A caller the call-back cannot reach is the hall's to
+    rate by its own rule (many count three failed tries as satisfied); the
+    service does not guess it.
+
+    Examples
+    --------
+    >>> move_needs("closed", "hotline")
+    {'note': 'optional', 'rating': 'required'}
+    >>> move_needs("returned", "patrol")
+    {'note': 'required', 'rating': 'none'}
+    """
+    rating = "none"
+    if to_state == "closed":
+        rating = "required" if channel in RATED_CHANNELS else "optional"
+    return {"note": "required" if to_state in NOTE_REQUIRED else "optional", "rating": rating}
+
+
+def _action_refusal(principal: Principal, row, action: str) -> str | None:
+    """Why ``principal`` may not take ``action`` on the event of ``row`` now; ``None`` if it may.
+
+    The role first (what the route lets in), then what the event's state
+    allows (what the loop would refuse with a 409).
+    """
+    if principal.role not in ACTION_ROLES[action]:
+        return f"role '{principal.role}' may not {action.replace('_', '-')} events"
+    if action == "dispatch" and (row.duplicate_of_id is not None or row.state not in DISPATCH_STATES):
+        return f"event {row.id} is {row.state}{' (a duplicate)' if row.duplicate_of_id else ''}: nobody is sent"
+    if action == "supervise" and row.state not in OPEN_STATES:
+        return f"event {row.id} is {row.state}: there is nothing left to chase"
+    if action == "merge" and (row.state in UNMERGEABLE_STATES or row.worked):
+        return f"event {row.id} is {row.state}{' with a worker on it' if row.worked else ''}: it is not merged"
+    if action == "split" and row.duplicate_of_id is None:
+        return f"event {row.id} is not a duplicate: there is nothing to split"
+    if action in ("cameras", "resources") and not row.located:
+        return f"event {row.id} has no point: nothing is near it"
+    if action == "resources" and row.duplicate_of_id is not None:
+        return f"event {row.id} is a duplicate of event {row.duplicate_of_id}: call for that one"
+    if action == "self_settle":
+        return _settle_refusal(principal, row)[1]
+    return None
+
+
+def _settle_refusal(principal: Principal, row) -> tuple[type[Exception], str | None]:
+    """Why ``principal`` may not self-settle the event of ``row``, and the error that says so."""
+    if principal.role == "grid_worker" and not row.reported_it:
+        return Forbidden, (f"event {row.id} was not reported by worker {principal.worker_code}: "
+                           "a grid worker settles only the events it reported itself")
+    if row.channel != "self_settled":
+        return Conflict, (f"event {row.id} came in on channel {row.channel}, not self_settled: "
+                          "it goes through the hall's loop")
+    if row.state in _NOT_SETTLEABLE:
+        return Conflict, f"event {row.id} is {row.state}: there is nothing to settle"
+    return Conflict, None
+
+
+def event_options(conn: Connection, principal: Principal, event_id: int) -> dict[str, list]:
+    """The moves and actions ``principal`` may take on event ``event_id`` now: ``{"moves": […], "actions": […]}``.
+
+    ``moves`` are the states it may move the event to from its current
+    state, each with what the move needs (:func:`move_needs`); ``actions``
+    a subset of :data:`ACTIONS`. Both come from the rules that refuse a
+    request (:func:`check_move`, :data:`ACTION_ROLES`, :func:`check_self_settle`),
+    so every one offered is let through and nothing else is.
+
+    Raises
+    ------
+    NotFound
+        No such event.
+    """
+    row = _event(conn, principal, event_id)
+    if row is None:
+        raise NotFound(f"no event {event_id}")
+    moves = [{"to_state": to, **move_needs(to, row.channel)} for to in allowed_moves(row.state)
+             if _move_refusal(principal, row, to) is None]
+    return {"moves": moves, "actions": [a for a in ACTIONS if _action_refusal(principal, row, a) is None]}
+
+
+def check_self_settle(conn: Connection, principal: Principal, event_id: int) -> None:
+    """Check that ``principal`` may settle event ``event_id`` itself (自办自结).
+
+    A grid worker settles an event on channel ``self_settled`` that it
+    reported (the event's ``reporter_worker_id``: the worker, not the key or
+    login it used); admin and operator any self-settled event. Not from
+    closed or rejected: a rejection is the hall's word, which a worker does
+    not overturn by settling.
+
+    Raises
+    ------
+    NotFound
+        No such event.
+    Forbidden
+        A role that does not settle, or a worker that did not report the event.
+    Conflict
+        Not a self-settled event, or one closed or rejected.
+    """
+    row = _event(conn, principal, event_id)
+    if row is None:
+        raise NotFound(f"no event {event_id}")
+    if principal.role not in ACTION_ROLES["self_settle"]:
+        raise Forbidden(f"role '{principal.role}' may not self-settle events")
+    error, refusal = _settle_refusal(principal, row)
+    if refusal is not None:
+        raise error(refusal)
+
+
+def reporter_of(principal: Principal) -> str | None:
+    """The worker an event filed by ``principal`` is recorded as reported by (its code), or ``None``.
+
+    A grid worker's phone reports as its worker, whatever key or login it
+    uses: the record survives the actor's name changing.
+    """
+    return principal.worker_code if principal.role == "grid_worker" else None
 
 
 def check_report(principal: Principal, channel: str, department: str | None) -> None:

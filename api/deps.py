@@ -39,6 +39,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from sqlalchemy import Connection, Engine
 
+from api.access import ACTION_ROLES, MOVERS
 from api.errors import Forbidden, Unauthorized
 from api.people import TOKEN_PREFIX
 from api.security import Principal
@@ -61,6 +62,12 @@ __all__ = [
     "READERS",
     "Reader",
     "Supervisor",
+    "Dispatcher",
+    "Merger",
+    "Splitter",
+    "CameraLinker",
+    "ResourceCaller",
+    "SelfSettler",
     "Operator",
     "Reporter",
     "Mover",
@@ -269,9 +276,17 @@ READERS = ("admin", "operator", "supervisor", "planner", "analyst", "department"
 Reader = Annotated[Principal, require(*READERS)]
 Operator = Annotated[Principal, require("admin", "operator")]
 Reporter = Annotated[Principal, require("admin", "operator", "department", "grid_worker")]
-Mover = Annotated[Principal, require("admin", "operator", "supervisor", "department", "grid_worker")]
+# who moves events and takes which action on one is api.access's (ROLE_MOVES, ACTION_ROLES): the routes let in
+# those roles, and the event's detail offers what the same table says
+Mover = Annotated[Principal, require(*MOVERS)]
 #: who raises supervision (督办): the hall's operators and supervisors
-Supervisor = Annotated[Principal, require("admin", "operator", "supervisor")]
+Supervisor = Annotated[Principal, require(*ACTION_ROLES["supervise"])]
+Dispatcher = Annotated[Principal, require(*ACTION_ROLES["dispatch"])]
+Merger = Annotated[Principal, require(*ACTION_ROLES["merge"])]
+Splitter = Annotated[Principal, require(*ACTION_ROLES["split"])]
+CameraLinker = Annotated[Principal, require(*ACTION_ROLES["cameras"])]
+ResourceCaller = Annotated[Principal, require(*ACTION_ROLES["resources"])]
+SelfSettler = Annotated[Principal, require(*ACTION_ROLES["self_settle"])]
 Analyst = Annotated[Principal, require("admin", "operator", "supervisor", "planner", "analyst", "department", "wall")]
 WorkerWriter = Annotated[Principal, require("admin", "operator", "grid_worker")]
 Open311Client = Annotated[Principal, require("admin", "operator", "open311")]

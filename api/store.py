@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel
 from sqlalchemy import Connection, TextClause, text
 
-from api.access import condition_params, condition_sql, reach, visible
+from api.access import condition_params, condition_sql, event_options, reach, visible
 from api.security import Principal
 from command.addresses import address_forms, district_names, like_escaped
 from command.audit import audit, strip_comments
@@ -65,8 +65,12 @@ def sql(name: str) -> TextClause:
     return text(_SEES.sub(lambda found: condition_sql(found[1], found[2]), source))
 
 
-def event_detail(conn: Connection, event_id: int) -> dict:
+def event_detail(conn: Connection, event_id: int, principal: Principal | None = None) -> dict:
     """An event's row (point as lon/lat), its history and its assignments.
+
+    For a ``principal``, also what it may do with the event now
+    (:func:`api.access.event_options`): ``moves``, each ``{"to_state",
+    "note", "rating"}`` (what the move needs), and ``actions``.
 
     Raises
     ------
@@ -96,7 +100,9 @@ def event_detail(conn: Connection, event_id: int) -> dict:
         LEFT JOIN resource r ON r.id = a.resource_id
         WHERE a.event_id = :id ORDER BY a.assigned_at, a.id
     """), {"id": event_id}).mappings().all()
-    return {**row, "history": [dict(h) for h in history], "assignments": [dict(a) for a in assignments]}
+    options = event_options(conn, principal, event_id) if principal is not None else {}
+    return {**row, "history": [dict(h) for h in history], "assignments": [dict(a) for a in assignments],
+            **options}
 
 
 class EventRow(BaseModel):
@@ -239,8 +245,10 @@ class BatchOutcome(BaseModel):
 
 
 def intake_batch(conn: Connection, events: list[EventIn], *, actor: str, atomic: bool,
-                 taxonomy: Taxonomy | None = None) -> BatchOutcome:
+                 taxonomy: Taxonomy | None = None, reporter: str | None = None) -> BatchOutcome:
     """Register a batch: all or nothing (``atomic``), or each event in its own savepoint.
+
+    ``reporter`` is :func:`command.intake.intake`'s (the worker whose phone sends the batch).
 
     Raises
     ------
@@ -252,10 +260,10 @@ def intake_batch(conn: Connection, events: list[EventIn], *, actor: str, atomic:
     for i, event in enumerate(events):
         try:
             if atomic:
-                results.append(intake(conn, event, actor=actor, taxonomy=taxonomy))
+                results.append(intake(conn, event, actor=actor, taxonomy=taxonomy, reporter=reporter))
                 continue
             with conn.begin_nested():
-                results.append(intake(conn, event, actor=actor, taxonomy=taxonomy))
+                results.append(intake(conn, event, actor=actor, taxonomy=taxonomy, reporter=reporter))
         except LoadError as err:
             if atomic:
                 raise LoadError(err.message, source=err.source, feature=i, field=err.field) from err

@@ -44,12 +44,15 @@ __all__ = [
     "link_cameras",
     "nearest_resources",
     "dispatch_resources",
+    "DISPATCH_STATES",
 ]
 
 log = logging.getLogger(__name__)
 
 _DISPATCHABLE = ("reported", "accepted", "returned", "reopened")
 _REINFORCEABLE = ("dispatched", "in_progress")
+#: states an event is sent a worker in: first sent (it moves to dispatched), or reinforced (it stays)
+DISPATCH_STATES = _DISPATCHABLE + _REINFORCEABLE
 
 
 class WorkerCandidate(BaseModel):

@@ -21,9 +21,11 @@ from command.audit import audit, sql
 from command.taxonomy import Leaf
 from layers.errors import Conflict, NotFound
 
-__all__ = ["find_duplicate", "merge", "split", "duplicates_of", "pad_degrees"]
+__all__ = ["find_duplicate", "merge", "split", "duplicates_of", "pad_degrees", "UNMERGEABLE_STATES"]
 
 _OPEN_EXCLUDED = ("closed", "rejected")
+#: states in which an event is neither merged nor merged into: its work is over
+UNMERGEABLE_STATES = _OPEN_EXCLUDED
 
 
 def pad_degrees(metres: float, lat: float) -> float:

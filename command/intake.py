@@ -199,7 +199,7 @@ def _existing(conn: Connection, channel: str, external_id: str, event: EventIn |
 
 
 def intake(conn: Connection, event: EventIn, *, actor: str = "system",
-           taxonomy: Taxonomy | None = None) -> IntakeResult:
+           taxonomy: Taxonomy | None = None, reporter: str | None = None) -> IntakeResult:
     """Register one event (or find it registered); the caller commits.
 
     Parameters
@@ -216,6 +216,10 @@ def intake(conn: Connection, event: EventIn, *, actor: str = "system",
         it (batch intake); by default the one this process last found current.
         Either way a point event is only written when it is still the current
         one, else the current one is read and the event resolved again.
+    reporter
+        The code of the grid worker whose phone files it, recorded as the
+        event's ``reporter_worker_id`` (who may settle it itself); ``None``
+        for everyone else. A repeat keeps the first registration's.
 
     Returns
     -------
@@ -235,7 +239,7 @@ def intake(conn: Connection, event: EventIn, *, actor: str = "system",
     """
     reported_at = event.reported_at or datetime.now(UTC)
     if event.lon is not None and event.lat is not None:
-        return _intake_point(conn, event, actor, taxonomy or last_taxonomy(conn), reported_at)
+        return _intake_point(conn, event, actor, taxonomy or last_taxonomy(conn), reported_at, reporter)
     taxonomy = taxonomy or current_taxonomy(conn)
     where = f"{event.channel}:{event.external_id}"
     leaf, refusal = _resolve(taxonomy, event)
@@ -253,7 +257,7 @@ def intake(conn: Connection, event: EventIn, *, actor: str = "system",
         root = find_duplicate(conn, leaf, place.lon, place.lat, reported_at)
     deadline = _deadline(taxonomy, leaf, reported_at, where)
     return _insert(conn, event, leaf.code, leaf.department, leaf.priority, place, reported_at, deadline, root,
-                   actor)
+                   actor, reporter)
 
 
 def _resolve(taxonomy: Taxonomy, event: EventIn) -> tuple[Leaf | None, LoadError | None]:
@@ -267,7 +271,7 @@ _TAXONOMY_TRIES = 3  # a taxonomy loaded between our read and our write, twice o
 
 
 def _intake_point(conn: Connection, event: EventIn, actor: str, taxonomy: Taxonomy,
-                  reported_at: datetime) -> IntakeResult:
+                  reported_at: datetime, reporter: str | None = None) -> IntakeResult:
     """A point event in one round trip: intake_point.sql looks up and writes in one statement."""
     where = f"{event.channel}:{event.external_id}"
     for _ in range(_TAXONOMY_TRIES):
@@ -281,6 +285,7 @@ def _intake_point(conn: Connection, event: EventIn, actor: str, taxonomy: Taxono
             address=event.address, department=leaf.department if leaf else None,
             priority=leaf.priority if leaf else None, reported_at=reported_at, deadline_at=deadline,
             location_kind="point", source_class=event.category, actor=actor, note=f"via {event.channel}",
+            reporter=reporter,
             detail=json.dumps({"channel": event.channel, "external_id": event.external_id,
                                "category": event.category, "leaf": leaf.code if leaf else None,
                                "location_kind": "point", "duplicate_of": None, "building_id": None,
@@ -329,7 +334,8 @@ def _point_params(event: EventIn, leaf: Leaf | None, at: datetime) -> dict:
 
 
 def _insert(conn, event: EventIn, code: str, department: str, priority: int, place: Location,
-            reported_at: datetime, deadline: datetime, root: int | None, actor: str) -> IntakeResult:
+            reported_at: datetime, deadline: datetime, root: int | None, actor: str,
+            reporter: str | None = None) -> IntakeResult:
     detail = {"channel": event.channel, "external_id": event.external_id, "category": event.category,
               "leaf": code, "location_kind": place.kind, "duplicate_of": root, "building_id": place.building_id,
               "payload": fingerprint(event)}
@@ -340,6 +346,7 @@ def _insert(conn, event: EventIn, code: str, department: str, priority: int, pla
         "priority": priority, "reported_at": reported_at, "deadline_at": deadline, "duplicate_of_id": root,
         "lon": place.lon, "lat": place.lat, "location_kind": place.kind, "source_class": event.category,
         "actor": actor, "note": f"via {event.channel}" + (f", duplicate of event {root}" if root else ""),
+        "reporter": reporter,
         "detail": json.dumps(detail, ensure_ascii=False),
     }).first()
     if row is None:  # a concurrent intake of the same (channel, external_id) won
@@ -355,7 +362,7 @@ def _insert(conn, event: EventIn, code: str, department: str, priority: int, pla
 
 
 def intake_many(conn: Connection, events: list[EventIn], *, actor: str = "system",
-                taxonomy: Taxonomy | None = None) -> list[IntakeResult]:
+                taxonomy: Taxonomy | None = None, reporter: str | None = None) -> list[IntakeResult]:
     """Register a burst of events in a few round trips, with the same rules as :func:`intake`.
 
     Point events are looked up together (repeats, routing, stored duplicates:
@@ -366,29 +373,31 @@ def intake_many(conn: Connection, events: list[EventIn], *, actor: str = "system
     one by one. Either every event is registered or none: the first refusal is
     raised with its position in the batch (``LoadError.feature``). Should a
     concurrent intake register one of the same ids meanwhile, the batch is
-    taken again one by one.
+    taken again one by one. ``reporter`` is :func:`intake`'s, for every event.
     """
     taxonomy = taxonomy or current_taxonomy(conn)
     if not events:
         return []
     if any(e.lon is None or e.lat is None for e in events):
-        return [_one_of_many(conn, i, e, actor, taxonomy) for i, e in enumerate(events)]
+        return [_one_of_many(conn, i, e, actor, taxonomy, reporter) for i, e in enumerate(events)]
     try:
         with conn.begin_nested():
-            return _burst(conn, events, actor, taxonomy)
+            return _burst(conn, events, actor, taxonomy, reporter)
     except IntegrityError:
         log.info("a concurrent intake overlapped the batch; taking it one by one")
-        return [_one_of_many(conn, i, e, actor, taxonomy) for i, e in enumerate(events)]
+        return [_one_of_many(conn, i, e, actor, taxonomy, reporter) for i, e in enumerate(events)]
 
 
-def _one_of_many(conn, index: int, event: EventIn, actor: str, taxonomy: Taxonomy) -> IntakeResult:
+def _one_of_many(conn, index: int, event: EventIn, actor: str, taxonomy: Taxonomy,
+                 reporter: str | None = None) -> IntakeResult:
     try:
-        return intake(conn, event, actor=actor, taxonomy=taxonomy)
+        return intake(conn, event, actor=actor, taxonomy=taxonomy, reporter=reporter)
     except LoadError as err:
         raise LoadError(err.message, source=err.source, feature=index, field=err.field) from err
 
 
-def _burst(conn: Connection, events: list[EventIn], actor: str, taxonomy: Taxonomy) -> list[IntakeResult]:
+def _burst(conn: Connection, events: list[EventIn], actor: str, taxonomy: Taxonomy,
+           reporter: str | None = None) -> list[IntakeResult]:
     now = datetime.now(UTC)
     at = [e.reported_at or now for e in events]
     leaves: list[Leaf | None] = []
@@ -452,7 +461,8 @@ def _burst(conn: Connection, events: list[EventIn], actor: str, taxonomy: Taxono
     codes = {}
     if rows:
         codes = dict(conn.execute(sql("insert_events"),
-                                  {**{k: [r[k] for r in rows] for k in rows[0]}, "actor": actor}).all())
+                                  {**{k: [r[k] for r in rows] for k in rows[0]}, "actor": actor,
+                                   "reporter": reporter}).all())
     by_index = {i: r for i, r in zip(fresh, rows)}
     out = []
     for i, e in enumerate(events):

@@ -41,7 +41,9 @@ __all__ = [
     "AWAITING_HANDLING",
     "WORK_ENDING_STATES",
     "allowed_moves",
+    "path_to",
     "transition",
+    "walk",
     "release_workers",
     "flag_overdue",
     "supervise",
@@ -71,6 +73,67 @@ WORK_ENDING_STATES = ("handled", "returned", "rejected", "closed")
 def allowed_moves(state: str) -> tuple[str, ...]:
     """The states an event in ``state`` may move to."""
     return TRANSITIONS.get(state, ())
+
+
+def path_to(state: str, goal: str) -> tuple[str, ...]:
+    """The states a shortest legal path from ``state`` to ``goal`` passes through, ``goal`` last.
+
+    Empty when there is none (or ``state`` is ``goal``). Of several shortest
+    paths, the one taking the earlier move of :data:`TRANSITIONS` first.
+
+    Examples
+    --------
+    >>> path_to("in_progress", "closed")
+    ('handled', 'verified', 'closed')
+    """
+    came_from: dict[str, str] = {}  # state reached -> the state it was first reached from (breadth first)
+    frontier = [state]
+    while frontier and goal not in came_from:
+        reached = []
+        for here in frontier:
+            for there in allowed_moves(here):
+                if there != state and there not in came_from:
+                    came_from[there] = here
+                    reached.append(there)
+        frontier = reached
+    if goal not in came_from:
+        return ()
+    path = [goal]
+    while path[-1] in came_from and came_from[path[-1]] != state:
+        path.append(came_from[path[-1]])
+    return tuple(reversed(path))
+
+
+def walk(conn: Connection, event_id: int, to_state: str, *, actor: str, note: str | None = None,
+         at: datetime | None = None) -> tuple[str, tuple[str, ...]]:
+    """Move an event to ``to_state`` along the shortest legal path, each step a move of its own.
+
+    Every step is a :func:`transition` (its history and audit rows, workers
+    released, duplicates closed), all in the caller's transaction and at
+    one moment: a grid worker who settles an event itself (自办自结) accepts,
+    handles and closes it in one go, and the history shows each step.
+
+    Returns
+    -------
+    (the state it came from, the states it passed through, ``to_state`` last)
+
+    Raises
+    ------
+    NotFound
+        No such event.
+    InvalidTransition
+        The event is in ``to_state`` already, or no legal path leads there.
+    """
+    at = at or datetime.now(UTC)
+    row = conn.execute(text("SELECT id, state FROM event WHERE id = :id FOR UPDATE"), {"id": event_id}).first()
+    if row is None:
+        raise NotFound(f"no event {event_id}")
+    steps = path_to(row.state, to_state)
+    if not steps:
+        raise InvalidTransition(event_id, row.state, to_state, allowed_moves(row.state))
+    for step in steps:
+        transition(conn, event_id, step, actor=actor, note=note, at=at)
+    return row.state, steps
 
 
 def transition(

@@ -16,7 +16,7 @@ from pathlib import Path
 import geopandas
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, select, text
 
 from gis_data.specs import spec_for
 from gis_data.validation import validate
@@ -152,6 +152,13 @@ def _gauss_kruger_srid(geom: shapely.Geometry) -> int:
 
 
 # -- the demo district ---------------------------------------------------------------
+#: a phone's own reports name the worker who filed them (a worker settles only its own 自办自结 reports): the demo's
+#: history names that worker by code as the first actor (migration 0011 does the same for a store's older events)
+_REPORTERS = text("""
+    UPDATE event e SET reporter_worker_id = w.id
+    FROM event_history h JOIN grid_worker w ON w.code = h.actor
+    WHERE h.event_id = e.id AND h.from_state IS NULL AND e.channel IN ('patrol', 'self_settled')
+""")
 _DEMO_ORDER = ("admin_areas", "water", "roads", "blocks", "workers", "grids", "buildings", "components",
                "cameras", "resources", "events")
 
@@ -201,6 +208,7 @@ def load_district(conn: Connection, district, *, progress: Progress = _noop) -> 
             counts[name] = write_frame(conn, ld, frame, source="demo")
     counts["event_history"] = write_frame(conn, layer_def("event_history"), district.event_history,
                                           source="demo")
+    conn.execute(_REPORTERS)
     grid_versions.assign_members(conn, version)
     audit(conn, actor="system", action="load_demo", entity="district", entity_id=None,
           detail={"scale": scale, "seed": seed, "counts": counts})

@@ -394,6 +394,9 @@ class Event(Base):
     overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     supervision_level: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     supervised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # migration 0011: the grid worker whose phone filed it (a worker settles only its own 自办自结 reports)
+    reporter_worker_id: Mapped[int | None] = mapped_column(ForeignKey("grid_worker.id", ondelete="SET NULL"),
+                                                           index=True)
 
 
 class EventHistory(Base):

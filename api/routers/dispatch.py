@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.access import event_visible, visible
-from api.deps import ConnDep, EngineDep, Operator, Reader, TxDep, autocommit
+from api.deps import CameraLinker, ConnDep, Dispatcher, EngineDep, Reader, ResourceCaller, TxDep, autocommit
 from api.params import MAX_INT, BigId, PointDep, PointQuery
 from api.store import suggestions, visible_to
 from command.dispatch import (
@@ -93,18 +93,18 @@ def event_suggestions(event_id: BigId, conn: ConnDep, user: Reader, limit: Limit
 
 
 @router.post("/events/{event_id}/dispatch/worker", summary="Send a worker to an event")
-def send_worker(event_id: BigId, body: SendWorker, tx: TxDep, user: Operator) -> Dispatched:
+def send_worker(event_id: BigId, body: SendWorker, tx: TxDep, user: Dispatcher) -> Dispatched:
     """Book the named worker, or the best free candidate; 409 when they were taken meanwhile."""
     return dispatch_worker(tx, event_id, actor=user.actor, worker_id=body.worker_id, note=body.note)
 
 
 @router.post("/events/{event_id}/dispatch/cameras", summary="Link the cameras that see an event")
-def send_cameras(event_id: BigId, body: Count, tx: TxDep, user: Operator) -> list[CameraHit]:
+def send_cameras(event_id: BigId, body: Count, tx: TxDep, user: CameraLinker) -> list[CameraHit]:
     """Attach the nearest cameras that see the event (for the wall's video panel)."""
     return link_cameras(tx, event_id, actor=user.actor, limit=body.limit)
 
 
 @router.post("/events/{event_id}/dispatch/resources", summary="Call the resources an event's class needs")
-def send_resources(event_id: BigId, body: Count, tx: TxDep, user: Operator) -> list[ResourceHit]:
+def send_resources(event_id: BigId, body: Count, tx: TxDep, user: ResourceCaller) -> list[ResourceHit]:
     """The nearest ``limit`` resources of each kind the leaf class names (none for most classes)."""
     return dispatch_resources(tx, event_id, actor=user.actor, per_kind=body.limit)

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.access import event_visible
-from api.deps import ConnDep, Operator, Reader, TxDep
+from api.deps import ConnDep, Merger, Reader, Splitter, TxDep
 from api.params import MAX_BIGINT, BigId
 from command.duplicates import duplicates_of, merge, split
 
@@ -35,14 +35,14 @@ class SplitOff(BaseModel):
 
 
 @router.post("/{event_id}/merge", summary="Register an event as a duplicate of another")
-def merge_event(event_id: BigId, body: MergeInto, tx: TxDep, user: Operator) -> dict:
+def merge_event(event_id: BigId, body: MergeInto, tx: TxDep, user: Merger) -> dict:
     """The event (and its own duplicates) join the other's chain; returns the root."""
     root = merge(tx, event_id, body.into, actor=user.actor, note=body.note)
     return {"event_id": event_id, "root_id": root}
 
 
 @router.post("/{event_id}/split", summary="Make a duplicate an event of its own again")
-def split_event(event_id: BigId, body: SplitOff, tx: TxDep, user: Operator) -> dict:
+def split_event(event_id: BigId, body: SplitOff, tx: TxDep, user: Splitter) -> dict:
     """Unlinks the duplicate; returns the root it left."""
     return {"event_id": event_id, "former_root_id": split(tx, event_id, actor=user.actor, note=body.note)}
 

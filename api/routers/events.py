@@ -7,7 +7,11 @@ else (another class, place, time …) 409 naming the first event. A
 ``reported_at`` before ``event_earliest`` or in the future is refused. Batch intake is all or nothing by
 default (the index of the refused event is in the error), or per event with
 ``atomic=false``. Moves follow :data:`command.lifecycle.TRANSITIONS`; an
-impossible move is a 409 that lists the moves there are.
+impossible move is a 409 that lists the moves there are. Who may make which
+move, what a move needs (a note, a rating) and which other actions a key may
+take are :mod:`api.access`'s; an event's detail lists those open to the caller.
+A grid worker settles the self-settled events it reported in one request
+(自办自结, ``/self-settle``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api.access import check_intake, check_move, event_visible
+from api.access import check_intake, check_move, check_self_settle, event_visible, reporter_of
 from api.deps import (
     ConnDep,
     EngineDep,
@@ -28,6 +32,7 @@ from api.deps import (
     Reader,
     Reporter,
     RetriesDep,
+    SelfSettler,
     SettingsDep,
     Supervisor,
     TxDep,
@@ -37,11 +42,11 @@ from api.params import BigId, PagingDep, ReportedDep, TextDep
 from api.security import Principal
 from api.store import BatchOutcome, EventPage, event_detail, intake_batch, list_events
 from command.intake import EventIn, IntakeResult, intake
-from command.lifecycle import flag_overdue, supervise, transition
+from command.lifecycle import flag_overdue, supervise, transition, walk
 from layers import models as m
 from layers.db import retried
 
-__all__ = ["router", "Move", "Moved", "Batch", "Note"]
+__all__ = ["router", "Move", "Moved", "Settled", "Batch", "Note"]
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -71,6 +76,12 @@ class Moved(BaseModel):
     event_id: int
     from_state: str
     state: str
+
+
+class Settled(Moved):
+    """A self-settled event: the states it passed through on its way to closed, in order."""
+
+    steps: list[str]
 
 
 class Note(BaseModel):
@@ -110,7 +121,7 @@ def _register(engine: Engine, event: EventIn, user: Principal) -> IntakeResult:
     """
     with autocommit(engine) as conn:
         check_intake(conn, user, [event])
-        return intake(conn, event, actor=user.actor)
+        return intake(conn, event, actor=user.actor, reporter=reporter_of(user))
 
 
 @router.post("/batch", summary="Register a batch of events")
@@ -123,7 +134,8 @@ def intake_many(batch: Batch, tx: TxDep, user: Reporter, settings: SettingsDep, 
     """
     check_intake(tx, user, batch.events)
     settings.report_times.check(batch.events)
-    return retried(tx, lambda: intake_batch(tx, batch.events, actor=user.actor, atomic=batch.atomic), retries=retries)
+    return retried(tx, lambda: intake_batch(tx, batch.events, actor=user.actor, atomic=batch.atomic,
+                                            reporter=reporter_of(user)), retries=retries)
 
 
 @router.get("", summary="List events, newest first, optionally within a reported-time window or by words")
@@ -138,19 +150,43 @@ def list_register(conn: ConnDep, user: Reader, window: ReportedDep, page: Paging
                        q=search.q)
 
 
-@router.get("/{event_id}", summary="One event with its history and assignments")
+@router.get("/{event_id}", summary="One event with its history, assignments and what the caller may do with it")
 def get_event(event_id: BigId, conn: ConnDep, user: Reader) -> dict:
-    """The event, if the caller sees it (:mod:`api.access`); 404 as for no event otherwise."""
+    """The event, if the caller sees it (:mod:`api.access`); 404 as for no event otherwise.
+
+    ``moves``: the states the caller may move it to now, each with ``note``
+    (``required``/``optional``) and ``rating`` (``required``/``optional``/``none``);
+    ``actions``: which of dispatch, supervise, merge, split, cameras,
+    resources and self_settle the caller may take on it now.
+    """
     event_visible(conn, user, event_id)
-    return event_detail(conn, event_id)
+    return event_detail(conn, event_id, user)
 
 
 @router.post("/{event_id}/transitions", summary="Move an event through the loop")
 def move(event_id: BigId, body: Move, tx: TxDep, user: Mover) -> Moved:
     """Accept, hand back, handle, verify, close (with a rating), reopen …; a worker moves only its own events."""
-    check_move(tx, user, event_id, body.to_state)
+    check_move(tx, user, event_id, body.to_state, note=body.note, rating=body.rating)
     came_from = transition(tx, event_id, body.to_state, actor=user.actor, note=body.note, rating=body.rating)
     return Moved(event_id=event_id, from_state=came_from, state=body.to_state)
+
+
+@router.post("/{event_id}/self-settle", summary="Settle an event one reported oneself (自办自结)")
+def self_settle(event_id: BigId, body: Note, tx: TxDep, user: SelfSettler) -> Settled:
+    """Accept, handle and close a self-settled event in one go, each step in its history under the caller.
+
+    A grid worker settles the events on channel ``self_settled`` it reported;
+    admin and operator any (:func:`api.access.check_self_settle`: 403, or 409
+    for another channel, a closed or a rejected event).
+    """
+    check_self_settle(tx, user, event_id)
+    came_from, steps = walk(tx, event_id, "closed", actor=user.actor, note=_settled_note(body.note))
+    return Settled(event_id=event_id, from_state=came_from, state="closed", steps=list(steps))
+
+
+def _settled_note(note: str | None) -> str:
+    """The history note of each step: marked as settled by the reporter, with the caller's words."""
+    return f"自办自结: {note}" if note and note.strip() else "自办自结"
 
 
 @router.post("/{event_id}/supervise", summary="Raise an event's supervision level (督办)")

@@ -97,7 +97,7 @@ def me(conn: ConnDep, user: Phone) -> dict:
     row = next(iter(workers_live(conn, user, code=user.worker_code)), None)
     if row is None:
         raise Forbidden(f"key '{user.name}' names worker {user.worker_code}, who is not in the store")
-    return {**row, "event": event_detail(conn, row["event_id"]) if row["event_id"] else None}
+    return {**row, "event": event_detail(conn, row["event_id"], user) if row["event_id"] else None}
 
 
 def _plausible(tx, fixes: list[FixIn], settings: ApiSettings) -> None:

@@ -1,7 +1,7 @@
 -- insert_event.sql for a whole batch: events with ids drawn beforehand (so that
 -- a duplicate can name an earlier event of the same batch), their first
 -- history rows, their audit rows, and the counts on stored roots. Keep the two
--- alike.
+-- alike. One reporter (a worker's code, or NULL) for the whole batch: one sender's.
 WITH r AS (
     SELECT *
     FROM unnest(
@@ -20,14 +20,15 @@ ins AS (
     INSERT INTO event (
         id, code, channel, external_id, category_code, title, description, address, grid_id, community_id,
         street_id, department, priority, state, reported_at, deadline_at, duplicate_of_id, duplicate_count, geom,
-        location_kind, source_class, supervision_level
+        location_kind, source_class, supervision_level, reporter_worker_id
     )
     SELECT r.id,
            'EV' || to_char(r.reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-'
                || lpad(r.id::text, greatest(8, length(r.id::text)), '0'),
            r.channel, r.external_id, r.category_code, r.title, r.description, r.address, r.grid_id, r.community_id,
            r.street_id, r.department, r.priority, 'reported', r.reported_at, r.deadline_at, r.duplicate_of_id,
-           r.duplicate_count, ST_SetSRID(ST_MakePoint(r.lon, r.lat), 4326), 'point', r.source_class, 0
+           r.duplicate_count, ST_SetSRID(ST_MakePoint(r.lon, r.lat), 4326), 'point', r.source_class, 0,
+           (SELECT w.id FROM grid_worker w WHERE w.code = CAST(:reporter AS text))
     FROM r ORDER BY r.id
     RETURNING id, code, reported_at
 ),

@@ -47,14 +47,15 @@ ins AS (
     INSERT INTO event (
         id, code, channel, external_id, category_code, title, description, address, grid_id, community_id,
         street_id, department, priority, state, reported_at, deadline_at, duplicate_of_id, duplicate_count, geom,
-        location_kind, source_class, supervision_level
+        location_kind, source_class, supervision_level, reporter_worker_id
     )
     SELECT nid.id,
            'EV' || to_char(CAST(:reported_at AS timestamptz) AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-'
                || lpad(nid.id::text, greatest(8, length(nid.id::text)), '0'),
            :channel, :external_id, :category_code, :title, :description, :address, look.grid_id,
            look.community_id, look.street_id, :department, :priority, 'reported', :reported_at, :deadline_at,
-           look.root_id, 0, p.g, :location_kind, :source_class, 0
+           look.root_id, 0, p.g, :location_kind, :source_class, 0,
+           (SELECT w.id FROM grid_worker w WHERE w.code = CAST(:reporter AS text))
     FROM nid, look, p
     ON CONFLICT (channel, external_id) DO NOTHING
     RETURNING id, code, reported_at, duplicate_of_id

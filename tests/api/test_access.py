@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from api.access import SCOPED_LAYERS, condition_params, condition_sql, reach, visible
 from api.security import Principal
+from command.lifecycle import path_to
 from tests.api.conftest import DEPARTMENT, event_body, unique
 
 ALL = ("admin", "operator", "supervisor", "planner", "analyst", "department", "grid_worker", "wall", "open311")
@@ -112,11 +113,18 @@ MATRIX = [
     ("file an Open311 request", "POST", lambda w: "/open311/v2/requests.json",
      lambda w, p: {"service_code": CITY_CLASS, "lat": p.lat, "long": p.lon, "external_id": unique("o311")},
      _files("admin", "operator", "open311")),
-    # moving: a department its own department's events; a phone only the events it is on
-    ("move a police event", "POST", "police", {"to_state": "accepted"},
-     _files("admin", "operator", "supervisor", status=200)),
+    # moving: a department its own department's events; a phone only the events it is on; a supervisor judges
+    # work done (verify, close, send back, reopen) but neither takes in nor hands out
+    ("move a police event", "POST", "police", {"to_state": "accepted"}, _files("admin", "operator", status=200)),
     ("move a city event", "POST", "city", {"to_state": "accepted"},
+     _files("admin", "operator", "department", status=200)),
+    ("verify a handled city event", "POST", "city@handled", {"to_state": "verified"},
      _files("admin", "operator", "supervisor", "department", status=200)),
+    ("send back a dispatched police event", "POST", "police@dispatched", {"to_state": "returned", "note": "not ours"},
+     _files("admin", "operator", "supervisor", status=200)),
+    # self-settling (自办自结): the worker who reported it, or the hall
+    ("self-settle the phone's own report", "POST", "self-settle", {"note": "done"},
+     _files("admin", "operator", "grid_worker", status=200)),
     # every other router: who is let in (a body or query deliberately invalid answers 422 and writes nothing)
     *[(path, "GET", (lambda w, p=path: p), None, _statuses(rest=200, open311=403))
       for path in ("/layers/cameras?limit=1", "/tiles/cameras/10/0/0.pbf", "/ogc/collections/resources/items?limit=1",
@@ -130,8 +138,12 @@ MATRIX = [
           ("/events/batch", {}, ("admin", "operator", "department", "grid_worker")),
           ("/events/1/transitions", {}, ("admin", "operator", "supervisor", "department", "grid_worker")),
           ("/events/1/merge", {}, ("admin", "operator")),
+          ("/events/1/split", {"note": 1}, ("admin", "operator")),
           ("/events/1/dispatch/worker", {"worker_id": 0}, ("admin", "operator")),
+          ("/events/1/dispatch/cameras", {"limit": 0}, ("admin", "operator")),
+          ("/events/1/dispatch/resources", {"limit": 0}, ("admin", "operator")),
           ("/events/1/supervise", {"note": 1}, ("admin", "operator", "supervisor")),
+          ("/events/1/self-settle", {"note": 1}, ("admin", "operator", "grid_worker")),
           ("/workers/positions", {"fixes": []}, ("admin", "operator", "grid_worker")),
           ("/partition/jobs", {"mode": "none"}, ("admin", "planner")),
           ("/taxonomy/aliases", {}, ("admin",)),
@@ -150,9 +162,16 @@ MATRIX = [
 
 
 def _call(client, auth, place, world, role, method, path, body):
-    if isinstance(path, str):  # a move: a fresh event of that class for each role, so no move meets another's
-        extra = {"category": world.police_class} if path == "police" else {}
-        path, payload = f"/events/{_new_event(client, auth, place, **extra)}/transitions", body
+    if path == "self-settle":  # a fresh self-settled report of the phone's for each role
+        event = client.post("/events", json=event_body(place, channel="self_settled"), headers=auth("grid_worker"))
+        path, payload = f"/events/{event.json()['id']}/self-settle", body
+    elif isinstance(path, str):  # a move: a fresh event of that class (in that state) for each role
+        kind, _, state = path.partition("@")
+        event = _new_event(client, auth, place, **({"category": world.police_class} if kind == "police" else {}))
+        for step in path_to("reported", state) if state else ():
+            assert client.post(f"/events/{event}/transitions", json={"to_state": step},
+                               headers=auth("operator")).status_code == 200
+        path, payload = f"/events/{event}/transitions", body
     else:
         path, payload = path(world), body(world, place) if callable(body) else body
     return client.request(method, path, json=payload, headers=auth(role))
@@ -227,7 +246,8 @@ def test_lists_tiles_and_ogc_agree_on_the_events_a_key_sees(client, auth, api_en
             SELECT e.id, e.geom IS NOT NULL AS drawn FROM event e WHERE :role = 'wall'
                OR (:role = 'department' AND e.department = :d)
                OR (:role = 'grid_worker' AND EXISTS (SELECT 1 FROM assignment a JOIN grid_worker w
-                   ON w.id = a.worker_id WHERE a.event_id = e.id AND w.code = :w))"""),
+                   ON w.id = a.worker_id WHERE a.event_id = e.id AND w.code = :w))
+               OR (:role = 'grid_worker' AND e.reporter_worker_id = (SELECT id FROM grid_worker WHERE code = :w))"""),
             {"role": role, "d": DEPARTMENT, "w": worker_code}).all()
     assert layers == ogc == register == {r.id for r in rows}
     assert _tile_ids(tile.content) == {r.id for r in rows if r.drawn}  # an event without a point is in no tile
@@ -282,6 +302,7 @@ GATEWAY = Principal("g", "open311")
     (CITY, "cameras", {"owner_dept": DEPARTMENT}, True), (CITY, "workers", {"code": "W1"}, False),
     (PHONE, "events", {"department": DEPARTMENT, "worker_codes": ["W1"]}, True),
     (PHONE, "events", {"department": DEPARTMENT}, False), (PHONE, "workers", {"code": "W2"}, False),
+    (PHONE, "events", {"reporter_code": "W1"}, True), (PHONE, "events", {"reporter_code": "W2"}, False),
     (PHONE, "cameras", {"owner_dept": "公安分局"}, True),
     (GATEWAY, "events", {"channel": "hotline"}, True), (GATEWAY, "events", {"channel": "patrol"}, False),
     (GATEWAY, "cameras", {"owner_dept": DEPARTMENT}, False),
@@ -299,6 +320,7 @@ def test_the_condition_and_the_predicate_agree_on_every_event(api_engine, role, 
     with api_engine.connect() as conn:
         rows = conn.execute(text("""
             SELECT e.department, e.channel, array_remove(array_agg(w.code), NULL) AS worker_codes,
+                   (SELECT r.code FROM grid_worker r WHERE r.id = e.reporter_worker_id) AS reporter_code,
                    """ + condition_sql("events", "e") + """ AS seen
             FROM event e LEFT JOIN assignment a ON a.event_id = e.id LEFT JOIN grid_worker w ON w.id = a.worker_id
             GROUP BY e.id"""), condition_params(who, "events")).mappings().all()

@@ -48,8 +48,9 @@ def test_an_event_moves_through_the_loop_and_a_wrong_move_is_409_with_the_allowe
     wrong = client.post(f"/events/{event_id}/transitions", json={"to_state": "closed"}, headers=auth("operator"))
     assert wrong.status_code == 409
     assert wrong.json()["error"]["allowed"] == ["accepted", "rejected"]
-    for state in ("accepted", "rejected", "reopened"):
-        moved = client.post(f"/events/{event_id}/transitions", json={"to_state": state}, headers=auth("operator"))
+    for state, note in (("accepted", None), ("rejected", "not in our district"), ("reopened", "it is, after all")):
+        moved = client.post(f"/events/{event_id}/transitions", json={"to_state": state, "note": note},
+                            headers=auth("operator"))
         assert moved.status_code == 200 and moved.json()["state"] == state
     level = client.post(f"/events/{event_id}/supervise", json={"note": "late"}, headers=auth("operator"))
     assert level.json() == {"event_id": event_id, "supervision_level": 1}

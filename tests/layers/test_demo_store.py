@@ -88,3 +88,17 @@ def test_event_histories_belong_to_stored_events(conn):
                (SELECT count(*) FROM event e WHERE NOT EXISTS (SELECT 1 FROM event_history h WHERE h.event_id = e.id))
     """)).one()
     assert orphans == 0 and events_without_history == 0
+
+
+def test_a_phones_own_reports_name_their_worker(conn):
+    """Patrol and self-settled events whose first history row names a worker by code are that worker's reports."""
+    rows = conn.execute(text("""
+        SELECT e.channel, w.code AS first_actor_worker, r.code AS reporter
+        FROM event e
+        JOIN event_history h ON h.event_id = e.id AND h.from_state IS NULL
+        LEFT JOIN grid_worker w ON w.code = h.actor
+        LEFT JOIN grid_worker r ON r.id = e.reporter_worker_id
+    """)).all()
+    phones = [r for r in rows if r.channel in ("patrol", "self_settled") and r.first_actor_worker is not None]
+    assert len(phones) > 100 and all(r.reporter == r.first_actor_worker for r in phones)
+    assert all(r.reporter is None for r in rows if r.channel not in ("patrol", "self_settled"))
