@@ -16,20 +16,20 @@ def test_an_event_s_rows_name_who_did_what_newest_first(client, auth, place):
     assert filed.status_code == 201, filed.text
     event_id = str(filed.json()["id"])
     moved = client.post(f"/events/{event_id}/transitions", json={"to_state": "rejected", "note": "不属实"},
-                        headers=auth("supervisor"))
+                        headers=auth("admin"))
     assert moved.status_code == 200, moved.text
 
     page = _rows(client, auth, entity="event", entity_id=event_id)
     assert set(page) == {"items", "next_offset"} and page["next_offset"] is None
     items = page["items"]
-    assert [r["actor"] for r in items] == ["supervisor:supervisor-key", "operator:operator-key"]
+    assert [r["actor"] for r in items] == ["admin:admin-key", "operator:operator-key"]
     assert items[0]["action"] == "transition" and items[1]["action"] in ("intake", "intake_duplicate")
     assert all(set(r) == {"id", "at", "actor", "action", "entity", "entity_id", "detail"} for r in items)
     assert all((r["entity"], r["entity_id"]) == ("event", event_id) for r in items)
     assert items[0]["at"] > items[1]["at"]
 
     # who: any part of the actor, case-insensitive; what: the action exactly
-    assert [r["id"] for r in _rows(client, auth, actor="SUPERVISOR", entity_id=event_id)["items"]] == [items[0]["id"]]
+    assert [r["id"] for r in _rows(client, auth, actor="ADMIN", entity_id=event_id)["items"]] == [items[0]["id"]]
     assert [r["id"] for r in _rows(client, auth, action="transition", entity_id=event_id)["items"]] == [items[0]["id"]]
     assert _rows(client, auth, actor="%", entity_id=event_id)["items"] == []
 
