@@ -239,7 +239,7 @@ def kpi_departments(principal: Principal) -> tuple[str, ...] | None:
         return None
     if r.departments is not None and r.channels is None and r.worker is None:
         return r.departments
-    raise Forbidden(f"key '{principal.name}' (role {principal.role}) gets no figures of the loop")
+    raise Forbidden("key '{key}' (role {role}) gets no figures of the loop", key=principal.name, role=principal.role)
 
 
 _EVENT = text("""
@@ -264,7 +264,7 @@ def event_visible(conn: Connection, principal: Principal, event_id: int) -> None
     """
     row = _event(conn, principal, event_id)
     if row is None or not row.seen:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound("no event {event_id}", event_id=event_id)
 
 
 def check_move(conn: Connection, principal: Principal, event_id: int, to_state: str) -> None:
@@ -284,16 +284,17 @@ def check_move(conn: Connection, principal: Principal, event_id: int, to_state: 
     """
     row = _event(conn, principal, event_id)
     if row is None:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound("no event {event_id}", event_id=event_id)
     if principal.role == "grid_worker":
         if not row.on_it:
-            raise Forbidden(f"event {event_id} is not one worker {principal.worker_code} is on; "
-                            f"key '{principal.name}' moves only those")
+            raise Forbidden("event {event_id} is not one worker {worker} is on; key '{key}' moves only those",
+                            event_id=event_id, worker=principal.worker_code, key=principal.name)
         if to_state not in WORKER_MOVES:
-            raise Forbidden(f"a grid worker may move an event to {', '.join(WORKER_MOVES)}, not {to_state}")
+            raise Forbidden("a grid worker may move an event to {moves}, not {to_state}", moves=WORKER_MOVES,
+                            to_state=to_state)
     elif not row.seen:
-        raise Forbidden(f"event {event_id} is not among the events of key '{principal.name}' "
-                        f"({_scope_words(principal)}); it may not move it")
+        raise Forbidden("event {event_id} is not among the events of key '{key}' ({scope}); it may not move it",
+                        event_id=event_id, key=principal.name, scope=_scope_words(principal))
 
 
 def check_report(principal: Principal, channel: str, department: str | None) -> None:
@@ -315,13 +316,14 @@ def check_report(principal: Principal, channel: str, department: str | None) -> 
     if principal.role in ("admin", "operator"):
         return
     if allowed is None:
-        raise Forbidden(f"role '{principal.role}' files no events")
+        raise Forbidden("role '{role}' files no events", role=principal.role)
     if channel not in allowed:
-        raise Forbidden(f"key '{principal.name}' (role {principal.role}) files events on {' or '.join(allowed)}, "
-                        f"not on channel '{channel}'")
+        raise Forbidden("key '{key}' (role {role}) files events on {channels}, not on channel '{channel}'",
+                        key=principal.name, role=principal.role, channels=tuple(allowed), channel=channel)
     if principal.role == "department" and department not in principal.departments:
-        raise Forbidden(f"key '{principal.name}' files events for {', '.join(principal.departments)}; this one's "
-                        f"class goes to {department or 'no department'}")
+        raise Forbidden("key '{key}' files events for {departments}; this one's class goes to {department}",
+                        key=principal.name, departments=tuple(principal.departments),
+                        department=department or "—")
 
 
 def check_intake(conn: Connection, principal: Principal, events: list[EventIn],
@@ -349,7 +351,9 @@ def check_intake(conn: Connection, principal: Principal, events: list[EventIn],
         try:
             check_report(principal, event.channel, department)
         except Forbidden as refused:
-            raise Forbidden(f"event {i}: {refused}" if len(events) > 1 else str(refused)) from None
+            if len(events) > 1:
+                raise Forbidden("event {index}: {refusal}", index=i, refusal=refused) from None
+            raise
 
 
 def check_fixes(principal: Principal, workers: set[str]) -> None:
@@ -361,8 +365,8 @@ def check_fixes(principal: Principal, workers: set[str]) -> None:
         A worker's key reporting another worker.
     """
     if principal.role == "grid_worker" and workers - {principal.worker_code}:
-        raise Forbidden(f"key '{principal.name}' may only report worker {principal.worker_code}, not "
-                        f"{', '.join(sorted(workers - {principal.worker_code}))}")
+        raise Forbidden("key '{key}' may only report worker {worker}, not {others}", key=principal.name,
+                        worker=principal.worker_code, others=tuple(sorted(workers - {principal.worker_code})))
 
 
 def _scope_words(principal: Principal) -> str:

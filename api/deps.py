@@ -109,8 +109,9 @@ class StoreGate:
             async with asyncio.timeout(self.timeout_s):
                 await self._turns.acquire()
         except TimeoutError:
-            raise StoreBusy(f"all {self.size} connections of this process stayed busy for {self.timeout_s:g} s; "
-                            "try again", retry_after=max(1, round(self.timeout_s / 5))) from None
+            raise StoreBusy("all {size} connections of this process stayed busy for {seconds:g} s; try again",
+                            size=self.size, seconds=self.timeout_s,
+                            retry_after=max(1, round(self.timeout_s / 5))) from None
 
     async def __aexit__(self, *exc: object) -> None:
         self._turns.release()
@@ -245,8 +246,8 @@ def require(*roles: str):
         user = await _current_user(request)
         if user.role not in allowed:
             log.warning("refused %s %s to %s", request.method, request.url.path, user.actor)
-            raise Forbidden(f"role '{user.role}' may not {request.method} {request.url.path}; "
-                            f"allowed: {', '.join(sorted(allowed))}")
+            raise Forbidden("role '{role}' may not {method} {path}; allowed: {roles}", role=user.role,
+                            method=request.method, path=request.url.path, roles=tuple(sorted(allowed)))
         return user
 
     _check.needs_key = True  # type: ignore[attr-defined]

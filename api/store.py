@@ -77,7 +77,7 @@ def event_detail(conn: Connection, event_id: int) -> dict:
         FROM event e WHERE e.id = :id
     """), {"id": event_id}).mappings().first()
     if row is None:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound("no event {event_id}", event_id=event_id)
     history = conn.execute(text(
         "SELECT from_state, to_state, at, actor, note FROM event_history WHERE event_id = :id ORDER BY at, id"
     ), {"id": event_id}).mappings().all()
@@ -159,7 +159,7 @@ def worker_id_of(conn: Connection, code: str) -> int:
     """The id of the worker with ``code``, or NotFound."""
     found = conn.execute(text("SELECT id FROM grid_worker WHERE code = :c"), {"c": code}).scalar()
     if found is None:
-        raise NotFound(f"no grid worker '{code}'")
+        raise NotFound("no grid worker '{code}'", code=code)
     return found
 
 
@@ -178,7 +178,7 @@ def update_positions(conn: Connection, fixes: list[Fix], *, actor: str) -> tuple
                 .scalars())
     for i, fix in enumerate(fixes):
         if fix.worker not in known:
-            raise LoadError(f"no grid worker '{fix.worker}'", source="fixes", feature=i, field="worker")
+            raise LoadError("no grid worker '{code}'", code=fix.worker, source="fixes", feature=i, field="worker")
     moved = [dict(r) for r in conn.execute(sql("update_positions"), {
         "codes": [f.worker for f in fixes], "lons": [f.lon for f in fixes], "lats": [f.lat for f in fixes],
         "ats": [f.at for f in fixes], "statuses": [f.status for f in fixes],
@@ -235,11 +235,11 @@ def intake_batch(conn: Connection, events: list[EventIn], *, actor: str, atomic:
                 results.append(intake(conn, event, actor=actor, taxonomy=taxonomy))
         except LoadError as err:
             if atomic:
-                raise LoadError(err.message, source=err.source, feature=i, field=err.field) from err
+                raise LoadError(err.template, **err.params, source=err.source, feature=i, field=err.field) from err
             refused.append(Refusal(index=i, message=err.message, field=err.field))
         except Conflict as err:  # a reused external id with another payload: refused like any fault of its event
             if atomic:
-                raise Conflict(err.message, source=err.source, feature=i, field=err.field, **err.detail) from err
+                raise Conflict(err.template, source=err.source, feature=i, field=err.field, **err.detail) from err
             refused.append(Refusal(index=i, message=err.message, field=err.field))
     return BatchOutcome(results=results, refused=refused, created=sum(r.created for r in results))
 
@@ -258,7 +258,7 @@ def suggestions(conn: Connection, principal: Principal, event_id: int, *, limit:
     place = conn.execute(text("SELECT category_code, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM event WHERE id = :id"),
                          {"id": event_id}).first()
     if place is None:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound("no event {event_id}", event_id=event_id)
     workers = [w for w in worker_candidates(conn, event_id, limit=limit)
                if visible(principal, "workers", {"code": w.code})]
     if place.lon is None:

@@ -170,10 +170,10 @@ def _same_payload(first_id: int, first_code: str, first_payload: str | None, eve
     """
     if first_payload is None or first_payload == fingerprint(event):
         return
-    raise Conflict(f"{event.channel}:{event.external_id} was registered as event {first_code} with a different "
-                   "payload; a repeat must carry the same payload (a new event needs a new external_id)",
+    raise Conflict("{sender} was registered as event {event_code} with a different payload; a "
+                   "repeat must carry the same payload (a new event needs a new external_id)",
                    source=f"{event.channel}:{event.external_id}", field="external_id", feature=feature,
-                   event_id=first_id, event_code=first_code)
+                   event_id=first_id, event_code=first_code, sender=f"{event.channel}:{event.external_id}")
 
 
 def _existing(conn: Connection, channel: str, external_id: str, event: EventIn | None = None,
@@ -243,11 +243,11 @@ def intake(conn: Connection, event: EventIn, *, actor: str = "system",
     if found is not None:
         return found
     if refusal is not None:
-        raise LoadError(refusal.message, source=where, field=refusal.field) from refusal
+        raise LoadError(refusal.template, **refusal.params, source=where, field=refusal.field) from refusal
     try:
         place = locate(conn, address=event.address, community=event.community, street=event.street)
     except LoadError as err:
-        raise LoadError(err.message, source=where, field=err.field) from err
+        raise LoadError(err.template, **err.params, source=where, field=err.field) from err
     root = None
     if place.lon is not None:
         root = find_duplicate(conn, leaf, place.lon, place.lat, reported_at)
@@ -293,7 +293,7 @@ def _intake_point(conn: Connection, event: EventIn, actor: str, taxonomy: Taxono
             taxonomy = current_taxonomy(conn)
             continue
         if refusal is not None:
-            raise LoadError(refusal.message, source=where, field=refusal.field) from refusal
+            raise LoadError(refusal.template, **refusal.params, source=where, field=refusal.field) from refusal
         if not hit.inside:
             raise LoadError(f"the point ({event.lon:.6f}, {event.lat:.6f}) is outside the district",
                             source=where, field="location")
@@ -385,7 +385,7 @@ def _one_of_many(conn, index: int, event: EventIn, actor: str, taxonomy: Taxonom
     try:
         return intake(conn, event, actor=actor, taxonomy=taxonomy)
     except LoadError as err:
-        raise LoadError(err.message, source=err.source, feature=index, field=err.field) from err
+        raise LoadError(err.template, **err.params, source=err.source, feature=index, field=err.field) from err
 
 
 def _burst(conn: Connection, events: list[EventIn], actor: str, taxonomy: Taxonomy) -> list[IntakeResult]:
@@ -397,7 +397,8 @@ def _burst(conn: Connection, events: list[EventIn], actor: str, taxonomy: Taxono
             leaves.append(taxonomy.resolve(e.category, e.source))
         except LoadError as err:
             leaves.append(None)
-            refused = LoadError(err.message, source=f"{e.channel}:{e.external_id}", feature=i, field=err.field)
+            refused = LoadError(err.template, **err.params, source=f"{e.channel}:{e.external_id}", feature=i,
+                                field=err.field)
             if not _registered(conn, e):
                 raise refused from err
     params = [_point_params(e, leaf, t) for e, leaf, t in zip(events, leaves, at)]
@@ -411,9 +412,10 @@ def _burst(conn: Connection, events: list[EventIn], actor: str, taxonomy: Taxono
             if key in seen:
                 first = events[seen[key]]
                 if fingerprint(first) != fingerprint(e):
-                    raise Conflict(f"{e.channel}:{e.external_id} comes twice in the batch (events {seen[key]} and "
-                                   f"{i}) with different payloads", source=f"{e.channel}:{e.external_id}",
-                                   field="external_id", feature=i)
+                    raise Conflict("{sender} comes twice in the batch (events {first} and {index}) "
+                                   "with different payloads", source=f"{e.channel}:{e.external_id}",
+                                   field="external_id", feature=i, sender=f"{e.channel}:{e.external_id}",
+                                   first=seen[key], index=i)
             seen.setdefault(key, i)
             continue
         seen[key] = i
