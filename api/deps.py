@@ -39,6 +39,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Connection, Engine
 
 from api.errors import Forbidden, Unauthorized
+from api.messages import language
 from api.security import Principal
 from api.settings import ApiSettings
 from layers.errors import StoreBusy
@@ -53,6 +54,7 @@ __all__ = [
     "TxDep",
     "SettingsDep",
     "RetriesDep",
+    "Lang",
     "CurrentUser",
     "MaybeUser",
     "require",
@@ -216,6 +218,14 @@ async def _current_user(request: Request) -> Principal:
 
 
 CurrentUser = Annotated[Principal, Depends(_current_user)]
+
+
+async def _language(request: Request) -> str:
+    return language(request.scope)
+
+
+#: the request's language, ``"zh"`` or ``"en"`` (:func:`api.messages.language`)
+Lang = Annotated[str, Depends(_language)]
 
 
 async def _maybe_user(request: Request) -> Principal | None:

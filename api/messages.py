@@ -102,6 +102,11 @@ ZH: dict[str, str] = {
         "{sender} 已登记为事件 {event_code}，但内容不同；重复提交须内容一致（新事件请使用新的 external_id）",
     "{sender} comes twice in the batch (events {first} and {index}) with different payloads":
         "{sender} 在本批中出现两次（第 {first} 和第 {index} 个），内容不同",
+    # Open311 notices
+    "{department} will handle it by {deadline}": "{department}将于 {deadline} 前办理",
+    "{department} will handle it": "{department}将办理此事",
+    "{name} needs a time zone (W3C format, e.g. 2031-01-01T00:00:00+08:00)":
+        "{name} 需要带时区（W3C 格式，如 2031-01-01T00:00:00+08:00）",
     # values and parameters
     "a filter value cannot hold a NUL character": "筛选值不能包含 NUL 字符",
     "a code cannot hold a NUL character": "编号不能包含 NUL 字符",

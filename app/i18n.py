@@ -1,4 +1,9 @@
-"""Labels in Chinese first, English switchable.
+"""The UI's own words in Chinese first, English switchable.
+
+Domain labels (event states, channels, worker statuses, resource and camera
+kinds, zones, job states) are not here: they are the API's one table, read
+through :func:`app.client.labelled`, so that a state the store gains is
+labelled everywhere at once.
 
 Why tables and not gettext: the wall has a few hundred labels, all visible at
 once, and switches language without reloading; a lookup ``t(key, lang)`` in
@@ -108,13 +113,7 @@ LABELS: dict[str, dict[str, str]] = {
     "n_changed": {"zh": "变动网格数", "en": "Changed grids"},
     "job_state": {"zh": "任务状态", "en": "Job state"},
     "error": {"zh": "错误", "en": "Error"},
-    # event states and channels
-    "reported": {"zh": "上报", "en": "reported"},
-    "accepted_state": {"zh": "受理", "en": "accepted"},
-    "dispatched_state": {"zh": "派遣", "en": "dispatched"},
-    "handling": {"zh": "处置", "en": "handling"},
-    "closed": {"zh": "结案", "en": "closed"},
-    # top event classes (taxonomy codes) and channels
+    # top event classes (taxonomy codes)
     "cls_01": {"zh": "综合治理", "en": "Comprehensive governance"},
     "cls_02": {"zh": "城市管理", "en": "City management"},
     "cls_03": {"zh": "安全生产", "en": "Work safety"},
@@ -122,31 +121,10 @@ LABELS: dict[str, dict[str, str]] = {
     "cls_05": {"zh": "矛盾调处", "en": "Dispute mediation"},
     "cls_06": {"zh": "公共服务", "en": "Public service"},
     "cls_07": {"zh": "突发事件", "en": "Emergencies"},
-    "ch_self_settled": {"zh": "自办自结", "en": "Self-settled"},
-    "ch_patrol": {"zh": "网格员巡查", "en": "Patrol"},
-    "ch_hotline": {"zh": "12345热线", "en": "12345 hotline"},
-    "ch_city_mgmt": {"zh": "数字城管", "en": "City management"},
-    "ch_video": {"zh": "视频智能分析", "en": "Video analytics"},
-    "zone_inner": {"zh": "内街", "en": "inner street"},
-    "zone_outer": {"zh": "外街", "en": "outer street"},
     "gs_kept": {"zh": "保持", "en": "kept"},
     "gs_adjusted": {"zh": "调整", "en": "adjusted"},
     "gs_redrawn": {"zh": "重划", "en": "redrawn"},
     "gs_new": {"zh": "新增", "en": "new"},
-    "job_queued": {"zh": "排队中", "en": "queued"},
-    "job_running": {"zh": "运行中", "en": "running"},
-    "job_done": {"zh": "已完成", "en": "done"},
-    "job_failed": {"zh": "失败", "en": "failed"},
-    "st_reported": {"zh": "上报", "en": "reported"},
-    "st_accepted": {"zh": "受理", "en": "accepted"},
-    "st_dispatched": {"zh": "派遣", "en": "dispatched"},
-    "st_in_progress": {"zh": "处置中", "en": "in progress"},
-    "st_handled": {"zh": "已处置", "en": "handled"},
-    "st_verified": {"zh": "已核查", "en": "verified"},
-    "st_closed": {"zh": "结案", "en": "closed"},
-    "st_returned": {"zh": "退回", "en": "returned"},
-    "st_rejected": {"zh": "不予受理", "en": "rejected"},
-    "st_reopened": {"zh": "重新办理", "en": "reopened"},
 }
 
 

@@ -22,7 +22,7 @@ import dash_leaflet as dl
 from dash import ALL, Input, Output, State, ctx, dcc, html
 
 from app import mapview
-from app.client import ApiClient, ApiError
+from app.client import ApiClient, ApiError, labelled
 from app.i18n import t
 from app.main import payloads_of, settings_of
 from app.payloads import basemap_payload, district_box
@@ -100,7 +100,7 @@ def layout(**_query: str) -> html.Div:
 def _labels(lang: str):
     layers = [{"label": t(k, lang), "value": k} for k in ("grids", *POINT_LAYERS)]
     classes = [{"label": t(f"cls_{i:02d}", lang), "value": f"{i:02d}"} for i in range(1, 8)]
-    states = [{"label": t(f"st_{s}", lang), "value": s} for s in PENDING]
+    states = [{"label": labelled(settings_of(), "states", s, lang), "value": s} for s in PENDING]
     online = [{"label": t(k, lang), "value": k} for k in ("all", "online", "offline")]
     return (t("layers", lang), t("filters", lang), t("events", lang), t("around", lang), t("f_class", lang),
             t("f_department", lang), t("f_state", lang), t("f_kind", lang), t("f_online", lang), layers, classes,
@@ -209,8 +209,11 @@ def _select(event_click, map_click, _queue):
     return dash.no_update
 
 
-def _rows(items: list[dict], cols: tuple[str, ...]) -> html.Table:
-    return html.Table([html.Tbody([html.Tr([html.Td(_fmt(i.get(c))) for c in cols]) for i in items])])
+def _rows(items: list[dict], cols: tuple[str, ...], kinds: str, lang: str) -> html.Table:
+    """A table of ``cols``; the ``kind`` column under the labels of the ``kinds`` vocabulary."""
+    def cell(i: dict, c: str) -> str:
+        return labelled(settings_of(), kinds, i.get(c), lang) if c == "kind" else _fmt(i.get(c))
+    return html.Table([html.Tbody([html.Tr([html.Td(cell(i, c)) for c in cols]) for i in items])])
 
 
 def _fmt(v) -> str:
@@ -219,7 +222,7 @@ def _fmt(v) -> str:
     return "" if v is None else str(v)
 
 
-def _grid_here(api: ApiClient, lon: float, lat: float) -> list:
+def _grid_here(api: ApiClient, lon: float, lat: float, lang: str) -> list:
     """The grid under a point and its worker, from the layers (a tiny bbox)."""
     fc = api.get_json("layer", params={"bbox": f"{lon - _NEAR},{lat - _NEAR},{lon + _NEAR},{lat + _NEAR}",
                                        "limit": 1}, layer="grids") or {}
@@ -232,7 +235,8 @@ def _grid_here(api: ApiClient, lon: float, lat: float) -> list:
             worker = (api.get_json("feature", layer="workers", feature_id=p["worker_id"]) or {}).get("properties")
         except ApiError:
             worker = None
-    w = f"{worker.get('name')}（{worker.get('code')}，{worker.get('status')}）" if worker else "—"
+    status = labelled(settings_of(), "worker_status", worker.get("status"), lang) if worker else ""
+    w = f"{worker.get('name')}（{worker.get('code')}，{status}）" if worker else "—"
     return [html.Div(f"{p.get('code')} · {_fmt(p.get('households'))} 户 · {_fmt(p.get('population'))} 人",
                      id="console-grid-code"), html.Div(w, id="console-grid-worker")]
 
@@ -240,15 +244,19 @@ def _grid_here(api: ApiClient, lon: float, lat: float) -> list:
 def _event_block(api: ApiClient, event_id: int, lang: str) -> tuple[list, float | None, float | None]:
     ev = api.get_json("event", event_id=event_id) or {}
     hist = ev.get("history") or []
+
+    def state(value: object) -> str:
+        return labelled(settings_of(), "states", value, lang)
+
     history = html.Details([
         html.Summary(f"{t('history', lang)} · {t('deadline', lang)} {str(ev.get('deadline_at') or '—')[:16]}",
                      id="console-history-toggle"),
-        html.Table([html.Tbody([html.Tr([html.Td(str(h.get("at", ""))[5:16]), html.Td(h.get("from_state") or ""),
-                                         html.Td("→ " + t(f"st_{h.get('to_state')}", lang)), html.Td(h.get("actor")),
+        html.Table([html.Tbody([html.Tr([html.Td(str(h.get("at", ""))[5:16]), html.Td(state(h.get("from_state"))),
+                                         html.Td("→ " + state(h.get("to_state"))), html.Td(h.get("actor")),
                                          html.Td(h.get("note") or "")]) for h in hist])], id="console-history"),
     ])
     head = [html.Div(f"{t('event', lang)} {ev.get('code')} · {ev.get('title') or ''}", id="console-event-code"),
-            html.Div(f"{t('state', lang)}: {t('st_' + str(ev.get('state')), lang)} · {ev.get('department') or ''}",
+            html.Div(f"{t('state', lang)}: {state(ev.get('state'))} · {ev.get('department') or ''}",
                      id="console-event-state"),
             html.Div(ev.get("address") or ""), history]
     return head, ev.get("lon"), ev.get("lat")
@@ -276,7 +284,7 @@ def _around(sel: dict | None, result: dict | None, lang: str):
             cams = api.get_json("near_cameras", params=pt) or []
             res = api.get_json("near_resources", params=pt) or []
         if lon is not None:
-            out += [html.H3(t("grid_worker", lang)), *_grid_here(api, lon, lat)]
+            out += [html.H3(t("grid_worker", lang)), *_grid_here(api, lon, lat, lang)]
             marks = [dl.CircleMarker(center=[lat, lon], radius=14, color="#ffffff", weight=3, fill=False)]
     if result and ctx.triggered_id == "console-dispatch-result":
         cls = "msg-ok" if result.get("ok") else "msg-warn"
@@ -295,31 +303,32 @@ def _around(sel: dict | None, result: dict | None, lang: str):
                         if sel.get("event_id") else ""),
             ]) for w in workers])], id="console-candidates"),
             html.H3(t("seeing_cameras", lang)),
-            _rows(cams, ("code", "name", "kind", "distance_m")),
+            _rows(cams, ("code", "name", "kind", "distance_m"), "camera_kinds", lang),
             html.H3(t("nearest_resources", lang)),
-            _rows(res, ("name", "kind", "distance_m"))]
+            _rows(res, ("name", "kind", "distance_m"), "resource_kinds", lang)]
     return out, marks
 
 
 @dash.callback(
     Output("console-dispatch-result", "data"),
     Input({"type": "console-send", "worker": ALL}, "n_clicks"),
-    State("console-selected", "data"),
+    State("console-selected", "data"), State("shell-lang", "data"),
     prevent_initial_call=True,
 )
-def _dispatch(clicks, sel):
+def _dispatch(clicks, sel, lang):
     """Send the worker clicked (0: the best free one); a 409 is the conflict answer, shown as such."""
     trig = ctx.triggered_id
     if not isinstance(trig, dict) or not any(clicks or []) or not sel or not sel.get("event_id"):
         return dash.no_update
     body = {"worker_id": trig["worker"] or None}
     try:
-        with ApiClient(settings_of()) as api:
+        with ApiClient(settings_of(), lang=lang) as api:  # the conflict said in the screen's language
             got = api.post_json("dispatch", body, event_id=sel["event_id"])
     except ApiError as exc:
         if exc.status == 409:
             return {"ok": False, "text": exc.detail, "status": 409}
         return {"ok": False, "text": f"{exc.status} {exc.detail}", "status": exc.status}
     w = got.get("worker") or {}
-    return {"ok": True, "text": f"{w.get('name', '')}（{w.get('code', '')}） · {got.get('from_state')} → "
-                                f"{got.get('state')}", "status": 200, "worker_id": w.get("worker_id")}
+    moved = " → ".join(labelled(settings_of(), "states", got.get(k), lang) for k in ("from_state", "state"))
+    return {"ok": True, "text": f"{w.get('name', '')}（{w.get('code', '')}） · {moved}", "status": 200,
+            "worker_id": w.get("worker_id")}
