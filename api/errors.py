@@ -109,14 +109,14 @@ STATUS_CODES: dict[type[GridwallError], int] = {
 }
 
 
-def error_body(kind: str, message: str, **where: object) -> dict:
+def error_body(kind: str, message: str, /, **where: object) -> dict:
     """The one error shape."""
     body = {"type": kind, "message": message, **{k: where.get(k) for k in ("source", "feature", "field")}}
     body.update({k: v for k, v in where.items() if k not in body})
     return {"error": body}
 
 
-def error_response(status: int, kind: str, message: str, *, retry_after: int | None = None,
+def error_response(status: int, kind: str, message: str, /, *, retry_after: int | None = None,
                    **where: object) -> JSONResponse:
     """A JSONResponse in the one shape (for middleware that runs outside the handlers)."""
     headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if status == 401 else {}

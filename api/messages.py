@@ -35,7 +35,7 @@ LANGUAGES = ("zh", "en")
 LABELLED: dict[str, str] = {
     "state": "states", "from_state": "states", "to_state": "states", "allowed": "states", "moves": "states",
     "channel": "channels", "channels": "channels",
-    "status": "worker_status",
+    "worker_status": "worker_status",
     "resource_kind": "resource_kinds", "camera_kind": "camera_kinds", "assignment_kind": "assignment_kinds",
     "level": "admin_levels",
 }
@@ -83,8 +83,8 @@ ZH: dict[str, str] = {
     "event {event_id} is '{from_state}' and cannot become '{to_state}'":
         "事件 {event_id} 当前为「{from_state}」，不能办理为「{to_state}」",
     "a rating is 1 to 5 and is given when closing": "满意度评价为 1 到 5 分，仅在结案时给出",
-    "worker {worker} is {status}, not free: another dispatch took them first; choose another worker":
-        "网格员 {worker} 当前{status}，不能派遣（可能已被其他调度员派遣），请另选网格员",
+    "worker {worker} is {worker_status}, not free: another dispatch took them first; choose another worker":
+        "网格员 {worker} 当前{worker_status}，不能派遣（可能已被其他调度员派遣），请另选网格员",
     "worker {worker} already has an active assignment": "网格员 {worker} 已有正在处置的任务",
     "event {event_id} is a duplicate of event {root_id}: dispatch that one":
         "事件 {event_id} 是事件 {root_id} 的重复事件，请派遣原事件",

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, TextClause, text
 
 from api.access import condition_params, condition_sql, reach, visible
+from api.messages import render
 from api.security import Principal
 from command.audit import audit, strip_comments
 from command.dispatch import CameraHit, nearest_resources, visible_cameras, worker_candidates
@@ -216,8 +217,10 @@ class BatchOutcome(BaseModel):
 
 
 def intake_batch(conn: Connection, events: list[EventIn], *, actor: str, atomic: bool,
-                 taxonomy: Taxonomy | None = None) -> BatchOutcome:
+                 taxonomy: Taxonomy | None = None, lang: str = "zh") -> BatchOutcome:
     """Register a batch: all or nothing (``atomic``), or each event in its own savepoint.
+
+    The refusals of a batch that is not atomic are said in ``lang``, as errors are.
 
     Raises
     ------
@@ -236,11 +239,11 @@ def intake_batch(conn: Connection, events: list[EventIn], *, actor: str, atomic:
         except LoadError as err:
             if atomic:
                 raise LoadError(err.template, **err.params, source=err.source, feature=i, field=err.field) from err
-            refused.append(Refusal(index=i, message=err.message, field=err.field))
+            refused.append(Refusal(index=i, message=render(err, lang), field=err.field))
         except Conflict as err:  # a reused external id with another payload: refused like any fault of its event
             if atomic:
                 raise Conflict(err.template, source=err.source, feature=i, field=err.field, **err.detail) from err
-            refused.append(Refusal(index=i, message=err.message, field=err.field))
+            refused.append(Refusal(index=i, message=render(err, lang), field=err.field))
     return BatchOutcome(results=results, refused=refused, created=sum(r.created for r in results))
 
 

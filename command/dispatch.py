@@ -202,8 +202,8 @@ def _book(conn: Connection, event_id: int, worker: WorkerCandidate, actor: str, 
                                   {"w": worker.worker_id}).scalar()
             if status is None:
                 raise NotFound("no worker {worker_id}", worker_id=worker.worker_id)
-            raise Conflict("worker {worker} is {status}, not free: another dispatch took them first; choose another "
-                           "worker", worker=worker.code, status=status)
+            raise Conflict("worker {worker} is {worker_status}, not free: another dispatch took them first; choose "
+                           "another worker", worker=worker.code, worker_status=status)
         try:
             with conn.begin_nested():
                 assignment_id = conn.execute(

@@ -20,8 +20,8 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.access import check_intake, check_move, event_visible
-from api.deps import (ConnDep, EngineDep, Mover, Operator, Reader, Reporter, RetriesDep, SettingsDep, Supervisor, TxDep,
-                      autocommit)
+from api.deps import (ConnDep, EngineDep, Lang, Mover, Operator, Reader, Reporter, RetriesDep, SettingsDep, Supervisor,
+                      TxDep, autocommit)
 from api.params import BigId, PagingDep, ReportedDep
 from api.security import Principal
 from api.store import BatchOutcome, EventPage, event_detail, intake_batch, list_events
@@ -103,7 +103,8 @@ def _register(engine: Engine, event: EventIn, user: Principal) -> IntakeResult:
 
 
 @router.post("/batch", summary="Register a batch of events")
-def intake_many(batch: Batch, tx: TxDep, user: Reporter, settings: SettingsDep, retries: RetriesDep) -> BatchOutcome:
+def intake_many(batch: Batch, tx: TxDep, user: Reporter, settings: SettingsDep, retries: RetriesDep,
+                lang: Lang) -> BatchOutcome:
     """Register events in order; all or nothing unless ``atomic`` is false.
 
     Two batches sharing external ids in different orders deadlock; the one
@@ -112,7 +113,8 @@ def intake_many(batch: Batch, tx: TxDep, user: Reporter, settings: SettingsDep, 
     """
     check_intake(tx, user, batch.events)
     settings.report_times.check(batch.events)
-    return retried(tx, lambda: intake_batch(tx, batch.events, actor=user.actor, atomic=batch.atomic), retries=retries)
+    return retried(tx, lambda: intake_batch(tx, batch.events, actor=user.actor, atomic=batch.atomic, lang=lang),
+                   retries=retries)
 
 
 @router.get("", summary="List events, newest first, optionally within a reported-time window")

@@ -66,8 +66,8 @@ def test_states_channels_and_statuses_are_said_under_their_labels():
     assert render(moved, "zh") == "事件 7 当前为「上报」，不能办理为「结案」；可办理为：受理、不予受理"
     assert render(moved, "en") == str(moved) == ("event 7 is 'reported' and cannot become 'closed'; it can become: "
                                                  "accepted, rejected")
-    taken = Conflict("worker {worker} is {status}, not free: another dispatch took them first; choose another "
-                     "worker", worker="W-1", status="off_duty")
+    taken = Conflict("worker {worker} is {worker_status}, not free: another dispatch took them first; choose "
+                     "another worker", worker="W-1", worker_status="off_duty")
     assert "离岗" in render(taken, "zh") and "off_duty" not in render(taken, "zh")
     busy = StoreBusy("a concurrent write took the same rows; try again", retry_after=1)
     assert render(busy, "zh").startswith("系统繁忙")
