@@ -103,6 +103,10 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "link_cameras": ("关联摄像头", "link cameras"),
         "dispatch_resources": ("调用应急资源", "call resources"),
         "positions": ("上报位置", "report positions"),
+        "draw_cells": ("生成建筑单元", "draw building cells"),
+        "start_partition_job": ("启动网格划分任务", "start a partition job"),
+        "cancel_partition_job": ("取消网格划分任务", "cancel a partition job"),
+        "fail_partition_job": ("网格划分任务失败", "a partition job failed"),
     },
     "location_kinds": {
         "point": ("坐标", "point"),

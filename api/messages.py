@@ -37,7 +37,7 @@ LABELLED: dict[str, str] = {
     "channel": "channels", "channels": "channels",
     "worker_status": "worker_status",
     "resource_kind": "resource_kinds", "camera_kind": "camera_kinds", "assignment_kind": "assignment_kinds",
-    "level": "admin_levels",
+    "level": "admin_levels", "version_state": "version_states", "job_state": "job_states",
 }
 
 #: moves that are not states but are refused like them
@@ -107,6 +107,17 @@ ZH: dict[str, str] = {
     "{department} will handle it": "{department}将办理此事",
     "{name} needs a time zone (W3C format, e.g. 2031-01-01T00:00:00+08:00)":
         "{name} 需要带时区（W3C 格式，如 2031-01-01T00:00:00+08:00）",
+    # grid plans
+    "grid version {version_id} is {version_state}, not proposed: only a proposal can be accepted or discarded":
+        "网格版本 {version_id} 当前为「{version_state}」，不是待定方案：只有方案可以采纳或放弃",
+    "grid version {version_id} is worse than the current plan: {worse}. Discard it, or accept it with force if that "
+    "is intended": "网格版本 {version_id} 不如现行网格：{worse}。请放弃，或确认后强制采纳",
+    "partition job {job_id} by {actor} is {job_state}: one job runs at a time; wait for it or cancel it":
+        "网格划分任务 {job_id}（{actor}）{job_state}：同一时间只运行一个任务，请等待或取消",
+    "no partition job {job_id}": "网格划分任务 {job_id} 不存在",
+    "partition job {job_id} is {job_state}: only a queued or running job can be cancelled":
+        "网格划分任务 {job_id} {job_state}：只能取消排队中或运行中的任务",
+    "mode must be one of {modes}, not '{mode}'": "mode 应为 {modes} 之一，而不是「{mode}」",
     # values and parameters
     "a filter value cannot hold a NUL character": "筛选值不能包含 NUL 字符",
     "a code cannot hold a NUL character": "编号不能包含 NUL 字符",
