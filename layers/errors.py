@@ -71,11 +71,18 @@ class GridwallError(Exception):
 
 
 def fill(template: str, params: dict[str, object], show=None) -> str:
-    """The template with its values written in (``show`` writes one value; lists are joined by default)."""
+    """The template with its values written in (``show`` writes one value; lists are joined by default).
+
+    A template that does not fit its values (a finished sentence holding braces, given values all the same) is
+    returned as it is: raising an error must never raise another one.
+    """
     if not params:
         return template
     show = show or _show
-    return template.format(**{k: show(k, v) for k, v in params.items()})
+    try:
+        return template.format(**{k: show(k, v) for k, v in params.items()})
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return template
 
 
 def _show(name: str, value: object) -> object:

@@ -80,6 +80,9 @@ def test_a_message_without_a_translation_is_framed_by_its_kind():
     free = NotFound("no such thing as a {thing}", thing="unicorn")
     assert render(free, "zh") == FRAMES["NotFound"].format(message="no such thing as a unicorn")
     assert render(free, "en") == "no such thing as a unicorn"
+    sentence = Conflict("a finished sentence with {braces} of a client's id", event_id=1)  # values all the same
+    assert str(sentence) == "a finished sentence with {braces} of a client's id"
+    assert render(sentence, "zh").endswith("a finished sentence with {braces} of a client's id")
 
 
 def test_unauthorized_forbidden_and_not_found_in_both_languages(client, auth):
