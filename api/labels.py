@@ -107,6 +107,9 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "start_partition_job": ("启动网格划分任务", "start a partition job"),
         "cancel_partition_job": ("取消网格划分任务", "cancel a partition job"),
         "fail_partition_job": ("网格划分任务失败", "a partition job failed"),
+        "intake": ("登记事件", "register an event"),
+        "intake_duplicate": ("登记重复事件", "register a duplicate"),
+        "overdue": ("超期督办", "flag overdue"),
     },
     "location_kinds": {
         "point": ("坐标", "point"),

@@ -97,11 +97,11 @@ ZH: dict[str, str] = {
     "event {event_id} has a worker on it: release or finish that dispatch before merging":
         "事件 {event_id} 已派遣网格员，请先释放或完成派遣再合并",
     "event {event_id} is not a duplicate: there is nothing to split": "事件 {event_id} 不是重复事件，无需拆分",
-    "{sender} was registered as event {event_code} with a different payload; a repeat must carry the same payload "
+    "{source} was registered as event {event_code} with a different payload; a repeat must carry the same payload "
     "(a new event needs a new external_id)":
-        "{sender} 已登记为事件 {event_code}，但内容不同；重复提交须内容一致（新事件请使用新的 external_id）",
-    "{sender} comes twice in the batch (events {first} and {index}) with different payloads":
-        "{sender} 在本批中出现两次（第 {first} 和第 {index} 个），内容不同",
+        "{source} 已登记为事件 {event_code}，但内容不同；重复提交须内容一致（新事件请使用新的 external_id）",
+    "{source} comes twice in the batch (events {first} and {feature}) with different payloads":
+        "{source} 在本批中出现两次（第 {first} 和第 {feature} 个），内容不同",
     # Open311 notices
     "{department} will handle it by {deadline}": "{department}将于 {deadline} 前办理",
     "{department} will handle it": "{department}将办理此事",

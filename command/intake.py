@@ -170,10 +170,10 @@ def _same_payload(first_id: int, first_code: str, first_payload: str | None, eve
     """
     if first_payload is None or first_payload == fingerprint(event):
         return
-    raise Conflict("{sender} was registered as event {event_code} with a different payload; a "
+    raise Conflict("{source} was registered as event {event_code} with a different payload; a "
                    "repeat must carry the same payload (a new event needs a new external_id)",
                    source=f"{event.channel}:{event.external_id}", field="external_id", feature=feature,
-                   event_id=first_id, event_code=first_code, sender=f"{event.channel}:{event.external_id}")
+                   event_id=first_id, event_code=first_code)
 
 
 def _existing(conn: Connection, channel: str, external_id: str, event: EventIn | None = None,
@@ -412,10 +412,9 @@ def _burst(conn: Connection, events: list[EventIn], actor: str, taxonomy: Taxono
             if key in seen:
                 first = events[seen[key]]
                 if fingerprint(first) != fingerprint(e):
-                    raise Conflict("{sender} comes twice in the batch (events {first} and {index}) "
+                    raise Conflict("{source} comes twice in the batch (events {first} and {feature}) "
                                    "with different payloads", source=f"{e.channel}:{e.external_id}",
-                                   field="external_id", feature=i, sender=f"{e.channel}:{e.external_id}",
-                                   first=seen[key], index=i)
+                                   field="external_id", feature=i, first=seen[key])
             seen.setdefault(key, i)
             continue
         seen[key] = i

@@ -118,7 +118,7 @@ class Conflict(GridwallError):
     Optionally carries where (``source``, ``feature``, ``field``) and what it
     conflicts with (e.g. ``event_id``, ``event_code``) in ``detail``, which
     the API adds to its answer so that a client can find the first write.
-    The detail values are also the template's values.
+    The template's values are the detail and where (``{source}`` …).
     """
 
     def __init__(self, message: str, /, *, source: str | None = None, feature: int | None = None,
@@ -127,7 +127,7 @@ class Conflict(GridwallError):
         self.feature = feature
         self.field = field
         self.detail = detail
-        super().__init__(message, **detail)
+        super().__init__(message, source=source, feature=feature, field=field, **detail)
         self.message = str(self)
 
 

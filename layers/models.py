@@ -434,7 +434,7 @@ AUDIT_ACTIONS = (
     "load", "load_demo", "import_history", "propose_grids", "accept_grids", "discard_grids", "load_taxonomy",
     "add_alias", "replace_alias", "remove_alias", "transition", "supervise", "release", "merge", "split",
     "dispatch_worker", "link_cameras", "dispatch_resources", "positions", "draw_cells", "start_partition_job",
-    "cancel_partition_job", "fail_partition_job",
+    "cancel_partition_job", "fail_partition_job", "intake", "intake_duplicate", "overdue",
 )
 
 # lookups the event loop makes many times a second (intake, dispatch, camera search)
