@@ -118,6 +118,30 @@ ZH: dict[str, str] = {
     "partition job {job_id} is {job_state}: only a queued or running job can be cancelled":
         "网格划分任务 {job_id} {job_state}：只能取消排队中或运行中的任务",
     "mode must be one of {modes}, not '{mode}'": "mode 应为 {modes} 之一，而不是「{mode}」",
+    "no district with a metric CRS in the store: load the district outline first":
+        "数据库中没有带米制坐标系的辖区：请先导入辖区边界",
+    "the store holds no buildings to partition": "数据库中没有可供划分的建筑",
+    "{count} buildings have no tessellation cell (first: {code}); grids are unions of cells, so every building needs "
+    "one": "有 {count} 栋建筑没有镶嵌单元（第一栋：{code}）；网格由单元合并而成，每栋建筑都需要单元",
+    "no current grid version to rebalance: draw grids from scratch (mode 'partition') or load a grids file first":
+        "没有可调整的现行网格版本：请从头划分（mode 'partition'）或先导入网格文件",
+    # where an event is
+    "reported_at {at} is before {earliest}: is the sender's clock right?":
+        "上报时间 {at} 早于 {earliest}，请检查发送方的时钟",
+    "reported_at {at} is more than {seconds:.0f} s in the future: is the sender's clock right?":
+        "上报时间 {at} 超前当前时间 {seconds:.0f} 秒以上，请检查发送方的时钟",
+    "reported_at {at} leaves no room for a deadline": "上报时间 {at} 之后无法再算出办结时限",
+    "the point ({lon:.6f}, {lat:.6f}) is outside the district": "坐标 ({lon:.6f}, {lat:.6f}) 不在辖区内",
+    "the point ({lon}, {lat}) is too far from the district to measure along its streets (EPSG:{srid} cannot hold it)":
+        "坐标 ({lon}, {lat}) 离辖区太远，无法沿街道测距（EPSG:{srid} 无法表示）",
+    "no {level} called {name!r} in the district": "辖区内没有名为 {name!r} 的{level}",
+    "{count} {level}s are called {name!r}; give the street too, or a code":
+        "有 {count} 个{level}名为 {name!r}，请同时给出街道或编码",
+    "the address {address!r} matches no building and names no community or street":
+        "地址 {address!r} 未匹配到建筑，也未指明社区或街道",
+    "no community or street given": "未给出社区或街道",
+    "the event has no location: give a point, an address, a community or a street":
+        "事件没有位置：请给出坐标、地址、社区或街道",
     # values and parameters
     "a filter value cannot hold a NUL character": "筛选值不能包含 NUL 字符",
     "a code cannot hold a NUL character": "编号不能包含 NUL 字符",

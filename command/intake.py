@@ -69,11 +69,11 @@ class PlausibleReportTimes:
             at = e.reported_at
             if at is None or self.earliest <= at <= latest:
                 continue
-            why = (f"is before {self.earliest.date().isoformat()}" if at < self.earliest else
-                   f"is more than {self.skew.total_seconds():.0f} s in the future")
-            raise LoadError(f"reported_at {at.isoformat()} {why}: is the sender's clock right?",
-                            source=f"{e.channel}:{e.external_id}", feature=i if len(events) > 1 else None,
-                            field="reported_at")
+            why = ("reported_at {at} is before {earliest}: is the sender's clock right?" if at < self.earliest else
+                   "reported_at {at} is more than {seconds:.0f} s in the future: is the sender's clock right?")
+            raise LoadError(why, at=at.isoformat(), earliest=self.earliest.date().isoformat(),
+                            seconds=self.skew.total_seconds(), source=f"{e.channel}:{e.external_id}",
+                            feature=i if len(events) > 1 else None, field="reported_at")
 
 
 class EventIn(BaseModel):
@@ -295,8 +295,8 @@ def _intake_point(conn: Connection, event: EventIn, actor: str, taxonomy: Taxono
         if refusal is not None:
             raise LoadError(refusal.template, **refusal.params, source=where, field=refusal.field) from refusal
         if not hit.inside:
-            raise LoadError(f"the point ({event.lon:.6f}, {event.lat:.6f}) is outside the district",
-                            source=where, field="location")
+            raise LoadError("the point ({lon:.6f}, {lat:.6f}) is outside the district", lon=event.lon,
+                            lat=event.lat, source=where, field="location")
         if hit.new_id is None:  # a concurrent intake of the same (channel, external_id) won
             return _existing(conn, event.channel, event.external_id, event)
         log.debug("event %s registered (%s)", hit.new_code, leaf.code)
@@ -313,7 +313,7 @@ def _deadline(taxonomy: Taxonomy, leaf: Leaf, reported_at: datetime, where: str,
     try:
         return taxonomy.calendar.add_hours(reported_at, leaf.deadline_hours, clock_hours=leaf.calendar_hours)
     except (OverflowError, ValueError) as exc:  # 9999-12-31 plus a few hours is past the end of the calendar
-        raise LoadError(f"reported_at {reported_at.isoformat()} leaves no room for a deadline", source=where,
+        raise LoadError("reported_at {at} leaves no room for a deadline", at=reported_at.isoformat(), source=where,
                         feature=feature, field="reported_at") from exc
 
 
@@ -419,7 +419,7 @@ def _burst(conn: Connection, events: list[EventIn], actor: str, taxonomy: Taxono
             continue
         seen[key] = i
         if not hit.inside:
-            raise LoadError(f"the point ({e.lon:.6f}, {e.lat:.6f}) is outside the district",
+            raise LoadError("the point ({lon:.6f}, {lat:.6f}) is outside the district", lon=e.lon, lat=e.lat,
                             source=f"{e.channel}:{e.external_id}", feature=i, field="location")
         if hit.root_id is not None:
             root_of[i] = (hit.root_id, True)

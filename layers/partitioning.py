@@ -115,10 +115,9 @@ def units_from_store(conn: Connection) -> PartitionInput:
     frame = pd.DataFrame(rows, columns=list(rows[0]._fields))
     missing = frame["cell"].isna()
     if missing.any():
-        raise PartitionError(
-            f"{int(missing.sum())} buildings have no tessellation cell (first: {frame.loc[missing, 'code'].iloc[0]}); "
-            "grids are unions of cells, so every building needs one"
-        )
+        raise PartitionError("{count} buildings have no tessellation cell (first: {code}); grids are unions of "
+                             "cells, so every building needs one", count=int(missing.sum()),
+                             code=frame.loc[missing, "code"].iloc[0])
     crs = f"EPSG:{srid}"
     cells = geopandas.GeoSeries(shapely.from_wkb(frame["cell"].map(bytes).to_numpy()), index=frame["unit_id"], crs=crs)
     units = geopandas.GeoDataFrame(

@@ -20,7 +20,8 @@ FAMILY = {"GridwallError", "ConfigError", "DatabaseError", "StoreBusy", "LoadErr
 #: modules whose every message is a template with a translation (the rest are framed until they are)
 TRANSLATED = ["api/access.py", "api/deps.py", "api/errors.py", "api/features.py", "api/middleware.py",
               "api/open311.py", "api/params.py", "api/store.py", "api/routers", "command/dispatch.py",
-              "command/duplicates.py", "command/lifecycle.py", "command/kpi.py"]
+              "command/duplicates.py", "command/lifecycle.py", "command/kpi.py", "command/network.py",
+              "command/routing.py", "layers/partitioning.py"]
 
 
 def _chinese(s: str) -> bool:
