@@ -311,7 +311,7 @@ def kpi_departments(principal: Principal) -> tuple[str, ...] | None:
         return None
     if r.departments is not None and r.channels is None and r.worker is None:
         return r.departments
-    raise Forbidden(f"key '{principal.name}' (role {principal.role}) gets no figures of the loop")
+    raise Forbidden("key '{key}' (role {role}) gets no figures of the loop", key=principal.name, role=principal.role)
 
 
 _EVENT = text("""
@@ -341,7 +341,7 @@ def event_visible(conn: Connection, principal: Principal, event_id: int) -> None
     """
     row = _event(conn, principal, event_id)
     if row is None or not row.seen:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound("no event {event_id}", event_id=event_id)
 
 
 def check_move(conn: Connection, principal: Principal, event_id: int, to_state: str, *,
@@ -546,13 +546,14 @@ def check_report(principal: Principal, channel: str, department: str | None) -> 
     if principal.role in ("admin", "operator"):
         return
     if allowed is None:
-        raise Forbidden(f"role '{principal.role}' files no events")
+        raise Forbidden("role '{role}' files no events", role=principal.role)
     if channel not in allowed:
-        raise Forbidden(f"key '{principal.name}' (role {principal.role}) files events on {' or '.join(allowed)}, "
-                        f"not on channel '{channel}'")
+        raise Forbidden("key '{key}' (role {role}) files events on {channels}, not on channel '{channel}'",
+                        key=principal.name, role=principal.role, channels=tuple(allowed), channel=channel)
     if principal.role == "department" and department not in principal.departments:
-        raise Forbidden(f"key '{principal.name}' files events for {', '.join(principal.departments)}; this one's "
-                        f"class goes to {department or 'no department'}")
+        raise Forbidden("key '{key}' files events for {departments}; this one's class goes to {department}",
+                        key=principal.name, departments=tuple(principal.departments),
+                        department=department or "—")
 
 
 def check_intake(conn: Connection, principal: Principal, events: list[EventIn],
@@ -580,7 +581,9 @@ def check_intake(conn: Connection, principal: Principal, events: list[EventIn],
         try:
             check_report(principal, event.channel, department)
         except Forbidden as refused:
-            raise Forbidden(f"event {i}: {refused}" if len(events) > 1 else str(refused)) from None
+            if len(events) > 1:
+                raise Forbidden("event {index}: {refusal}", index=i, refusal=refused) from None
+            raise
 
 
 def check_fixes(principal: Principal, workers: set[str]) -> None:
@@ -592,8 +595,8 @@ def check_fixes(principal: Principal, workers: set[str]) -> None:
         A worker's key reporting another worker.
     """
     if principal.role == "grid_worker" and workers - {principal.worker_code}:
-        raise Forbidden(f"key '{principal.name}' may only report worker {principal.worker_code}, not "
-                        f"{', '.join(sorted(workers - {principal.worker_code}))}")
+        raise Forbidden("key '{key}' may only report worker {worker}, not {others}", key=principal.name,
+                        worker=principal.worker_code, others=tuple(sorted(workers - {principal.worker_code})))
 
 
 def _scope_words(principal: Principal) -> str:

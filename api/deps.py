@@ -41,6 +41,7 @@ from sqlalchemy import Connection, Engine
 
 from api.access import ACTION_ROLES, MOVERS
 from api.errors import Forbidden, Unauthorized
+from api.messages import language
 from api.people import TOKEN_PREFIX
 from api.security import Principal
 from api.settings import ApiSettings
@@ -56,6 +57,7 @@ __all__ = [
     "TxDep",
     "SettingsDep",
     "RetriesDep",
+    "Lang",
     "CurrentUser",
     "MaybeUser",
     "require",
@@ -118,8 +120,9 @@ class StoreGate:
             async with asyncio.timeout(self.timeout_s):
                 await self._turns.acquire()
         except TimeoutError:
-            raise StoreBusy(f"all {self.size} connections of this process stayed busy for {self.timeout_s:g} s; "
-                            "try again", retry_after=max(1, round(self.timeout_s / 5))) from None
+            raise StoreBusy("all {size} connections of this process stayed busy for {seconds:g} s; try again",
+                            size=self.size, seconds=self.timeout_s,
+                            retry_after=max(1, round(self.timeout_s / 5))) from None
 
     async def __aexit__(self, *exc: object) -> None:
         self._turns.release()
@@ -229,6 +232,14 @@ async def _current_user(request: Request) -> Principal:
 CurrentUser = Annotated[Principal, Depends(_current_user)]
 
 
+async def _language(request: Request) -> str:
+    return language(request.scope)
+
+
+#: the request's language, ``"zh"`` or ``"en"`` (:func:`api.messages.language`)
+Lang = Annotated[str, Depends(_language)]
+
+
 async def _maybe_user(request: Request) -> Principal | None:
     """Whoever presented a valid key, or ``None`` (no key, or one nobody issued): for answers that say less
     to strangers rather than refuse them (``/health``)."""
@@ -262,8 +273,8 @@ def require(*roles: str):
         user = await _current_user(request)
         if user.role not in allowed:
             log.warning("refused %s %s to %s", request.method, request.url.path, user.actor)
-            raise Forbidden(f"role '{user.role}' may not {request.method} {request.url.path}; "
-                            f"allowed: {', '.join(sorted(allowed))}")
+            raise Forbidden("role '{role}' may not {method} {path}; allowed: {roles}", role=user.role,
+                            method=request.method, path=request.url.path, roles=tuple(sorted(allowed)))
         return user
 
     _check.needs_key = True  # type: ignore[attr-defined]

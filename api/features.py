@@ -109,8 +109,8 @@ class ServedLayer:
     def column(self, name: str) -> Column:
         """A property column, or LoadError naming the ones there are."""
         if name not in self.properties:
-            raise LoadError(f"layer '{self.name}' has no property '{name}'; it has: {', '.join(self.properties)}",
-                            source=self.name, field="filter")
+            raise LoadError("layer '{layer}' has no property '{name}'; it has: {properties}", layer=self.name,
+                            name=name, properties=tuple(self.properties), source=self.name, field="filter")
         return self.table.c[name]
 
 
@@ -155,7 +155,7 @@ def served(name: str) -> ServedLayer:
     try:
         return SERVED[name]
     except KeyError:
-        raise NotFound(f"no map layer '{name}'; layers are: {', '.join(SERVED)}") from None
+        raise NotFound("no map layer '{name}'; layers are: {layers}", name=name, layers=tuple(SERVED)) from None
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,8 @@ def _parse_value(col: Column, raw: str, layer: str):
                 raise ValueError("a time needs its time zone")
             return value
     except ValueError as exc:
-        raise LoadError(f"'{raw}' is no value of {col.name}: {exc}", source=layer, field=col.name) from exc
+        raise LoadError("'{raw}' is no value of {column}: {reason}", raw=raw, column=col.name, reason=str(exc),
+                        source=layer, field=col.name) from exc
     if "\x00" in raw:
         raise LoadError("a filter value cannot hold a NUL character", source=layer, field=col.name)
     return raw
@@ -220,7 +221,7 @@ def parse_filters(layer: ServedLayer, raw: list[str] | None) -> dict[str, tuple]
     for item in raw or []:
         name, sep, values = item.partition(":")
         if not sep:
-            raise LoadError(f"a filter is property:value (or property:a|b), not '{item}'", source=layer.name,
+            raise LoadError("a filter is property:value (or property:a|b), not '{item}'", item=item, source=layer.name,
                             field="filter")
         col = layer.column(name.strip())
         out[col.name] = out.get(col.name, ()) + tuple(_parse_value(col, v, layer.name) for v in values.split("|"))
@@ -301,7 +302,7 @@ def feature_by_id(conn: Connection, layer: ServedLayer, scope: Scope, feature_id
     conds = [*_conditions(layer, scope), layer.table.c.id == feature_id]
     row = conn.execute(select(_feature_json(layer)).where(*conds)).scalar()
     if row is None:
-        raise NotFound(f"no feature {feature_id} in layer '{layer.name}'")
+        raise NotFound("no feature {feature_id} in layer '{layer}'", feature_id=feature_id, layer=layer.name)
     return row
 
 
@@ -469,8 +470,8 @@ def tile(conn: Connection, layer: ServedLayer, scope: Scope, z: int, x: int, y: 
     side = 1 << z
     for name, value in (("x", x), ("y", y)):
         if not 0 <= value < side:
-            raise LoadError(f"{name}={value} is outside zoom {z}, which has tiles 0 to {side - 1}",
-                            source=f"tile {z}/{x}/{y}", field=name)
+            raise LoadError("{name}={value} is outside zoom {z}, which has tiles 0 to {last}", name=name, value=value,
+                            z=z, last=side - 1, source=f"tile {z}/{x}/{y}", field=name)
     if z < layer.minzoom:
         return b""
     _, params = tile_query(layer, scope, z, x, y)

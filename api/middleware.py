@@ -27,7 +27,7 @@ from collections import OrderedDict, deque
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import STATUS_CODES, HeadersTooLarge, TooManyRequests, error_response
+from api.errors import HeadersTooLarge, PayloadTooLarge, TooManyRequests, refusal
 
 __all__ = ["BodyLimit", "HeaderLimit", "KeyThrottle"]
 
@@ -39,10 +39,12 @@ class BodyLimit:
         self.app = app
         self.max_bytes = max_bytes
 
-    def _refusal(self, scope: Scope, seen: int | None = None):
-        size = f"{seen:,} bytes" if seen is not None else "the body"
-        return error_response(413, "PayloadTooLarge", f"{size} is more than the {self.max_bytes:,} bytes a request "
-                              "may carry; send smaller batches", source=scope.get("path"), field="body")
+    def _error(self, seen: int) -> PayloadTooLarge:
+        return PayloadTooLarge("{size:,} bytes is more than the {limit:,} bytes a request may carry; send smaller "
+                               "batches", size=seen, limit=self.max_bytes)
+
+    def _refusal(self, scope: Scope, seen: int):
+        return refusal(scope, self._error(seen), source=scope.get("path"), field="body")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,8 +69,10 @@ class BodyLimit:
                 if received > self.max_bytes:
                     # an HTTPException passes FastAPI's body parsing untouched and
                     # reaches the one error handler, which answers 413 in the shape
-                    raise HTTPException(413, f"{received:,} bytes is more than the {self.max_bytes:,} bytes a "
-                                        "request may carry; send smaller batches")
+                    error = self._error(received)
+                    refused = HTTPException(413, str(error))
+                    refused.error = error  # said in the request's language by the handler
+                    raise refused
             return message
 
         await self.app(scope, counting_receive, send)
@@ -86,13 +90,14 @@ class HeaderLimit:
         if scope["type"] in ("http", "websocket"):
             headers = scope.get("headers", ())
             size = sum(len(name) + len(value) + 4 for name, value in headers)  # "name: value\r\n"
-            why = (f"{len(headers)} header lines are more than the {self.max_count} a request may carry"
+            why = (HeadersTooLarge("{count} header lines are more than the {limit} a request may carry",
+                                   count=len(headers), limit=self.max_count)
                    if len(headers) > self.max_count else
-                   f"{size:,} bytes of headers are more than the {self.max_bytes:,} a request may carry"
+                   HeadersTooLarge("{size:,} bytes of headers are more than the {limit:,} a request may carry",
+                                   size=size, limit=self.max_bytes)
                    if size > self.max_bytes else None)
             if why is not None and scope["type"] == "http":
-                await error_response(STATUS_CODES[HeadersTooLarge], HeadersTooLarge.__name__, why,
-                                     source=scope.get("path"), field="headers")(scope, receive, send)
+                await refusal(scope, why, source=scope.get("path"), field="headers")(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -151,11 +156,12 @@ class KeyThrottle:
         seen = self._recent(client, now)
         if seen is not None and len(seen) >= self.max_failures:
             wait = max(1, math.ceil(seen[0] + self.window_s - now))
-            refusal = error_response(STATUS_CODES[TooManyRequests], TooManyRequests.__name__,
-                                     f"{len(seen)} unknown API keys from {client} within {self.window_s:g} s: "
-                                     f"wait {wait} s before trying again", source=scope.get("path"), field="api_key")
-            refusal.headers["Retry-After"] = str(wait)
-            await refusal(scope, receive, send)
+            refused = refusal(scope, TooManyRequests(
+                "{count} unknown API keys from {client} within {seconds:g} s: wait {wait} s before trying again",
+                count=len(seen), client=client, seconds=self.window_s, wait=wait),
+                source=scope.get("path"), field="api_key")
+            refused.headers["Retry-After"] = str(wait)
+            await refused(scope, receive, send)
             return
         keyed = _presents_key(scope)
 

@@ -13,12 +13,18 @@ Open311                gridwall
 ``group``              top class name (综合治理, 城市管理 …)
 ``service_request_id`` event code (``EV20310101-00000123``)
 ``status``             ``open`` for every open state, else ``closed``
-``status_notes``       the event's state in the loop
+``status_notes``       the event's state in the loop, under its label
 ``agency_responsible`` the leaf's department
 ``expected_datetime``  the deadline (working hours of the calendar)
 ``requested_datetime`` when it was reported
 ``updated_datetime``   the last move in its history
+``service_notice``     who handles it, by when (on filing)
 =====================  =============================================
+
+What a person reads (``service_notice``, ``status_notes``) is in Chinese
+unless the client prefers English (``Accept-Language: en``), and every time
+is given in the district's time zone (the calendar's), so a retried filing
+answers word for word what the first one did.
 
 A filed request is intake on the ``hotline`` channel; its ``external_id`` is
 the client's own ticket number when it sends one (``attribute[external_id]``
@@ -36,6 +42,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Connection, text
 
 from api.access import check_intake, condition_params, condition_sql
+from api.labels import label
+from api.messages import say
 from api.security import Principal
 from command.intake import EventIn, intake
 from command.lifecycle import OPEN_STATES
@@ -97,12 +105,13 @@ def services(conn: Connection) -> list[dict]:
 def service_definition(conn: Connection, service_code: str) -> dict:
     """A service's definition: no extra attributes are asked for (``metadata`` is false)."""
     if service_code not in current_taxonomy(conn).leaves:
-        raise NotFound(f"no service '{service_code}': service codes are leaf class codes (see services.json)")
+        raise NotFound("no service '{code}': service codes are leaf class codes (see services.json)",
+                       code=service_code)
     return {"service_code": service_code, "attributes": []}
 
 
-def file_request(conn: Connection, body: RequestIn, principal: Principal) -> list[dict]:
-    """Intake of one Open311 request on the hotline channel.
+def file_request(conn: Connection, body: RequestIn, principal: Principal, lang: str = "zh") -> list[dict]:
+    """Intake of one Open311 request on the hotline channel; its notice in ``lang``.
 
     Raises
     ------
@@ -112,17 +121,31 @@ def file_request(conn: Connection, body: RequestIn, principal: Principal) -> lis
     """
     taxonomy = current_taxonomy(conn)
     if body.service_code not in taxonomy.leaves:
-        raise LoadError(f"no service '{body.service_code}': service codes are leaf class codes (see services.json)",
-                        source="open311", field="service_code")
+        raise LoadError("no service '{code}': service codes are leaf class codes (see services.json)",
+                        code=body.service_code, source="open311", field="service_code")
     event = EventIn(channel="hotline", external_id=body.external_id or f"open311-{uuid.uuid4()}",
                     category=body.service_code, lon=body.long, lat=body.lat, address=body.address_string,
                     description=body.description, title=(body.description or "")[:60] or None)
     check_intake(conn, principal, [event], taxonomy)
     result = intake(conn, event, actor=principal.actor, taxonomy=taxonomy)
-    leaf = taxonomy.leaves[result.category_code]
-    notice = f"{leaf.department} will handle it" + (
-        f" by {result.deadline_at.isoformat()}" if result.deadline_at else "")
-    return [{"service_request_id": result.code, "service_notice": notice, "account_id": None}]
+    return [{"service_request_id": result.code, "account_id": None,
+             "service_notice": notice(taxonomy.leaves[result.category_code].department, result.deadline_at,
+                                      taxonomy, lang)}]
+
+
+def notice(department: str | None, deadline: datetime | None, taxonomy: Taxonomy, lang: str = "zh") -> str:
+    """Who handles a filed request and by when, the time in the district's zone to the minute.
+
+    In Chinese ``城管局将于 2026-12-08 17:00 前办理``; in English ``城管局 will
+    handle it by 2026-12-08T17:00+08:00`` (the department's name is the
+    taxonomy's, in Chinese).
+    """
+    who = department or ("相关部门" if lang == "zh" else "the department in charge")
+    if deadline is None:
+        return say("{department} will handle it", lang, department=who)
+    local = deadline.astimezone(taxonomy.calendar.zone)
+    return say("{department} will handle it by {deadline}", lang, department=who,
+               deadline=local.strftime("%Y-%m-%d %H:%M") if lang == "zh" else local.isoformat(timespec="minutes"))
 
 
 _REQUESTS = text("""
@@ -145,7 +168,8 @@ def _states(status: list[str]) -> list[str] | None:
     wanted = {s.strip().lower() for part in status for s in part.split(",") if s.strip()}
     unknown = wanted - {"open", "closed"}
     if unknown:
-        raise LoadError(f"status is open or closed, not {', '.join(sorted(unknown))}", field="status")
+        raise LoadError("status is open or closed, not {status_values}", status_values=tuple(sorted(unknown)),
+                        field="status")
     if not wanted or wanted == {"open", "closed"}:
         return None
     return list(OPEN_STATES) if "open" in wanted else list(_CLOSED)
@@ -158,41 +182,43 @@ def _split(values: list[str]) -> list[str] | None:
     return out or None
 
 
-def requests(conn: Connection, query: RequestFilter, principal: Principal, *, limit: int = 1000) -> list[dict]:
+def requests(conn: Connection, query: RequestFilter, principal: Principal, *, limit: int = 1000,
+             lang: str = "zh") -> list[dict]:
     """Requests (events) matching the filter, newest first, of those the key sees (the open311 key: the hotline's)."""
     for name in ("start_date", "end_date"):
         value = getattr(query, name)
         if value is not None and value.tzinfo is None:
-            raise LoadError(f"{name} needs a time zone (W3C format, e.g. 2031-01-01T00:00:00+08:00)", field=name)
+            raise LoadError("{name} needs a time zone (W3C format, e.g. 2031-01-01T00:00:00+08:00)", name=name,
+                        field=name)
     taxonomy = current_taxonomy(conn)
     rows = conn.execute(_REQUESTS, {
         "codes": _split(query.service_request_id), "services": _split(query.service_code),
         "start": query.start_date, "end": query.end_date, "states": _states(query.status),
         "limit": limit, **condition_params(principal, "events"),
     }).all()
-    return [_request(taxonomy, r) for r in rows]
+    return [_request(taxonomy, r, lang) for r in rows]
 
 
-def one_request(conn: Connection, code: str, principal: Principal) -> list[dict]:
+def one_request(conn: Connection, code: str, principal: Principal, lang: str = "zh") -> list[dict]:
     """One request by its ``service_request_id`` (a list of one, as the spec has it)."""
-    found = requests(conn, RequestFilter(service_request_id=[code]), principal, limit=1)
+    found = requests(conn, RequestFilter(service_request_id=[code]), principal, limit=1, lang=lang)
     if not found:
-        raise NotFound(f"no service request '{code}'")
+        raise NotFound("no service request '{code}'", code=code)
     return found
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _request(taxonomy: Taxonomy, r) -> dict:
+def _request(taxonomy: Taxonomy, r, lang: str) -> dict:
     leaf = taxonomy.leaves.get(r.category_code)
+
+    def iso(value: datetime | None) -> str | None:  # in the district's zone, as the notice
+        return value.astimezone(taxonomy.calendar.zone).isoformat() if value is not None else None
+
     return {
         "service_request_id": r.code, "status": "closed" if r.state in _CLOSED else "open",
-        "status_notes": r.state, "service_name": leaf.name_zh if leaf else r.category_code,
+        "status_notes": label("states", r.state, lang), "service_name": leaf.name_zh if leaf else r.category_code,
         "service_code": r.category_code, "description": r.description or r.title,
-        "agency_responsible": r.department, "service_notice": None, "requested_datetime": _iso(r.reported_at),
-        "updated_datetime": _iso(r.updated), "expected_datetime": _iso(r.deadline_at), "address": r.address,
+        "agency_responsible": r.department, "service_notice": None, "requested_datetime": iso(r.reported_at),
+        "updated_datetime": iso(r.updated), "expected_datetime": iso(r.deadline_at), "address": r.address,
         "address_id": None, "zipcode": None, "lat": r.lat, "long": r.lon, "media_url": None,
         "group": _group(taxonomy, r.category_code),
     }

@@ -73,11 +73,11 @@ def parse_bbox(raw: str | None, *, field: str = "bbox") -> tuple[float, float, f
         return None
     parts = raw.split(",")
     if len(parts) not in (4, 6):
-        raise LoadError(f"bbox needs 4 numbers (minx,miny,maxx,maxy), got {len(parts)}", field=field)
+        raise LoadError("bbox needs 4 numbers (minx,miny,maxx,maxy), got {count}", count=len(parts), field=field)
     try:
         values = [float(p) for p in parts]
     except ValueError as exc:
-        raise LoadError(f"bbox holds something that is not a number: {raw!r}", field=field) from exc
+        raise LoadError("bbox holds something that is not a number: {raw!r}", raw=raw, field=field) from exc
     if len(values) == 6:
         values = [values[0], values[1], values[3], values[4]]
     if not all(math.isfinite(v) for v in values):
@@ -135,7 +135,7 @@ class TimeWindow:
     def __post_init__(self) -> None:
         for name in ("start", "end"):
             if getattr(self, name).tzinfo is None:
-                raise LoadError(f"{name} needs a time zone (e.g. +08:00)", field=name)
+                raise LoadError("{name} needs a time zone (e.g. +08:00)", name=name, field=name)
         if self.end <= self.start:
             raise LoadError("end must come after start", field="end")
 
@@ -153,7 +153,7 @@ class ReportedWindow:
         for name in ("since", "until"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
-                raise LoadError(f"{name} needs a time zone (e.g. +08:00)", field=name)
+                raise LoadError("{name} needs a time zone (e.g. +08:00)", name=name, field=name)
         if self.since is not None and self.until is not None and self.until <= self.since:
             raise LoadError("until must come after since", field="until")
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, TextClause, text
 
 from api.access import condition_params, condition_sql, event_options, reach, visible
+from api.messages import render
 from api.security import Principal
 from command.addresses import address_forms, district_names, like_escaped
 from command.audit import audit, strip_comments
@@ -86,7 +87,7 @@ def event_detail(conn: Connection, event_id: int, principal: Principal | None = 
         FROM event e WHERE e.id = :id
     """), {"id": event_id}).mappings().first()
     if row is None:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound("no event {event_id}", event_id=event_id)
     history = conn.execute(text(
         "SELECT from_state, to_state, at, actor, note FROM event_history WHERE event_id = :id ORDER BY at, id"
     ), {"id": event_id}).mappings().all()
@@ -188,7 +189,7 @@ def worker_id_of(conn: Connection, code: str) -> int:
     """The id of the worker with ``code``, or NotFound."""
     found = conn.execute(text("SELECT id FROM grid_worker WHERE code = :c"), {"c": code}).scalar()
     if found is None:
-        raise NotFound(f"no grid worker '{code}'")
+        raise NotFound("no grid worker '{code}'", code=code)
     return found
 
 
@@ -207,7 +208,7 @@ def update_positions(conn: Connection, fixes: list[Fix], *, actor: str) -> tuple
                 .scalars())
     for i, fix in enumerate(fixes):
         if fix.worker not in known:
-            raise LoadError(f"no grid worker '{fix.worker}'", source="fixes", feature=i, field="worker")
+            raise LoadError("no grid worker '{code}'", code=fix.worker, source="fixes", feature=i, field="worker")
     moved = [dict(r) for r in conn.execute(sql("update_positions"), {
         "codes": [f.worker for f in fixes], "lons": [f.lon for f in fixes], "lats": [f.lat for f in fixes],
         "ats": [f.at for f in fixes], "statuses": [f.status for f in fixes],
@@ -245,10 +246,11 @@ class BatchOutcome(BaseModel):
 
 
 def intake_batch(conn: Connection, events: list[EventIn], *, actor: str, atomic: bool,
-                 taxonomy: Taxonomy | None = None, reporter: str | None = None) -> BatchOutcome:
+                 taxonomy: Taxonomy | None = None, reporter: str | None = None, lang: str = "zh") -> BatchOutcome:
     """Register a batch: all or nothing (``atomic``), or each event in its own savepoint.
 
-    ``reporter`` is :func:`command.intake.intake`'s (the worker whose phone sends the batch).
+    ``reporter`` is :func:`command.intake.intake`'s (the worker whose phone sends the batch). The refusals of a batch
+    that is not atomic are said in ``lang``, as errors are.
 
     Raises
     ------
@@ -266,12 +268,12 @@ def intake_batch(conn: Connection, events: list[EventIn], *, actor: str, atomic:
                 results.append(intake(conn, event, actor=actor, taxonomy=taxonomy, reporter=reporter))
         except LoadError as err:
             if atomic:
-                raise LoadError(err.message, source=err.source, feature=i, field=err.field) from err
-            refused.append(Refusal(index=i, message=err.message, field=err.field))
+                raise LoadError(err.template, **err.params, source=err.source, feature=i, field=err.field) from err
+            refused.append(Refusal(index=i, message=render(err, lang), field=err.field))
         except Conflict as err:  # a reused external id with another payload: refused like any fault of its event
             if atomic:
-                raise Conflict(err.message, source=err.source, feature=i, field=err.field, **err.detail) from err
-            refused.append(Refusal(index=i, message=err.message, field=err.field))
+                raise Conflict(err.template, source=err.source, feature=i, field=err.field, **err.detail) from err
+            refused.append(Refusal(index=i, message=render(err, lang), field=err.field))
     return BatchOutcome(results=results, refused=refused, created=sum(r.created for r in results))
 
 
@@ -289,7 +291,7 @@ def suggestions(conn: Connection, principal: Principal, event_id: int, *, limit:
     place = conn.execute(text("SELECT category_code, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM event WHERE id = :id"),
                          {"id": event_id}).first()
     if place is None:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound("no event {event_id}", event_id=event_id)
     workers = [w for w in worker_candidates(conn, event_id, limit=limit)
                if visible(principal, "workers", {"code": w.code})]
     if place.lon is None:

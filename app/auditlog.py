@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from app.i18n import t
+from app.i18n import domain_label
 
 __all__ = ["local_time", "query_params", "action_label"]
 
@@ -52,7 +52,5 @@ def query_params(actor: str | None, action: str | None, event_id: int | None, fi
 
 
 def action_label(action: str, lang: str) -> str:
-    """An audit action's label (``audit_act_<action>`` in :mod:`app.i18n`), or the action itself when it has none."""
-    key = f"audit_act_{action}"
-    label = t(key, lang)
-    return action if label == key else label
+    """An audit action's label (the API's ``actions`` vocabulary), or the action itself when it has none."""
+    return domain_label("actions", action, lang)

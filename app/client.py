@@ -5,12 +5,18 @@ platform, so every path it calls is listed here (:data:`ROUTES`) and nothing
 else in ``app/`` knows a URL. A missing endpoint (404/405) is answered with
 ``None`` by :meth:`ApiClient.get_json` so a page can show "no data" rather
 than fail; every other failure raises :class:`ApiError` with the API's own
-message.
+message, in the language the client asked for (``lang``: the API says
+Chinese unless told ``Accept-Language: en``).
+
+The domain labels (states, channels, statuses, kinds) are the API's
+(``GET /labels``), not the app's: :func:`vocabularies` fetches them once per
+process and language, and :func:`labelled` writes one value under its label.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +25,7 @@ import orjson
 
 from app.settings import WallSettings
 
-__all__ = ["ApiClient", "ApiError", "ROUTES", "LAYER_NAMES"]
+__all__ = ["ApiClient", "ApiError", "ROUTES", "LAYER_NAMES", "vocabularies", "labelled"]
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +111,8 @@ class ApiClient:
     ----------
     settings:
         Where the API is and which key to present.
+    lang:
+        The language of the API's messages (the settings' by default).
 
     Examples
     --------
@@ -112,10 +120,11 @@ class ApiClient:
     ...     api.get_json("counts")
     """
 
-    def __init__(self, settings: WallSettings, *, timeout: float | None = None, token: str | None = None) -> None:
+    def __init__(self, settings: WallSettings, *, timeout: float | None = None, token: str | None = None,
+                 lang: str | None = None) -> None:
         from app.auth import session_token
 
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", "Accept-Language": lang or settings.language}
         token = session_token() if token is None else token
         if token:  # a person signed in: the API sees them, the audit log names them
             headers["Authorization"] = f"Bearer {token}"
@@ -192,3 +201,35 @@ class ApiClient:
             if resp.status_code >= 400:
                 raise ApiError(resp.status_code, "live feed refused")
             yield from resp.iter_raw()
+
+
+#: (API address, language) → the API's vocabularies: read-only, the same for every user of the process
+_VOCABULARIES: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
+_VOCABULARIES_LOCK = threading.Lock()
+
+
+def vocabularies(settings: WallSettings, lang: str) -> dict[str, dict[str, str]]:
+    """The API's labels in ``lang`` (``{"states": {"reported": "上报", …}, "channels": …}``), fetched once.
+
+    An API that cannot answer yet gives ``{}`` and is asked again next time (a label then shows its value).
+    """
+    key = (settings.api_url, lang)
+    with _VOCABULARIES_LOCK:
+        found = _VOCABULARIES.get(key)
+        if found is None:
+            try:
+                with ApiClient(settings, lang=lang) as api:
+                    found = api.get_json("labels", params={"lang": lang}) or None
+            except ApiError as exc:
+                log.warning("no labels from the API: %s", exc)
+            if found:
+                _VOCABULARIES[key] = found
+    return found or {}
+
+
+def labelled(settings: WallSettings, vocabulary: str, value: object, lang: str) -> str:
+    """One value under its label (``labelled(s, "states", "dispatched", "zh") == "派遣"``); the value itself when
+    the API has no label for it."""
+    if value is None:
+        return ""
+    return vocabularies(settings, lang).get(vocabulary, {}).get(str(value), str(value))

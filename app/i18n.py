@@ -1,4 +1,9 @@
-"""Labels in Chinese first, English switchable.
+"""The UI's own words in Chinese first, English switchable.
+
+Domain labels (event states, channels, worker statuses, resource and camera
+kinds, zones, job states) are not here: they are the API's one table, read
+through :func:`app.client.labelled`, so that a state the store gains is
+labelled everywhere at once.
 
 Why tables and not gettext: the wall has a few hundred labels, all visible at
 once, and switches language without reloading; a lookup ``t(key, lang)`` in
@@ -133,31 +138,7 @@ LABELS: dict[str, dict[str, str]] = {
     "audit_older": {"zh": "较早", "en": "Older"},
     "audit_shown": {"zh": "第 {first}–{last} 条", "en": "Rows {first}–{last}"},
     "audit_no_event": {"zh": "没有编号为 {event} 的事件", "en": "No event {event}"},
-    "audit_act_intake": {"zh": "登记事件", "en": "Registered"},
-    "audit_act_intake_duplicate": {"zh": "登记（疑似重复）", "en": "Registered (duplicate)"},
-    "audit_act_transition": {"zh": "流转", "en": "Moved"},
-    "audit_act_supervise": {"zh": "督办", "en": "Supervised"},
-    "audit_act_dispatch_worker": {"zh": "派遣网格员", "en": "Dispatched a worker"},
-    "audit_act_link_cameras": {"zh": "关联摄像头", "en": "Linked cameras"},
-    "audit_act_dispatch_resources": {"zh": "调用资源", "en": "Called resources"},
-    "audit_act_merge": {"zh": "合并", "en": "Merged"},
-    "audit_act_split": {"zh": "拆分", "en": "Split"},
-    "audit_act_release": {"zh": "释放", "en": "Released"},
-    "audit_act_positions": {"zh": "位置上报", "en": "Positions"},
-    "audit_act_overdue": {"zh": "超期标记", "en": "Flagged overdue"},
-    "audit_act_load": {"zh": "导入", "en": "Loaded"},
-    "audit_act_load_demo": {"zh": "载入演示数据", "en": "Loaded the demo"},
-    "audit_act_load_taxonomy": {"zh": "载入事件分类", "en": "Loaded the taxonomy"},
-    "audit_act_propose_grids": {"zh": "网格方案", "en": "Proposed grids"},
-    "audit_act_accept_grids": {"zh": "采纳网格", "en": "Accepted grids"},
-    "audit_act_discard_grids": {"zh": "放弃网格方案", "en": "Discarded grids"},
-    # event states and channels
-    "reported": {"zh": "上报", "en": "reported"},
-    "accepted_state": {"zh": "受理", "en": "accepted"},
-    "dispatched_state": {"zh": "派遣", "en": "dispatched"},
-    "handling": {"zh": "处置", "en": "handling"},
-    "closed": {"zh": "结案", "en": "closed"},
-    # top event classes (taxonomy codes) and channels
+    # top event classes (taxonomy codes)
     "cls_01": {"zh": "综合治理", "en": "Comprehensive governance"},
     "cls_02": {"zh": "城市管理", "en": "City management"},
     "cls_03": {"zh": "安全生产", "en": "Work safety"},
@@ -165,21 +146,10 @@ LABELS: dict[str, dict[str, str]] = {
     "cls_05": {"zh": "矛盾调处", "en": "Dispute mediation"},
     "cls_06": {"zh": "公共服务", "en": "Public service"},
     "cls_07": {"zh": "突发事件", "en": "Emergencies"},
-    "ch_self_settled": {"zh": "自办自结", "en": "Self-settled"},
-    "ch_patrol": {"zh": "网格员巡查", "en": "Patrol"},
-    "ch_hotline": {"zh": "12345热线", "en": "12345 hotline"},
-    "ch_city_mgmt": {"zh": "数字城管", "en": "City management"},
-    "ch_video": {"zh": "视频智能分析", "en": "Video analytics"},
-    "zone_inner": {"zh": "内街", "en": "inner street"},
-    "zone_outer": {"zh": "外街", "en": "outer street"},
     "gs_kept": {"zh": "保持", "en": "kept"},
     "gs_adjusted": {"zh": "调整", "en": "adjusted"},
     "gs_redrawn": {"zh": "重划", "en": "redrawn"},
     "gs_new": {"zh": "新增", "en": "new"},
-    "job_queued": {"zh": "排队中", "en": "queued"},
-    "job_running": {"zh": "运行中", "en": "running"},
-    "job_done": {"zh": "已完成", "en": "done"},
-    "job_failed": {"zh": "失败", "en": "failed"},
     # console: the whole loop
     "register": {"zh": "热线登记", "en": "Register a hotline call"},
     "r_title": {"zh": "来电事由", "en": "Caller's words (title)"},
@@ -233,33 +203,6 @@ LABELS: dict[str, dict[str, str]] = {
     "mv_closed": {"zh": "结案", "en": "Close"},
     "mv_returned": {"zh": "退回", "en": "Return"},
     "mv_reopened": {"zh": "重新办理", "en": "Reopen"},
-    "ws_on_duty": {"zh": "在岗", "en": "on duty"},
-    "ws_busy": {"zh": "忙碌", "en": "busy"},
-    "ws_off_duty": {"zh": "离岗", "en": "off duty"},
-    "rk_fire_station": {"zh": "消防站", "en": "fire station"},
-    "rk_hospital": {"zh": "医院", "en": "hospital"},
-    "rk_police_post": {"zh": "警务站", "en": "police post"},
-    "rk_shelter": {"zh": "避难场所", "en": "shelter"},
-    "rk_emergency_team": {"zh": "应急队伍", "en": "emergency team"},
-    "rk_supply_depot": {"zh": "物资储备点", "en": "supply depot"},
-    "ck_bullet": {"zh": "枪机", "en": "bullet"},
-    "ck_dome": {"zh": "球机", "en": "dome"},
-    "ck_checkpoint": {"zh": "卡口", "en": "checkpoint"},
-    "ck_epolice": {"zh": "电子警察", "en": "e-police"},
-    "ck_ptz": {"zh": "云台", "en": "PTZ"},
-    "ak_worker": {"zh": "网格员", "en": "worker"},
-    "ak_camera": {"zh": "摄像头", "en": "camera"},
-    "ak_resource": {"zh": "资源", "en": "resource"},
-    "st_reported": {"zh": "上报", "en": "reported"},
-    "st_accepted": {"zh": "受理", "en": "accepted"},
-    "st_dispatched": {"zh": "派遣", "en": "dispatched"},
-    "st_in_progress": {"zh": "处置中", "en": "in progress"},
-    "st_handled": {"zh": "已处置", "en": "handled"},
-    "st_verified": {"zh": "已核查", "en": "verified"},
-    "st_closed": {"zh": "结案", "en": "closed"},
-    "st_returned": {"zh": "退回", "en": "returned"},
-    "st_rejected": {"zh": "不予受理", "en": "rejected"},
-    "st_reopened": {"zh": "重新办理", "en": "reopened"},
 }
 
 
@@ -278,25 +221,31 @@ def t(key: str, lang: str = "zh") -> str:
 
 
 #: the domain vocabularies and the key prefix of their labels (the names of ``GET /labels``' groups)
-_DOMAIN = {"states": "st_", "channels": "ch_", "worker_status": "ws_", "resource_kinds": "rk_",
-           "camera_kinds": "ck_", "assignment_kinds": "ak_", "actions": "act_", "moves": "mv_"}
-
-
 def domain_label(kind: str, value: object, lang: str = "zh") -> str:
-    """A state, channel, status or kind as shown: the one place the console looks them up.
+    """A state, channel, status, kind or audit action as shown: the API's label (``GET /labels``), or for ``moves``
+    the verb on the button (``mv_*`` here: what the operator does, not what the store calls the state).
 
-    Why one function: the i18n branch serves these vocabularies from ``GET /labels``; pointing this function
-    there is the whole change. An unknown value is shown as it is.
+    Why the API's: the vocabulary is the store's, so its labels live with it (``api/labels.py``) and the screens
+    ask rather than re-declare them. Outside a request (a unit test, a script) and for an unknown value, the value
+    is shown as it is.
 
     Examples
     --------
-    >>> domain_label("states", "closed", "en"), domain_label("resource_kinds", "fire_station")
-    ('closed', '消防站')
+    >>> domain_label("moves", "closed", "en")
+    'Close'
     """
     if value is None or value == "":
         return ""
-    key = _DOMAIN[kind] + str(value)
-    return t(key, lang) if key in LABELS else str(value)
+    if kind == "moves":
+        key = f"mv_{value}"
+        return t(key, lang) if key in LABELS else str(value)
+    import flask
+
+    if not flask.has_request_context():
+        return str(value)
+    from app.client import labelled
+
+    return labelled(flask.current_app.config["GRIDWALL_WALL"], kind, value, lang)
 
 
 def version_label(v: dict, lang: str) -> str:

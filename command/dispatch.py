@@ -117,7 +117,7 @@ class _Place:
 def _place(conn: Connection, event_id: int) -> _Place:
     row = conn.execute(sql("event_place"), {"id": event_id}).first()
     if row is None:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound("no event {event_id}", event_id=event_id)
     return _Place(row.id, row.state, row.duplicate_of_id, row.category_code, row.lon, row.lat, row.grid_id)
 
 
@@ -204,9 +204,9 @@ def _book(conn: Connection, event_id: int, worker: WorkerCandidate, actor: str, 
             status = conn.execute(text("SELECT status FROM grid_worker WHERE id = :w"),
                                   {"w": worker.worker_id}).scalar()
             if status is None:
-                raise NotFound(f"no worker {worker.worker_id}")
-            raise Conflict(f"worker {worker.code} is {status}, not free: another dispatch took them first; "
-                           "choose another worker")
+                raise NotFound("no worker {worker_id}", worker_id=worker.worker_id)
+            raise Conflict("worker {worker} is {worker_status}, not free: another dispatch took them first; choose "
+                           "another worker", worker=worker.code, worker_status=status)
         try:
             with conn.begin_nested():
                 assignment_id = conn.execute(
@@ -216,7 +216,7 @@ def _book(conn: Connection, event_id: int, worker: WorkerCandidate, actor: str, 
                      "n": worker.network_m, "note": note},
                 ).scalar_one()
         except IntegrityError as exc:
-            raise Conflict(f"worker {worker.code} already has an active assignment") from exc
+            raise Conflict("worker {worker} already has an active assignment", worker=worker.code) from exc
     return assignment_id
 
 
@@ -243,7 +243,8 @@ def dispatch_worker(conn: Connection, event_id: int, *, actor: str, worker_id: i
     at = at or datetime.now(UTC)
     place = _place(conn, event_id)
     if place.duplicate_of_id is not None:
-        raise Conflict(f"event {event_id} is a duplicate of event {place.duplicate_of_id}: dispatch that one")
+        raise Conflict("event {event_id} is a duplicate of event {root_id}: dispatch that one", event_id=event_id,
+                       root_id=place.duplicate_of_id)
     if place.state not in _DISPATCHABLE + _REINFORCEABLE:
         raise InvalidTransition(event_id, place.state, "dispatched", ())
     if worker_id is not None:
@@ -251,7 +252,7 @@ def dispatch_worker(conn: Connection, event_id: int, *, actor: str, worker_id: i
     else:
         candidates = worker_candidates(conn, event_id)
         if not candidates:
-            raise Conflict(f"no worker is on duty and free near event {event_id}")
+            raise Conflict("no worker is on duty and free near event {event_id}", event_id=event_id)
     booked, assignment_id, refusals = None, None, []
     for candidate in candidates:
         try:
@@ -259,12 +260,13 @@ def dispatch_worker(conn: Connection, event_id: int, *, actor: str, worker_id: i
         except Conflict as err:
             if worker_id is not None:
                 raise
-            refusals.append(str(err))
+            refusals.append(err)
             continue
         booked = candidate
         break
     if booked is None:
-        raise Conflict(f"every candidate for event {event_id} was taken meanwhile: {'; '.join(refusals)}")
+        raise Conflict("every candidate for event {event_id} was taken meanwhile: {refusals}", event_id=event_id,
+                       refusals=tuple(refusals))
     from_state = place.state
     if place.state == "reported":
         transition(conn, event_id, "accepted", actor=actor, note="accepted on dispatch", at=at)
@@ -286,7 +288,7 @@ def _named_worker(conn: Connection, worker_id: int, place: _Place) -> WorkerCand
         FROM grid_worker w WHERE w.id = :w
     """), {"w": worker_id, "lon": place.lon, "lat": place.lat, "grid": place.grid_id}).first()
     if row is None:
-        raise NotFound(f"no worker {worker_id}")
+        raise NotFound("no worker {worker_id}", worker_id=worker_id)
     return WorkerCandidate(worker_id=row.id, code=row.code, name=row.name, lon=row.lon or 0.0, lat=row.lat or 0.0,
                            straight_m=row.straight_m if row.straight_m is not None else 0.0, own_grid=row.own)
 
@@ -347,7 +349,8 @@ def dispatch_resources(conn: Connection, event_id: int, *, actor: str, per_kind:
     """
     place = _place(conn, event_id)
     if place.duplicate_of_id is not None:
-        raise Conflict(f"event {event_id} is a duplicate of event {place.duplicate_of_id}: dispatch that one")
+        raise Conflict("event {event_id} is a duplicate of event {root_id}: dispatch that one", event_id=event_id,
+                       root_id=place.duplicate_of_id)
     leaf = current_taxonomy(conn).leaves.get(place.category_code)
     if leaf is None or not leaf.resource_kinds or place.lon is None:
         return []

@@ -54,7 +54,7 @@ def _event(conn: Connection, event_id: int):
         text("SELECT id, state, duplicate_of_id FROM event WHERE id = :id FOR UPDATE"), {"id": event_id}
     ).first()
     if row is None:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound("no event {event_id}", event_id=event_id)
     return row
 
 
@@ -83,16 +83,19 @@ def merge(conn: Connection, event_id: int, into_id: int, *, actor: str, note: st
     root_id = target.duplicate_of_id or target.id
     event = _event(conn, event_id)
     if event.id == root_id:
-        raise Conflict(f"event {event_id} cannot be merged into itself or into one of its own duplicates")
+        raise Conflict("event {event_id} cannot be merged into itself or into one of its own duplicates",
+                       event_id=event_id)
     for row in (event, target):
         if row.state in _OPEN_EXCLUDED:
-            raise Conflict(f"event {row.id} is {row.state}: only open events can be merged")
+            raise Conflict("event {event_id} is {state}: only open events can be merged", event_id=row.id,
+                           state=row.state)
     active = conn.execute(
         text("SELECT count(*) FROM assignment WHERE event_id = :id AND kind = 'worker' AND released_at IS NULL"),
         {"id": event_id},
     ).scalar_one()
     if active:
-        raise Conflict(f"event {event_id} has a worker on it: release or finish that dispatch before merging")
+        raise Conflict("event {event_id} has a worker on it: release or finish that dispatch before merging",
+                       event_id=event_id)
     previous = event.duplicate_of_id
     conn.execute(text("UPDATE event SET duplicate_of_id = :root WHERE id = :id OR duplicate_of_id = :id"),
                  {"root": root_id, "id": event_id})
@@ -117,7 +120,7 @@ def split(conn: Connection, event_id: int, *, actor: str, note: str | None = Non
     """
     event = _event(conn, event_id)
     if event.duplicate_of_id is None:
-        raise Conflict(f"event {event_id} is not a duplicate: there is nothing to split")
+        raise Conflict("event {event_id} is not a duplicate: there is nothing to split", event_id=event_id)
     root_id = event.duplicate_of_id
     conn.execute(text("UPDATE event SET duplicate_of_id = NULL WHERE id = :id"), {"id": event_id})
     _recount(conn, root_id)

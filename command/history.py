@@ -112,7 +112,7 @@ def import_events(conn: Connection, rows: pd.DataFrame, *, actor: str, source: s
                                               "on_time", "lon", "lat", "location_kind")}
 
     def refuse(label: int, err: LoadError) -> None:
-        fault = LoadError(err.message, source=source, feature=label, field=err.field)
+        fault = LoadError(err.template, **err.params, source=source, feature=label, field=err.field)
         if not skip:
             raise fault from err
         result.rejected[label] = fault
@@ -128,7 +128,7 @@ def import_events(conn: Connection, rows: pd.DataFrame, *, actor: str, source: s
         leaf = leaves[key]
         if isinstance(leaf, LoadError):
             result.unmapped[category] += 1
-            refuse(label, LoadError(leaf.message, field="category"))
+            refuse(label, LoadError(leaf.template, **leaf.params, field="category"))
             continue
         place = points.get(label)
         if place is None:

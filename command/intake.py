@@ -69,11 +69,11 @@ class PlausibleReportTimes:
             at = e.reported_at
             if at is None or self.earliest <= at <= latest:
                 continue
-            why = (f"is before {self.earliest.date().isoformat()}" if at < self.earliest else
-                   f"is more than {self.skew.total_seconds():.0f} s in the future")
-            raise LoadError(f"reported_at {at.isoformat()} {why}: is the sender's clock right?",
-                            source=f"{e.channel}:{e.external_id}", feature=i if len(events) > 1 else None,
-                            field="reported_at")
+            why = ("reported_at {at} is before {earliest}: is the sender's clock right?" if at < self.earliest else
+                   "reported_at {at} is more than {seconds:.0f} s in the future: is the sender's clock right?")
+            raise LoadError(why, at=at.isoformat(), earliest=self.earliest.date().isoformat(),
+                            seconds=self.skew.total_seconds(), source=f"{e.channel}:{e.external_id}",
+                            feature=i if len(events) > 1 else None, field="reported_at")
 
 
 class EventIn(BaseModel):
@@ -170,8 +170,8 @@ def _same_payload(first_id: int, first_code: str, first_payload: str | None, eve
     """
     if first_payload is None or first_payload == fingerprint(event):
         return
-    raise Conflict(f"{event.channel}:{event.external_id} was registered as event {first_code} with a different "
-                   "payload; a repeat must carry the same payload (a new event needs a new external_id)",
+    raise Conflict("{source} was registered as event {event_code} with a different payload; a "
+                   "repeat must carry the same payload (a new event needs a new external_id)",
                    source=f"{event.channel}:{event.external_id}", field="external_id", feature=feature,
                    event_id=first_id, event_code=first_code)
 
@@ -247,11 +247,11 @@ def intake(conn: Connection, event: EventIn, *, actor: str = "system",
     if found is not None:
         return found
     if refusal is not None:
-        raise LoadError(refusal.message, source=where, field=refusal.field) from refusal
+        raise LoadError(refusal.template, **refusal.params, source=where, field=refusal.field) from refusal
     try:
         place = locate(conn, address=event.address, community=event.community, street=event.street)
     except LoadError as err:
-        raise LoadError(err.message, source=where, field=err.field) from err
+        raise LoadError(err.template, **err.params, source=where, field=err.field) from err
     root = None
     if place.lon is not None:
         root = find_duplicate(conn, leaf, place.lon, place.lat, reported_at)
@@ -298,10 +298,10 @@ def _intake_point(conn: Connection, event: EventIn, actor: str, taxonomy: Taxono
             taxonomy = current_taxonomy(conn)
             continue
         if refusal is not None:
-            raise LoadError(refusal.message, source=where, field=refusal.field) from refusal
+            raise LoadError(refusal.template, **refusal.params, source=where, field=refusal.field) from refusal
         if not hit.inside:
-            raise LoadError(f"the point ({event.lon:.6f}, {event.lat:.6f}) is outside the district",
-                            source=where, field="location")
+            raise LoadError("the point ({lon:.6f}, {lat:.6f}) is outside the district", lon=event.lon,
+                            lat=event.lat, source=where, field="location")
         if hit.new_id is None:  # a concurrent intake of the same (channel, external_id) won
             return _existing(conn, event.channel, event.external_id, event)
         log.debug("event %s registered (%s)", hit.new_code, leaf.code)
@@ -318,7 +318,7 @@ def _deadline(taxonomy: Taxonomy, leaf: Leaf, reported_at: datetime, where: str,
     try:
         return taxonomy.calendar.add_hours(reported_at, leaf.deadline_hours, clock_hours=leaf.calendar_hours)
     except (OverflowError, ValueError) as exc:  # 9999-12-31 plus a few hours is past the end of the calendar
-        raise LoadError(f"reported_at {reported_at.isoformat()} leaves no room for a deadline", source=where,
+        raise LoadError("reported_at {at} leaves no room for a deadline", at=reported_at.isoformat(), source=where,
                         feature=feature, field="reported_at") from exc
 
 
@@ -393,7 +393,7 @@ def _one_of_many(conn, index: int, event: EventIn, actor: str, taxonomy: Taxonom
     try:
         return intake(conn, event, actor=actor, taxonomy=taxonomy, reporter=reporter)
     except LoadError as err:
-        raise LoadError(err.message, source=err.source, feature=index, field=err.field) from err
+        raise LoadError(err.template, **err.params, source=err.source, feature=index, field=err.field) from err
 
 
 def _burst(conn: Connection, events: list[EventIn], actor: str, taxonomy: Taxonomy,
@@ -406,7 +406,8 @@ def _burst(conn: Connection, events: list[EventIn], actor: str, taxonomy: Taxono
             leaves.append(taxonomy.resolve(e.category, e.source))
         except LoadError as err:
             leaves.append(None)
-            refused = LoadError(err.message, source=f"{e.channel}:{e.external_id}", feature=i, field=err.field)
+            refused = LoadError(err.template, **err.params, source=f"{e.channel}:{e.external_id}", feature=i,
+                                field=err.field)
             if not _registered(conn, e):
                 raise refused from err
     params = [_point_params(e, leaf, t) for e, leaf, t in zip(events, leaves, at)]
@@ -420,14 +421,14 @@ def _burst(conn: Connection, events: list[EventIn], actor: str, taxonomy: Taxono
             if key in seen:
                 first = events[seen[key]]
                 if fingerprint(first) != fingerprint(e):
-                    raise Conflict(f"{e.channel}:{e.external_id} comes twice in the batch (events {seen[key]} and "
-                                   f"{i}) with different payloads", source=f"{e.channel}:{e.external_id}",
-                                   field="external_id", feature=i)
+                    raise Conflict("{source} comes twice in the batch (events {first} and {feature}) "
+                                   "with different payloads", source=f"{e.channel}:{e.external_id}",
+                                   field="external_id", feature=i, first=seen[key])
             seen.setdefault(key, i)
             continue
         seen[key] = i
         if not hit.inside:
-            raise LoadError(f"the point ({e.lon:.6f}, {e.lat:.6f}) is outside the district",
+            raise LoadError("the point ({lon:.6f}, {lat:.6f}) is outside the district", lon=e.lon, lat=e.lat,
                             source=f"{e.channel}:{e.external_id}", feature=i, field="location")
         if hit.root_id is not None:
             root_of[i] = (hit.root_id, True)

@@ -80,7 +80,7 @@ def _check_area(conn: Connection, area: AreaRef) -> None:
         found = conn.execute(text("SELECT 1 FROM admin_area WHERE id = :id AND level = :level"),
                              {"id": area.id, "level": area.level}).first()
     if found is None:
-        raise NotFound(f"no {area.level} with id {area.id}")
+        raise NotFound("no {level} with id {area_id}", level=area.level, area_id=area.id)
 
 
 def kpis(conn: Connection, area: AreaRef, start: datetime, end: datetime, *,

@@ -170,7 +170,7 @@ def transition(
     at = at or datetime.now(UTC)
     row = conn.execute(text("SELECT id, state FROM event WHERE id = :id FOR UPDATE"), {"id": event_id}).first()
     if row is None:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound("no event {event_id}", event_id=event_id)
     if to_state not in allowed_moves(row.state):
         raise InvalidTransition(event_id, row.state, to_state, allowed_moves(row.state))
     if rating is not None and (to_state != "closed" or not 1 <= rating <= 5):
@@ -271,7 +271,7 @@ def supervise(conn: Connection, event_id: int, *, actor: str, note: str | None =
         text("SELECT id, state, supervision_level FROM event WHERE id = :id FOR UPDATE"), {"id": event_id}
     ).first()
     if row is None:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound("no event {event_id}", event_id=event_id)
     if row.state not in OPEN_STATES:
         raise InvalidTransition(event_id, row.state, "supervised", ())
     level = conn.execute(

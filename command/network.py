@@ -93,8 +93,8 @@ class RoadNetwork:
         """
         x, y = self._to_metric.transform(lon, lat)
         if not (math.isfinite(x) and math.isfinite(y)):
-            raise LoadError(f"the point ({lon}, {lat}) is too far from the district to measure along its streets "
-                            f"(EPSG:{self.srid} cannot hold it)", field="lon")
+            raise LoadError("the point ({lon}, {lat}) is too far from the district to measure along its streets "
+                            "(EPSG:{srid} cannot hold it)", lon=lon, lat=lat, srid=self.srid, field="lon")
         dist, node = self._tree.query((x, y))
         return int(node), float(dist)
 

@@ -51,7 +51,8 @@ def route_point(conn: Connection, lon: float, lat: float, *, kind: str = "point"
     """
     row = conn.execute(sql("route_point"), {"lon": lon, "lat": lat}).one()
     if not row.inside:
-        raise LoadError(f"the point ({lon:.6f}, {lat:.6f}) is outside the district", field="location")
+        raise LoadError("the point ({lon:.6f}, {lat:.6f}) is outside the district", lon=lon, lat=lat,
+                        field="location")
     return Location(kind, lon, lat, row.grid_id, row.community_id, row.street_id, building_id)
 
 
@@ -76,9 +77,10 @@ def _area(conn: Connection, level: str, name: str, parent_id: int | None = None)
         {"level": level, "v": name.strip(), "parent": parent_id},
     ).all()
     if not rows:
-        raise LoadError(f"no {level} called {name!r} in the district", field=level)
+        raise LoadError("no {level} called {name!r} in the district", level=level, name=name, field=level)
     if len(rows) > 1:
-        raise LoadError(f"{len(rows)} {level}s are called {name!r}; give the street too, or a code", field=level)
+        raise LoadError("{count} {level}s are called {name!r}; give the street too, or a code", count=len(rows),
+                        level=level, name=name, field=level)
     return rows[0].id, rows[0].parent_id
 
 
@@ -162,8 +164,8 @@ def locate(
         area = _area_in_text(conn, address)
         if area is not None:
             return area
-        raise LoadError(f"the address {address!r} matches no building and names no community or street",
-                        field="address")
+        raise LoadError("the address {address!r} matches no building and names no community or street",
+                        address=address, field="address")
     raise LoadError("the event has no location: give a point, an address, a community or a street",
                     field="location")
 

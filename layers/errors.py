@@ -18,6 +18,17 @@ table, and the command line prints ``str(err)`` and exits non-zero.
 
 ``LoadError`` carries where the fault is (``source``, ``feature`` index,
 ``field``) so that a client can point at it; ``str()`` spells all of it out.
+
+Messages are templates with their values bound, not finished sentences::
+
+    raise NotFound("no event {event_id}", event_id=event_id)
+
+``str()`` is the English sentence (what the command line prints); the
+template and the values stay on the error (``template``, ``params``) so that
+the API can say the same in Chinese from its one table of translations
+(:mod:`api.messages`), with states, channels and kinds under their labels.
+A message written as a finished sentence still works: it has no
+translation and the API frames it.
 """
 
 from __future__ import annotations
@@ -32,11 +43,50 @@ __all__ = [
     "Conflict",
     "PartitionError",
     "InvalidTransition",
+    "fill",
 ]
 
 
 class GridwallError(Exception):
-    """Base of every error gridwall raises on purpose."""
+    """Base of every error gridwall raises on purpose.
+
+    Parameters
+    ----------
+    message:
+        An English template (``str.format`` fields), or a finished sentence when no values are given.
+    **params:
+        The values of the template's fields; a list or tuple is written comma-separated.
+
+    Examples
+    --------
+    >>> err = NotFound("no event {event_id}", event_id=7)
+    >>> str(err), err.template, err.params
+    ('no event 7', 'no event {event_id}', {'event_id': 7})
+    """
+
+    def __init__(self, message: str = "", /, **params: object) -> None:
+        self.template = message
+        self.params = params
+        super().__init__(fill(message, params))
+
+
+def fill(template: str, params: dict[str, object], show=None) -> str:
+    """The template with its values written in (``show`` writes one value; lists are joined by default).
+
+    A template that does not fit its values (a finished sentence holding braces, given values all the same) is
+    returned as it is: raising an error must never raise another one.
+    """
+    if not params:
+        return template
+    show = show or _show
+    try:
+        return template.format(**{k: show(k, v) for k, v in params.items()})
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return template
+
+
+def _show(name: str, value: object) -> object:
+    return ", ".join(map(str, value)) if isinstance(value, (list, tuple, set, frozenset)) else value
 
 
 class ConfigError(GridwallError):
@@ -53,9 +103,9 @@ class StoreBusy(DatabaseError):
     Carries ``retry_after`` (seconds), which the API sends as ``Retry-After``.
     """
 
-    def __init__(self, message: str, *, retry_after: int = 2) -> None:
+    def __init__(self, message: str, /, *, retry_after: int = 2, **params: object) -> None:
         self.retry_after = retry_after
-        super().__init__(message)
+        super().__init__(message, **params)
 
 
 class NotFound(GridwallError):
@@ -68,16 +118,17 @@ class Conflict(GridwallError):
     Optionally carries where (``source``, ``feature``, ``field``) and what it
     conflicts with (e.g. ``event_id``, ``event_code``) in ``detail``, which
     the API adds to its answer so that a client can find the first write.
+    The template's values are the detail and where (``{source}`` …).
     """
 
-    def __init__(self, message: str, *, source: str | None = None, feature: int | None = None,
+    def __init__(self, message: str, /, *, source: str | None = None, feature: int | None = None,
                  field: str | None = None, **detail: object) -> None:
-        self.message = message
         self.source = source
         self.feature = feature
         self.field = field
         self.detail = detail
-        super().__init__(message)
+        super().__init__(message, source=source, feature=feature, field=field, **detail)
+        self.message = str(self)
 
 
 class PartitionError(GridwallError):
@@ -96,8 +147,9 @@ class InvalidTransition(GridwallError):
         self.from_state = from_state
         self.to_state = to_state
         self.allowed = allowed
-        can = ", ".join(allowed) if allowed else "nothing (final state)"
-        super().__init__(f"event {event_id} is '{from_state}' and cannot become '{to_state}'; it can become: {can}")
+        super().__init__("event {event_id} is '{from_state}' and cannot become '{to_state}'; it can become: {allowed}"
+                         if allowed else "event {event_id} is '{from_state}' and cannot become '{to_state}'",
+                         event_id=event_id, from_state=from_state, to_state=to_state, allowed=tuple(allowed))
 
 
 class LoadError(GridwallError):
@@ -106,28 +158,33 @@ class LoadError(GridwallError):
     Parameters
     ----------
     message:
-        What is wrong, in words a planner understands.
+        What is wrong, in words a planner understands (a template when ``params`` are given).
     source:
         The file (or layer) being read.
     feature:
         Zero-based index of the offending feature or row, when there is one.
     field:
         The offending attribute, when there is one.
+    **params:
+        The template's values.
     """
 
     def __init__(
         self,
         message: str,
+        /,
         *,
         source: str | None = None,
         feature: int | None = None,
         field: str | None = None,
+        **params: object,
     ) -> None:
-        self.message = message
+        self.message = fill(message, params)
         self.source = source
         self.feature = feature
         self.field = field
-        super().__init__(self._render())
+        super().__init__(message, **params)
+        self.args = (self._render(),)
 
     def _render(self) -> str:
         where = []

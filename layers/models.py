@@ -72,6 +72,7 @@ __all__ = [
     "AuditLog",
     "LOCATION_KINDS",
     "ASSIGNMENT_KINDS",
+    "AUDIT_ACTIONS",
     "TaxonomyVersion",
     "EventClass",
     "EventClassAlias",
@@ -431,6 +432,13 @@ class AuditLog(Base):
 # -- the event loop (migration 0002) --------------------------------------------------
 LOCATION_KINDS = ("point", "address", "community", "street")
 ASSIGNMENT_KINDS = ("worker", "camera", "resource")
+#: every ``audit_log.action`` a writer uses (tests/api/test_labels.py holds the writers to this list)
+AUDIT_ACTIONS = (
+    "load", "load_demo", "import_history", "propose_grids", "accept_grids", "discard_grids", "load_taxonomy",
+    "add_alias", "replace_alias", "remove_alias", "transition", "supervise", "release", "merge", "split",
+    "dispatch_worker", "link_cameras", "dispatch_resources", "positions", "draw_cells", "start_partition_job",
+    "cancel_partition_job", "fail_partition_job", "intake", "intake_duplicate", "overdue",
+)
 
 # lookups the event loop makes many times a second (intake, dispatch, camera search)
 # open events of a leaf class in a time window: the duplicate check at every intake (partial, so that

@@ -115,10 +115,9 @@ def units_from_store(conn: Connection) -> PartitionInput:
     frame = pd.DataFrame(rows, columns=list(rows[0]._fields))
     missing = frame["cell"].isna()
     if missing.any():
-        raise PartitionError(
-            f"{int(missing.sum())} buildings have no tessellation cell (first: {frame.loc[missing, 'code'].iloc[0]}); "
-            "grids are unions of cells, so every building needs one"
-        )
+        raise PartitionError("{count} buildings have no tessellation cell (first: {code}); grids are unions of "
+                             "cells, so every building needs one", count=int(missing.sum()),
+                             code=frame.loc[missing, "code"].iloc[0])
     crs = f"EPSG:{srid}"
     cells = geopandas.GeoSeries(shapely.from_wkb(frame["cell"].map(bytes).to_numpy()), index=frame["unit_id"], crs=crs)
     units = geopandas.GeoDataFrame(
@@ -153,7 +152,7 @@ def propose(
         ``changes``).
     """
     if mode not in m.PARTITION_MODES:
-        raise PartitionError(f"mode must be one of {', '.join(m.PARTITION_MODES)}, not '{mode}'")
+        raise PartitionError("mode must be one of {modes}, not '{mode}'", modes=m.PARTITION_MODES, mode=mode)
     params = params or PartitionParams()
     if mode == "rebalance" and versions.current_version(conn) is None:
         raise PartitionError("no current grid version to rebalance: draw grids from scratch (mode 'partition') "
@@ -242,10 +241,10 @@ def _guard(inp: PartitionInput, labels, params: PartitionParams) -> dict:
 def _proposed(conn: Connection, version_id: int) -> None:
     row = conn.execute(select(m.GridVersion.state).where(m.GridVersion.id == version_id)).scalar()
     if row is None:
-        raise NotFound(f"no grid version {version_id}")
+        raise NotFound("no grid version {version_id}", version_id=version_id)
     if row != "proposed":
-        raise Conflict(f"grid version {version_id} is {row}, not proposed: "
-                       "only a proposal can be accepted or discarded")
+        raise Conflict("grid version {version_id} is {version_state}, not proposed: only a proposal can be accepted "
+                       "or discarded", version_id=version_id, version_state=row)
 
 
 def accept(conn: Connection, version_id: int, *, actor: str, force: bool = False) -> dict:
@@ -259,8 +258,8 @@ def accept(conn: Connection, version_id: int, *, actor: str, force: bool = False
     report = conn.execute(select(m.GridVersion.report).where(m.GridVersion.id == version_id)).scalar() or {}
     worse = (report.get("guard") or {}).get("worse") or []
     if worse and not force:
-        raise Conflict(f"grid version {version_id} is worse than the current plan: {'; '.join(worse)}. "
-                       "Discard it, or accept it with force if that is intended")
+        raise Conflict("grid version {version_id} is worse than the current plan: {worse}. Discard it, or accept it "
+                       "with force if that is intended", version_id=version_id, worse=tuple(worse))
     versions.make_current(conn, version_id)
     conn.execute(update(m.GridVersion).where(m.GridVersion.id == version_id).values(state="accepted"))
     moved = conn.execute(select(func.count()).select_from(m.Building).where(
@@ -302,14 +301,14 @@ def create_job(conn: Connection, *, mode: str, params: PartitionParams | None, c
     partition holds a CPU for seconds to minutes, and ten at once held every pooled connection).
     """
     if mode not in m.PARTITION_MODES:
-        raise PartitionError(f"mode must be one of {', '.join(m.PARTITION_MODES)}, not '{mode}'")
+        raise PartitionError("mode must be one of {modes}, not '{mode}'", modes=m.PARTITION_MODES, mode=mode)
     conn.execute(select(func.pg_advisory_xact_lock(_JOBS_LOCK)))
     job = m.PartitionJob.__table__
     busy = conn.execute(select(job.c.id, job.c.created_by, job.c.state)
                         .where(job.c.state.in_(("queued", "running"))).order_by(job.c.id)).first()
     if busy is not None:
-        raise Conflict(f"partition job {busy.id} by {busy.created_by} is {busy.state}: one job runs at a time; "
-                       "wait for it or cancel it")
+        raise Conflict("partition job {job_id} by {actor} is {job_state}: one job runs at a time; wait for it or "
+                       "cancel it", job_id=busy.id, actor=busy.created_by, job_state=busy.state)
     payload = (params or PartitionParams()).model_dump(mode="json")
     job_id = conn.execute(
         insert(m.PartitionJob).values(mode=mode, params=payload, created_by=created_by).returning(m.PartitionJob.id)
@@ -324,9 +323,10 @@ def cancel_job(conn: Connection, job_id: int, *, actor: str) -> dict:
     job = m.PartitionJob.__table__
     state = conn.execute(select(job.c.state).where(job.c.id == job_id).with_for_update()).scalar()
     if state is None:
-        raise NotFound(f"no partition job {job_id}")
+        raise NotFound("no partition job {job_id}", job_id=job_id)
     if state not in ("queued", "running"):
-        raise Conflict(f"partition job {job_id} is {state}: only a queued or running job can be cancelled")
+        raise Conflict("partition job {job_id} is {job_state}: only a queued or running job can be cancelled",
+                       job_id=job_id, job_state=state)
     conn.execute(update(job).where(job.c.id == job_id).values(state="failed", error=f"cancelled by {actor}",
                                                               finished_at=func.now()))
     _audit_entity(conn, actor, "cancel_partition_job", "partition_job", str(job_id), {"was": state})
@@ -427,7 +427,7 @@ def job_status(conn: Connection, job_id: int) -> dict:
     job = m.PartitionJob.__table__
     row = conn.execute(select(job).where(job.c.id == job_id)).one_or_none()
     if row is None:
-        raise NotFound(f"no partition job {job_id}")
+        raise NotFound("no partition job {job_id}", job_id=job_id)
     out = {k: v for k, v in row._mapping.items()}
     for key in ("created_at", "started_at", "finished_at"):
         out[key] = out[key].isoformat() if out[key] else None

@@ -27,6 +27,7 @@ from api.access import check_intake, check_move, check_self_settle, event_visibl
 from api.deps import (
     ConnDep,
     EngineDep,
+    Lang,
     Mover,
     Operator,
     Reader,
@@ -125,7 +126,8 @@ def _register(engine: Engine, event: EventIn, user: Principal) -> IntakeResult:
 
 
 @router.post("/batch", summary="Register a batch of events")
-def intake_many(batch: Batch, tx: TxDep, user: Reporter, settings: SettingsDep, retries: RetriesDep) -> BatchOutcome:
+def intake_many(batch: Batch, tx: TxDep, user: Reporter, settings: SettingsDep, retries: RetriesDep,
+                lang: Lang) -> BatchOutcome:
     """Register events in order; all or nothing unless ``atomic`` is false.
 
     Two batches sharing external ids in different orders deadlock; the one
@@ -135,7 +137,7 @@ def intake_many(batch: Batch, tx: TxDep, user: Reporter, settings: SettingsDep, 
     check_intake(tx, user, batch.events)
     settings.report_times.check(batch.events)
     return retried(tx, lambda: intake_batch(tx, batch.events, actor=user.actor, atomic=batch.atomic,
-                                            reporter=reporter_of(user)), retries=retries)
+                                            reporter=reporter_of(user), lang=lang), retries=retries)
 
 
 @router.get("", summary="List events, newest first, optionally within a reported-time window or by words")

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from api.deps import ConnDep, Open311Client, TxDep
+from api.deps import ConnDep, Lang, Open311Client, TxDep
 from api.open311 import RequestFilter, RequestIn, file_request, one_request, requests, service_definition, services
 
 __all__ = ["router"]
@@ -75,13 +75,14 @@ def get_service(service_code: ServiceCode, conn: ConnDep, user: Open311Client) -
 
 
 @router.post("/requests.json", status_code=201, openapi_extra=_BODY_DOC, summary="File a service request")
-def post_request(body: Annotated[RequestIn, Depends(_request_body)], tx: TxDep, user: Open311Client) -> list[dict]:
-    """Register the request as a hotline event; answers its ``service_request_id``."""
-    return file_request(tx, body, user)
+def post_request(body: Annotated[RequestIn, Depends(_request_body)], tx: TxDep, user: Open311Client,
+                 lang: Lang) -> list[dict]:
+    """Register the request as a hotline event; answers its ``service_request_id`` and a notice in ``lang``."""
+    return file_request(tx, body, user, lang)
 
 
 @router.get("/requests.json", summary="Service requests")
-def get_requests(conn: ConnDep, user: Open311Client,
+def get_requests(conn: ConnDep, user: Open311Client, lang: Lang,
                  service_request_id: Annotated[str | None, Query(max_length=2000)] = None,
                  service_code: Annotated[str | None, Query(max_length=2000)] = None,
                  start_date: datetime | None = None, end_date: datetime | None = None,
@@ -89,10 +90,10 @@ def get_requests(conn: ConnDep, user: Open311Client,
     """Newest first, at most 1000; ids and codes comma-separated, status ``open`` or ``closed``."""
     query = RequestFilter(service_request_id=[service_request_id or ""], service_code=[service_code or ""],
                           start_date=start_date, end_date=end_date, status=[status or ""])
-    return requests(conn, query, user)
+    return requests(conn, query, user, lang=lang)
 
 
 @router.get("/requests/{service_request_id}.json", summary="One service request")
-def get_request(service_request_id: RequestCode, conn: ConnDep, user: Open311Client) -> list[dict]:
+def get_request(service_request_id: RequestCode, conn: ConnDep, user: Open311Client, lang: Lang) -> list[dict]:
     """A list of one, as GeoReport v2 has it."""
-    return one_request(conn, service_request_id, user)
+    return one_request(conn, service_request_id, user, lang)

@@ -86,7 +86,7 @@ def preview(version_id: int, conn: ConnDep, _: Reader) -> dict:
                m.GridVersion.report).where(m.GridVersion.id == version_id)
     ).one_or_none()
     if row is None:
-        raise NotFound(f"no grid version {version_id}")
+        raise NotFound("no grid version {version_id}", version_id=version_id)
     return {"version_id": version_id, **row._asdict()}
 
 

@@ -96,7 +96,8 @@ def me(conn: ConnDep, user: Phone) -> dict:
     """For the phone: its worker, status, home grid and current event (with history)."""
     row = next(iter(workers_live(conn, user, code=user.worker_code)), None)
     if row is None:
-        raise Forbidden(f"key '{user.name}' names worker {user.worker_code}, who is not in the store")
+        raise Forbidden("key '{key}' names worker {worker}, who is not in the store", key=user.name,
+                        worker=user.worker_code)
     return {**row, "event": event_detail(conn, row["event_id"], user) if row["event_id"] else None}
 
 
@@ -105,14 +106,15 @@ def _plausible(tx, fixes: list[FixIn], settings: ApiSettings) -> None:
     latest = datetime.now(UTC) + timedelta(seconds=settings.fix_future_s)
     for i, f in enumerate(fixes):
         if f.at > latest:
-            raise LoadError(f"at {f.at.isoformat()} is in the future (more than {settings.fix_future_s:.0f} s "
-                            "ahead): is the phone's clock right?", source="fixes", feature=i, field="at")
+            raise LoadError("at {at} is in the future (more than {seconds:.0f} s ahead): is the phone's clock right?",
+                            at=f.at.isoformat(), seconds=settings.fix_future_s, source="fixes", feature=i,
+                            field="at")
     located = [i for i, f in enumerate(fixes) if f.lon is not None]
     far = far_from_district(tx, [(fixes[i].lon, fixes[i].lat) for i in located], settings.fix_margin_m)
     if far:
         f = fixes[located[far[0]]]
-        raise LoadError(f"({f.lon}, {f.lat}) is more than {settings.fix_margin_m:.0f} m outside the district",
-                        source="fixes", feature=located[far[0]], field="lon")
+        raise LoadError("({lon}, {lat}) is more than {metres:.0f} m outside the district", lon=f.lon, lat=f.lat,
+                        metres=settings.fix_margin_m, source="fixes", feature=located[far[0]], field="lon")
 
 
 def _by_status(rows: list[dict]) -> dict[str, int]:

@@ -336,7 +336,7 @@ def _dispatch(clicks, sel, refresh, lang):
         return dash.no_update, dash.no_update
     body = {"worker_id": trig["worker"] or None}
     try:
-        with ApiClient(settings_of()) as api:
+        with ApiClient(settings_of(), lang=lang) as api:  # the conflict said in the screen's language
             got = api.post_json("dispatch", body, event_id=sel["event_id"])
     except ApiError as exc:
         if exc.status == 409:

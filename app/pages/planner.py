@@ -15,7 +15,7 @@ import dash_leaflet as dl
 from dash import Input, Output, State, ctx, dcc, html
 
 from app import mapview
-from app.client import ApiClient, ApiError
+from app.client import ApiClient, ApiError, labelled
 from app.i18n import t, version_label
 from app.main import payloads_of, settings_of
 from app.payloads import basemap_payload, district_box
@@ -105,7 +105,8 @@ def _load(_boot, _decision, lang: str):
         listed = api.get_json("versions")
     bad = [f["properties"] for f in grids["features"] if out_of_band(f["properties"])]
     view = mapview.fit(district_box(payloads_of(), settings_of())) or dash.no_update
-    table = html.Table([html.Tbody([html.Tr([html.Td(p.get("code")), html.Td(t(f"zone_{p.get('zone')}", lang)),
+    zone = {z: labelled(settings_of(), "zones", z, lang) for z in ("inner", "outer")}
+    table = html.Table([html.Tbody([html.Tr([html.Td(p.get("code")), html.Td(zone.get(p.get("zone"), p.get("zone"))),
                                              html.Td(f"{p.get('households'):,}"), html.Td(f"{p.get('population'):,}")],
                                             className="bad") for p in bad[:200]])], id="planner-bad-table")
     versions = [{"label": version_label(v, lang), "value": v["version_id"]} for v in listed or []]
@@ -141,7 +142,8 @@ def _poll(_n, job: dict | None, lang: str):
     state = st.get("state")
     done = state in ("done", "finished", "succeeded", "failed", "error") or st.get("version_id") is not None
     stage = st.get("stage") or ""
-    text = f"{t('job_state', lang)}: {t(f'job_{state}', lang)} · {stage} · {100 * min(progress, 1):.0f}%"
+    named = labelled(settings_of(), "job_states", state, lang)
+    text = f"{t('job_state', lang)}: {named} · {stage} · {100 * min(progress, 1):.0f}%"
     if st.get("error"):
         text += f" · {t('error', lang)}: {st['error']}"
     bar = {"width": f"{100 * min(progress, 1):.0f}%", "height": "10px", "background": "#3fa7ff"}
@@ -155,7 +157,7 @@ def _cell(col: str, value, lang: str) -> str:
     if col == "in_band":
         return t("yes" if value else "no", lang)
     if col in ("zone", "status") and value:
-        return t(("zone_" if col == "zone" else "gs_") + str(value), lang)
+        return labelled(settings_of(), "zones", value, lang) if col == "zone" else t("gs_" + str(value), lang)
     return "" if value is None else str(value)
 
 

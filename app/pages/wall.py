@@ -24,7 +24,7 @@ import dash_leaflet as dl
 from dash import Input, Output, State, dcc, html
 
 from app import mapview
-from app.client import ApiClient
+from app.client import ApiClient, labelled, vocabularies
 from app.dataday import data_day
 from app.figures import bar
 from app.i18n import t
@@ -91,8 +91,7 @@ def layout(ratio: str = "16x9", **_query: str) -> html.Div:
 )
 def _labels(lang: str):
     classes = {f"{i:02d}": t(f"cls_{i:02d}", lang) for i in range(1, 8)}
-    classes.update({f"st_{s}": t(f"st_{s}", lang) for s in ("reported", "accepted", "dispatched", "in_progress",
-                                                             "handled", "verified", "closed", "returned")})
+    classes.update({f"st_{s}": name for s, name in vocabularies(settings_of(), lang).get("states", {}).items()})
     panel = "/panel3d" if lang == settings_of().language else f"/panel3d?lang={lang}"  # the layout's src: no reload
     return (t("title", lang), t("ticker", lang), t("panel3d", lang), classes, panel,
             *[t(k, lang) for k in KPI_KEYS])
@@ -182,7 +181,7 @@ def _figures(_ratio: str, lang: str):
     for code, n in (kpis.get("by_class") or {}).items():
         label = _label_class(code, lang)
         by_class[label] = by_class.get(label, 0) + n
-    by_channel = {t(f"ch_{c}", lang): n for c, n in (kpis.get("by_channel") or {}).items()}
+    by_channel = {labelled(settings, "channels", c, lang): n for c, n in (kpis.get("by_channel") or {}).items()}
     by_street = dict(sorted(by_street.items(), key=lambda kv: -kv[1])[:12])
     heat = mapview.heat_classes(mapview.heat_cells(events))
     return (bar(by_class, t("by_class", lang)), bar(by_channel, t("by_channel", lang), "#37d67a"),

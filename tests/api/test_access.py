@@ -194,10 +194,12 @@ def test_write_refusals_name_what_was_refused(client, auth, place, world):
                         headers=auth("department")).json()["error"]["message"]
     assert "department-key" in other and DEPARTMENT in other
     channel = client.post("/events", json=event_body(place), headers=auth("department")).json()["error"]["message"]
-    assert "'patrol'" in channel
+    assert channel.endswith("不能通过网格员巡查")  # the channel under its label
+    english = client.post("/events", json=event_body(place), headers={**auth("department"), "Accept-Language": "en"})
+    assert "not on channel 'patrol'" in english.json()["error"]["message"]
     batch = client.post("/events/batch", json={"events": [event_body(place, channel="city_mgmt"), event_body(
         place, channel="city_mgmt", category=world.police_class)]}, headers=auth("department")).json()
-    assert batch["error"]["message"].startswith("event 1:")
+    assert batch["error"]["message"].startswith("第 1 个事件：密钥 department-key")
 
 
 def _tile_ids(data: bytes) -> set[int]:

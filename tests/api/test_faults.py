@@ -16,12 +16,15 @@ def _where(answer) -> tuple:
 
 def test_a_point_half_a_world_away_is_a_422_on_lon_not_a_500(client, auth):
     far = client.get("/dispatch/workers", params={"lon": -147.88, "lat": 1.19e-07}, headers=auth("operator"))
-    assert _where(far) == (422, "lon") and "too far from the district" in far.json()["error"]["message"]
+    assert _where(far) == (422, "lon") and "离辖区太远" in far.json()["error"]["message"]
+    english = client.get("/dispatch/workers", params={"lon": -147.88, "lat": 1.19e-07},
+                         headers={**auth("operator"), "Accept-Language": "en"})
+    assert "too far from the district" in english.json()["error"]["message"]
 
 
 def test_event_times_outside_the_window_are_a_422_on_reported_at(client, auth, place):
-    for at, why in (("9999-12-31T23:00:00+08:00", "in the future"), ("2099-01-01T00:00:00Z", "in the future"),
-                    ("1900-01-01T00:00:00Z", "before 2000-01-01")):
+    for at, why in (("9999-12-31T23:00:00+08:00", "超前当前时间"), ("2099-01-01T00:00:00Z", "超前当前时间"),
+                    ("1900-01-01T00:00:00Z", "早于 2000-01-01")):
         answer = client.post("/events", json=event_body(place, reported_at=at), headers=auth("operator"))
         assert _where(answer) == (422, "reported_at") and why in answer.json()["error"]["message"], at
     batch = {"events": [event_body(place), event_body(place, reported_at="2099-01-01T00:00:00Z")]}

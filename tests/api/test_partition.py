@@ -41,7 +41,9 @@ def test_a_planner_runs_a_partition_watches_it_and_discards_it(client, auth, api
     discarded = client.post(f"/partition/versions/{job['version_id']}/discard", headers=auth("planner"))
     assert discarded.json() == {"version_id": job["version_id"], "state": "discarded"}
     again = client.post(f"/partition/versions/{job['version_id']}/accept", headers=auth("planner"))
-    assert again.status_code == 409 and "discarded" in again.json()["error"]["message"]
+    assert again.status_code == 409 and "「已放弃」" in again.json()["error"]["message"]
+    assert "is discarded, not proposed" in client.post(f"/partition/versions/{job['version_id']}/accept", headers={
+        **auth("planner"), "Accept-Language": "en"}).json()["error"]["message"]
 
 
 def test_a_request_may_name_its_own_parameters(client, auth, quick_params):
@@ -101,7 +103,8 @@ def test_a_worse_proposal_is_refused_without_force(cluster, api_settings, auth):
             conn.execute(text("UPDATE grid_version SET report = jsonb_set(report, '{guard,worse}', "
                               "'[\"2 grids in band, the current plan has 20\"]') WHERE id = :v"), {"v": version})
         engine.dispose()
-        refused = own.post(f"/partition/versions/{version}/accept", headers=auth("planner"))
+        refused = own.post(f"/partition/versions/{version}/accept", headers={**auth("planner"),
+                                                                             "Accept-Language": "en"})
         assert refused.status_code == 409
         assert "worse than the current plan: 2 grids in band" in refused.json()["error"]["message"]
         forced = own.post(f"/partition/versions/{version}/accept", params={"force": "true"}, headers=auth("planner"))
@@ -120,7 +123,7 @@ def test_one_job_at_a_time_and_a_cancel_stops_it(client, auth, api_engine):
     first = client.post("/partition/jobs", json={"mode": "partition"}, headers=auth("planner"))
     assert first.status_code == 202
     second = client.post("/partition/jobs", json={"mode": "rebalance"}, headers=auth("planner"))
-    assert second.status_code == 409 and f"job {first.json()['job_id']}" in second.json()["error"]["message"]
+    assert second.status_code == 409 and f"网格划分任务 {first.json()['job_id']}（" in second.json()["error"]["message"]
     cancelled = client.post(f"{first.json()['href']}/cancel", headers=auth("planner"))
     assert cancelled.status_code == 200
     assert cancelled.json()["state"] == "failed" and cancelled.json()["error"] == "cancelled by planner-key"

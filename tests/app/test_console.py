@@ -30,6 +30,8 @@ def test_click_an_event_then_dispatch_with_the_conflict_answer(wall_url, api, pa
     pg.wait_for_selector("#console-event-code", timeout=10_000)
     pg.wait_for_selector("#console-candidates button[data-worker]", timeout=10_000)
     assert pg.locator("#console-grid-code").count() == 1
+    # states under the API's labels, in the screen's language
+    assert pg.locator("#console-event-state").inner_text().startswith("状态: 上报")
     # the history and the deadline are one click away
     pg.locator("#console-history-toggle").click()
     assert pg.locator("#console-history tr").count() >= 1
@@ -40,11 +42,14 @@ def test_click_an_event_then_dispatch_with_the_conflict_answer(wall_url, api, pa
     assert taken.status_code == 200, taken.text
     pg.locator(f"#console-candidates button[data-worker='{worker_id}']").click()
     pg.wait_for_selector("#console-dispatch-message.msg-warn", timeout=10_000)
+    conflict = pg.locator("#console-dispatch-message").inner_text()
+    assert "不能派遣" in conflict and "任务中" in conflict and "busy" not in conflict, conflict
     shot(pg, "console-conflict")
 
     # one more click: the best free worker
     pg.locator(".console-send-best").click()
     pg.wait_for_selector("#console-dispatch-message.msg-ok", timeout=10_000)
+    assert "上报 → 派遣" in pg.locator("#console-dispatch-message").inner_text()
     detail = api.get(f"/events/{second}").json()
     assert detail["state"] == "dispatched"
     shot(pg, "console")

@@ -44,10 +44,8 @@ def test_a_hotline_call_needs_words_a_class_and_a_place():
 
 
 def test_states_and_kinds_are_shown_through_labels():
-    assert domain_label("states", "closed", "zh") == "结案"
-    assert domain_label("resource_kinds", "fire_station", "en") == "fire station"
-    assert domain_label("worker_status", "off_duty", "zh") == "离岗"
-    assert domain_label("states", "unheard_of", "en") == "unheard_of"
+    assert domain_label("moves", "closed", "zh") == "结案" and domain_label("moves", "returned", "en") == "Return"
+    assert domain_label("states", "unheard_of", "en") == "unheard_of"  # outside a request: the value as it is
     panel = str(event_panel({"code": "EV1", "state": "handled", "history": [
         {"at": "2026-12-07T13:14:00+00:00", "from_state": "reported", "to_state": "accepted", "actor": "a"}]},
         [], "en", "Asia/Shanghai"))
