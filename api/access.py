@@ -366,37 +366,40 @@ def check_move(conn: Connection, principal: Principal, event_id: int, to_state: 
     """
     row = _event(conn, principal, event_id)
     if row is None:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound("no event {event_id}", event_id=event_id)
     refusal = _move_refusal(principal, row, to_state)
     if refusal is not None:
-        raise Forbidden(refusal)
+        raise Forbidden(refusal[0], **refusal[1])
     if to_state not in allowed_moves(row.state):
         return
     needs = move_needs(to_state, row.channel)
     where = f"event {event_id}"
     if needs["note"] == "required" and not (note and note.strip()):
-        raise LoadError(f"a move to {to_state} needs a note saying why", source=where, field="note")
+        raise LoadError("a move to {to_state} needs a note saying why", source=where, field="note", to_state=to_state)
     if needs["rating"] == "required" and rating is None:
-        raise LoadError(f"closing a {row.channel} event needs the satisfaction rating (1–5) from the call-back",
-                        source=where, field="rating")
+        raise LoadError("closing a {channel} event needs the satisfaction rating (1–5) from the call-back",
+                        source=where, field="rating", channel=row.channel)
     if needs["rating"] == "none" and rating is not None:
-        raise LoadError(f"a rating is given when closing, not on a move to {to_state}", source=where, field="rating")
+        raise LoadError("a rating is given when closing, not on a move to {to_state}", source=where, field="rating",
+                        to_state=to_state)
 
 
-def _move_refusal(principal: Principal, row, to_state: str) -> str | None:
-    """Why ``principal`` may not move the event of ``row`` (:data:`_EVENT`) to ``to_state``; ``None`` if it may."""
+def _move_refusal(principal: Principal, row, to_state: str) -> tuple[str, dict] | None:
+    """Why ``principal`` may not move the event of ``row`` (:data:`_EVENT`) to ``to_state`` (a template and its
+    values, :mod:`api.messages`); ``None`` if it may."""
     allowed = ROLE_MOVES.get(principal.role)
     if allowed is None:
-        return f"role '{principal.role}' moves no events"
+        return "role '{role}' moves no events", {"role": principal.role}
     if principal.role == "grid_worker":
         if not row.on_it:
-            return (f"event {row.id} is not one worker {principal.worker_code} is on; "
-                    f"key '{principal.name}' moves only those")
+            return ("event {event_id} is not one worker {worker} is on; key '{key}' moves only those",
+                    {"event_id": row.id, "worker": principal.worker_code, "key": principal.name})
     elif not row.seen:
-        return (f"event {row.id} is not among the events of key '{principal.name}' "
-                f"({_scope_words(principal)}); it may not move it")
+        return ("event {event_id} is not among the events of key '{key}' ({scope}); it may not move it",
+                {"event_id": row.id, "key": principal.name, "scope": _scope_words(principal)})
     if to_state not in allowed:
-        return f"a {principal.role} may move an event to {', '.join(sorted(allowed))}, not {to_state}"
+        return ("a {role} may move an event to {moves}, not {to_state}",
+                {"role": principal.role, "moves": sorted(allowed), "to_state": to_state})
     return None
 
 
@@ -451,20 +454,23 @@ def _action_refusal(principal: Principal, row, action: str) -> str | None:
     if action == "resources" and row.duplicate_of_id is not None:
         return f"event {row.id} is a duplicate of event {row.duplicate_of_id}: call for that one"
     if action == "self_settle":
-        return _settle_refusal(principal, row)[1]
+        refusal = _settle_refusal(principal, row)[1]
+        return refusal[0] if refusal else None
     return None
 
 
-def _settle_refusal(principal: Principal, row) -> tuple[type[Exception], str | None]:
-    """Why ``principal`` may not self-settle the event of ``row``, and the error that says so."""
+def _settle_refusal(principal: Principal, row) -> tuple[type[Exception], tuple[str, dict] | None]:
+    """Why ``principal`` may not self-settle the event of ``row`` (a template and its values), and the error that
+    says so."""
     if principal.role == "grid_worker" and not row.reported_it:
-        return Forbidden, (f"event {row.id} was not reported by worker {principal.worker_code}: "
-                           "a grid worker settles only the events it reported itself")
+        return Forbidden, ("event {event_id} was not reported by worker {worker}: a grid worker settles only the "
+                           "events it reported itself", {"event_id": row.id, "worker": principal.worker_code})
     if row.channel != "self_settled":
-        return Conflict, (f"event {row.id} came in on channel {row.channel}, not self_settled: "
-                          "it goes through the hall's loop")
+        return Conflict, ("event {event_id} came in on channel {channel}, not self_settled: it goes through the "
+                          "hall's loop", {"event_id": row.id, "channel": row.channel})
     if row.state in _NOT_SETTLEABLE:
-        return Conflict, f"event {row.id} is {row.state}: there is nothing to settle"
+        return Conflict, ("event {event_id} is {state}: there is nothing to settle",
+                          {"event_id": row.id, "state": row.state})
     return Conflict, None
 
 
@@ -484,7 +490,7 @@ def event_options(conn: Connection, principal: Principal, event_id: int) -> dict
     """
     row = _event(conn, principal, event_id)
     if row is None:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound("no event {event_id}", event_id=event_id)
     moves = [{"to_state": to, **move_needs(to, row.channel)} for to in allowed_moves(row.state)
              if _move_refusal(principal, row, to) is None]
     return {"moves": moves, "actions": [a for a in ACTIONS if _action_refusal(principal, row, a) is None]}
@@ -510,12 +516,12 @@ def check_self_settle(conn: Connection, principal: Principal, event_id: int) -> 
     """
     row = _event(conn, principal, event_id)
     if row is None:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound("no event {event_id}", event_id=event_id)
     if principal.role not in ACTION_ROLES["self_settle"]:
-        raise Forbidden(f"role '{principal.role}' may not self-settle events")
+        raise Forbidden("role '{role}' may not self-settle events", role=principal.role)
     error, refusal = _settle_refusal(principal, row)
     if refusal is not None:
-        raise error(refusal)
+        raise error(refusal[0], **refusal[1])
 
 
 def reporter_of(principal: Principal) -> str | None:

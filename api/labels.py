@@ -110,6 +110,13 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "intake": ("登记事件", "register an event"),
         "intake_duplicate": ("登记重复事件", "register a duplicate"),
         "overdue": ("超期督办", "flag overdue"),
+        "person_add": ("添加人员", "add a person"),
+        "person_disable": ("停用人员", "disable a person"),
+        "person_enable": ("启用人员", "enable a person"),
+        "person_password": ("更改密码", "change a password"),
+        "sign_in": ("登录", "sign in"),
+        "sign_in_failed": ("登录失败", "failed sign-in"),
+        "sign_out": ("退出登录", "sign out"),
     },
     "location_kinds": {
         "point": ("坐标", "point"),

@@ -58,6 +58,24 @@ ZH: dict[str, str] = {
     "event {event_id} is not among the events of key '{key}' ({scope}); it may not move it":
         "事件 {event_id} 不在密钥 {key} 的办理范围内（{scope}），无权办理",
     "role '{role}' files no events": "角色 {role} 无权上报事件",
+    "role '{role}' moves no events": "角色 {role} 无权办理事件",
+    "a {role} may move an event to {moves}, not {to_state}": "角色 {role} 只能将事件办理为{moves}，不能办理为{to_state}",
+    "a move to {to_state} needs a note saying why": "办理为{to_state}需填写原因（办理意见）",
+    "closing a {channel} event needs the satisfaction rating (1–5) from the call-back":
+        "「{channel}」事件结案须填写回访满意度（1–5）",
+    "a rating is given when closing, not on a move to {to_state}": "满意度仅在结案时填写，办理为{to_state}时不填",
+    "event {event_id} was not reported by worker {worker}: a grid worker settles only the events it reported itself":
+        "事件 {event_id} 不是网格员 {worker} 上报的：网格员只能自办自结本人上报的事件",
+    "event {event_id} came in on channel {channel}, not self_settled: it goes through the hall's loop":
+        "事件 {event_id} 来自「{channel}」渠道，不是自办自结事件，须按指挥中心流程办理",
+    "event {event_id} is {state}: there is nothing to settle": "事件 {event_id} 当前为「{state}」，无需自办自结",
+    "role '{role}' may not self-settle events": "角色 {role} 无权自办自结",
+    "too many failed sign-ins for '{login}': wait {seconds} s": "账号 {login} 登录失败次数过多，请 {seconds} 秒后再试",
+    "wrong login or password": "账号或密码错误",
+    "the session has expired: sign in again": "会话已过期，请重新登录",
+    "the session has ended (the person was disabled or given a new password): sign in again":
+        "会话已结束（账号已停用或密码已更改），请重新登录",
+    "the session token is not one this service issued": "会话令牌无效（非本服务签发）",
     "key '{key}' (role {role}) files events on {channels}, not on channel '{channel}'":
         "密钥 {key}（角色 {role}）只能通过{channels}上报事件，不能通过{channel}",
     "key '{key}' files events for {departments}; this one's class goes to {department}":

@@ -127,7 +127,7 @@ def walk(conn: Connection, event_id: int, to_state: str, *, actor: str, note: st
     at = at or datetime.now(UTC)
     row = conn.execute(text("SELECT id, state FROM event WHERE id = :id FOR UPDATE"), {"id": event_id}).first()
     if row is None:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound("no event {event_id}", event_id=event_id)
     steps = path_to(row.state, to_state)
     if not steps:
         raise InvalidTransition(event_id, row.state, to_state, allowed_moves(row.state))

@@ -46,7 +46,8 @@ def login(body: SignIn, request: Request, tx: TxDep) -> Session:
     gate: PeopleGate = request.app.state.people
     wait = gate.blocked_for(body.login)
     if wait > 0:
-        raise TooManyRequests(f"too many failed sign-ins for '{body.login}': wait {math.ceil(wait)} s")
+        raise TooManyRequests("too many failed sign-ins for '{login}': wait {seconds} s", login=body.login,
+                              seconds=math.ceil(wait))
     person, token, expires = gate.sign_in(tx, body.login, body.password)
     return Session(token=token, expires_at=expires, person=person.public())
 

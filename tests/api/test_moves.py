@@ -178,7 +178,7 @@ def test_a_move_that_needs_a_reason_without_one_is_422_naming_the_note(hall, pla
     event_id = _event(hall, place, state)
     assert {"to_state": to, "note": "required", "rating": "none"} in _detail(hall, "operator", event_id)["moves"]
     response = hall.client.post(f"/events/{event_id}/transitions", json={"to_state": to, "note": note},
-                                headers=hall.auth("operator"))
+                                headers={**hall.auth("operator"), "Accept-Language": "en"})
     assert response.status_code == 422, response.text
     assert response.json()["error"]["field"] == "note" and to in response.json()["error"]["message"]
     assert _detail(hall, "operator", event_id)["state"] == state  # nothing moved
