@@ -59,7 +59,8 @@ ZH: dict[str, str] = {
         "事件 {event_id} 不在密钥 {key} 的办理范围内（{scope}），无权办理",
     "role '{role}' files no events": "角色 {role} 无权上报事件",
     "role '{role}' moves no events": "角色 {role} 无权办理事件",
-    "a {role} may move an event to {moves}, not {to_state}": "角色 {role} 只能将事件办理为{moves}，不能办理为{to_state}",
+    "a {role} may move an event to {moves}, not {to_state}":
+        "角色 {role} 只能将事件办理为{moves}，不能办理为{to_state}",
     "a move to {to_state} needs a note saying why": "办理为{to_state}需填写原因（办理意见）",
     "closing a {channel} event needs the satisfaction rating (1–5) from the call-back":
         "「{channel}」事件结案须填写回访满意度（1–5）",
