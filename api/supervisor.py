@@ -44,7 +44,8 @@ class Supervisor:
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
-        """Begin the rounds (the first at once: a backlog is flagged at start)."""
+        """Begin the rounds, the first one interval after start (a process that restarts often, or a short-lived
+        one such as a test's or a one-off command's, does not flag on the way up)."""
         self._task = asyncio.create_task(self._run(), name="gridwall-supervisor")
 
     async def stop(self) -> None:
@@ -58,11 +59,13 @@ class Supervisor:
 
     async def _run(self) -> None:
         while True:
+            await asyncio.sleep(self.every_s)
             try:
                 await anyio.to_thread.run_sync(self._round)
             except DBAPIError as exc:  # the store may be down for a while: try again next round
                 log.warning("supervisor round failed: %s", exc.orig)
-            await asyncio.sleep(self.every_s)
+            except Exception:  # a failed round must not end the schedule; the next may succeed
+                log.exception("supervisor round failed")
 
     def _round(self) -> None:
         with self.engine.begin() as conn:

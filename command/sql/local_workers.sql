@@ -11,7 +11,7 @@
 WITH cur AS (SELECT id FROM grid_version WHERE is_current),
 area AS (SELECT a.geom FROM admin_area a WHERE a.id = CAST(:area AS integer)),
 staff AS (
-    SELECT g.worker_id, bool_or(g.id = CAST(:grid AS integer)) AS own
+    SELECT g.worker_id, coalesce(bool_or(g.id = CAST(:grid AS integer)), false) AS own
     FROM grid g
     WHERE g.version_id = (SELECT id FROM cur) AND g.worker_id IS NOT NULL
       AND (g.id = CAST(:grid AS integer)
