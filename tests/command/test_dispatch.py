@@ -343,3 +343,45 @@ def test_resources_are_released_when_the_event_s_work_ends(conn, quiet, kit):
     assert kit.count("SELECT count(*) FROM assignment WHERE event_id = :e AND released_at IS NULL", e=event) == 0
     assert kit.count("SELECT count(*) FROM audit_log WHERE action = 'release_resources' AND entity_id = :e",
                      e=str(event)) == 1
+
+
+def test_two_presses_of_the_dispatch_button_at_once_send_one_worker(engine, small_district):
+    loaded, worker, (event, other) = _committed_fixture(engine)
+    outcome: dict[str, object] = {}
+    try:
+        with engine.connect() as a, engine.connect() as b, engine.connect() as watch:
+            b.execute(text("SET lock_timeout = '30s'"))
+            b.commit()
+            b_pid = b.connection.driver_connection.info.backend_pid
+            tx = a.begin()
+            first = dispatch_worker(a, event, actor="op-a", worker_id=None)  # holds the event's row, not committed
+            outcome["booked"] = first.worker.worker_id
+
+            def press_again() -> None:
+                with b.begin():
+                    outcome["b"] = dispatch_worker(b, event, actor="op-b")
+
+            thread = threading.Thread(target=press_again)
+            thread.start()
+            waiting = None
+            for _ in range(600):  # until B waits on A's row lock (a guard, not a timing)
+                waiting = watch.execute(text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :p"),
+                                        {"p": b_pid}).scalar()
+                watch.commit()
+                if waiting == "Lock" or not thread.is_alive():
+                    break
+                time.sleep(0.05)
+            tx.commit()
+            assert waiting == "Lock"
+            thread.join(60)
+        second = outcome.get("b")
+        assert second is not None and second.already and second.assignment_id == first.assignment_id
+        with engine.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM assignment WHERE event_id = :e AND released_at IS NULL"),
+                             {"e": event}).scalar_one() == 1
+    finally:
+        booked = outcome.get("booked")
+        _clean(engine, loaded, worker, [event, other])
+        if booked is not None and booked != worker:  # a district worker (the grid's own) went: free them again
+            with engine.begin() as c:
+                c.execute(text("UPDATE grid_worker SET status = 'on_duty' WHERE id = :w"), {"w": booked})
