@@ -170,7 +170,8 @@ def _rerank(conn: Connection, lon: float, lat: float, found: list[WorkerCandidat
 def nearest_workers(conn: Connection, lon: float, lat: float, *, limit: int = 5, network_top: int = NETWORK_TOP,
                     exclude: tuple[int, ...] = (),
                     max_age_s: float | None = FIX_MAX_AGE_S) -> list[WorkerCandidate]:
-    """On-duty workers with a fresh position nearest to a point, the first ``network_top`` re-ranked along the streets.
+    """On-duty workers with a fresh position nearest to a point: the ``network_top`` nearest by straight line
+    re-ranked along the streets, then the rest by straight line; the first ``limit`` of that.
 
     Parameters
     ----------
@@ -186,11 +187,12 @@ def nearest_workers(conn: Connection, lon: float, lat: float, *, limit: int = 5,
     """
     if limit <= 0:
         return []
-    wanted = limit + len(exclude)
+    looked = max(limit, network_top)  # the street-nearest of the ten closest may lie beyond the first ``limit``
+    wanted = looked + len(exclude)
     rows = conn.execute(sql("nearest_workers"), {"lon": lon, "lat": lat, "limit": wanted, "pool": 3 * wanted + 10,
                                                   "max_age_s": max_age_s})
-    found = [_candidate(r, own=False) for r in rows if r.id not in exclude][:limit]
-    return _rerank(conn, lon, lat, found, network_top)
+    found = [_candidate(r, own=False) for r in rows if r.id not in exclude][:looked]
+    return _rerank(conn, lon, lat, found, network_top)[:limit]
 
 
 def _local_workers(conn: Connection, place: _Place, max_age_s: float | None) -> list[WorkerCandidate]:

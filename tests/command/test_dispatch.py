@@ -266,6 +266,9 @@ def test_street_distance_re_ranks_the_ten_nearest(conn, quiet, kit):
     assert [c.network_m is not None for c in found] == [True] * 10 + [False]
     assert [c.network_m for c in found[:10]] == sorted(c.network_m for c in found[:10])
     assert found[10].worker_id == ids[10]  # the eleventh keeps its straight-line place
+    best = nearest_workers(conn, quiet.lon, quiet.lat, limit=1)  # still chosen from the ten, not from one
+    assert [(c.worker_id, c.network_m) for c in best] == [(found[0].worker_id, found[0].network_m)]
+    assert found[0].network_m == min(c.network_m for c in found[:10])
 
 
 def test_the_dispatch_button_twice_sends_one_worker_and_a_named_second_is_added(conn, quiet, kit):
