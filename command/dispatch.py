@@ -55,6 +55,7 @@ __all__ = [
     "ResourceHit",
     "Dispatched",
     "nearest_workers",
+    "workers_at",
     "worker_candidates",
     "dispatch_worker",
     "visible_cameras",
@@ -195,12 +196,24 @@ def nearest_workers(conn: Connection, lon: float, lat: float, *, limit: int = 5,
     return _rerank(conn, lon, lat, found, network_top)[:limit]
 
 
-def _local_workers(conn: Connection, place: _Place, max_age_s: float | None) -> list[WorkerCandidate]:
-    """On-duty workers of the event's own grid and of its area's grids (``local_workers.sql``)."""
-    rows = conn.execute(sql("local_workers"), {
-        "grid": place.grid_id, "area": place.area_id, "max_age_s": max_age_s,
-        "lon": place.lon if place.has_point else None, "lat": place.lat if place.has_point else None})
+def _local_workers(conn: Connection, grid_id: int | None, area_id: int | None, lon: float | None, lat: float | None,
+                   max_age_s: float | None) -> list[WorkerCandidate]:
+    """On-duty workers of a grid and of an area's grids (``local_workers.sql``), the grid's first."""
+    rows = conn.execute(sql("local_workers"), {"grid": grid_id, "area": area_id, "max_age_s": max_age_s,
+                                               "lon": lon, "lat": lat})
     return [_candidate(r, known=r.position_known) for r in rows]
+
+
+def workers_at(conn: Connection, lon: float, lat: float, *, limit: int = 5, network_top: int = NETWORK_TOP,
+               max_age_s: float | None = FIX_MAX_AGE_S) -> list[WorkerCandidate]:
+    """Who could go to a point on the map: :func:`nearest_workers`, then the on-duty workers of the grid and
+    community (else street) there whose position is unknown or stale, listed without a distance."""
+    near = nearest_workers(conn, lon, lat, limit=limit, network_top=network_top, max_age_s=max_age_s)
+    here = conn.execute(sql("point_place"), {"lon": lon, "lat": lat}).one()
+    taken = {c.worker_id for c in near}
+    unknown = [c for c in _local_workers(conn, here.grid_id, here.area_id, lon, lat, max_age_s)
+               if not c.position_known and c.worker_id not in taken]
+    return (near + unknown)[:limit]
 
 
 def worker_candidates(conn: Connection, event_id: int, *, limit: int = 5, network_top: int = NETWORK_TOP,
@@ -218,7 +231,8 @@ def worker_candidates(conn: Connection, event_id: int, *, limit: int = 5, networ
         No such event.
     """
     place = _place(conn, event_id)
-    local = _local_workers(conn, place, max_age_s)
+    local = _local_workers(conn, place.grid_id, place.area_id, place.lon if place.has_point else None,
+                           place.lat if place.has_point else None, max_age_s)
     if not place.has_point:
         return local[:limit]
     own = [c for c in local if c.own_grid]

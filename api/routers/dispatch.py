@@ -37,8 +37,8 @@ from command.dispatch import (
     dispatch_worker,
     link_cameras,
     nearest_resources,
-    nearest_workers,
     visible_cameras,
+    workers_at,
 )
 from command.lifecycle import release_resources
 from layers import models as m
@@ -77,7 +77,7 @@ class Released(BaseModel):
 async def near_workers(point: PointDep, engine: EngineDep, user: Reader, settings: SettingsDep, limit: Limit = 5,
                        network_top: Annotated[int | None, Query(ge=0, le=50)] = None) -> list[WorkerCandidate]:
     """On-duty workers with a fresh position by straight line, the first ``network_top`` (the setting's when left
-    out) re-ranked along the streets."""
+    out) re-ranked along the streets; then those of the grid and community there whose position is unknown."""
     top = settings.network_top if network_top is None else network_top
     found = await run_in_threadpool(_nearest, engine, point, limit, top, settings.fix_max_age_s)
     return [w for w in found if visible(user, "workers", {"code": w.code})]
@@ -87,8 +87,7 @@ def _nearest(engine: Engine, point: PointQuery, limit: int, network_top: int,
              max_age_s: float) -> list[WorkerCandidate]:
     """The suggestion on a pooled autocommit connection: one hop to the thread pool (operators click often)."""
     with autocommit(engine) as conn:
-        return nearest_workers(conn, point.lon, point.lat, limit=limit, network_top=network_top,
-                               max_age_s=max_age_s)
+        return workers_at(conn, point.lon, point.lat, limit=limit, network_top=network_top, max_age_s=max_age_s)
 
 
 @router.get("/dispatch/cameras", summary="Cameras that can see a point")

@@ -16,6 +16,7 @@ from command.dispatch import (
     nearest_workers,
     visible_cameras,
     worker_candidates,
+    workers_at,
 )
 from command.intake import EventIn, intake
 from command.lifecycle import release_resources, transition
@@ -254,6 +255,8 @@ def test_a_stale_position_ranks_nobody_and_the_own_worker_shows_position_unknown
     assert [c.worker_id for c in nearest_workers(conn, quiet.lon, quiet.lat, network_top=0)] == [fresh]
     any_age = nearest_workers(conn, quiet.lon, quiet.lat, network_top=0, max_age_s=None)
     assert [c.worker_id for c in any_age[:3]] == [stale, unknown, own]  # 5 m, 7 m, 10 m: all of them, by distance
+    at_point = workers_at(conn, quiet.lon, quiet.lat, network_top=0)  # a click on the map: the grid's worker too
+    assert [(c.worker_id, c.position_known) for c in at_point] == [(fresh, True), (own, False)]
     done = dispatch_worker(conn, event, actor="op")
     assert (done.worker.worker_id, done.worker.position_known) == (own, False)
     assert kit.count("SELECT count(*) FROM grid_worker WHERE id = :w AND updated_at < now() - interval '2 hours'",
