@@ -1,8 +1,8 @@
 """The app factory: nothing is built at import.
 
 ``create_app(api_settings, db_settings)`` returns a FastAPI app whose engine,
-key store and live feed open in the lifespan hook and live on ``app.state``
-(``engine``, ``gate``, ``keys``, ``feed``). The current taxonomy is kept per process by
+key store, live feed and overdue supervisor open in the lifespan hook and live on ``app.state``
+(``engine``, ``gate``, ``keys``, ``feed``, ``supervisor``). The current taxonomy is kept per process by
 :mod:`command.taxonomy` (by version, checked against the store). One router per resource; routes stay thin
 and call down into ``command`` and ``layers``.
 
@@ -51,6 +51,7 @@ from api.routers import (
 )
 from api.security import KeyStore, install_key_redaction
 from api.settings import ApiSettings
+from api.supervisor import Supervisor
 from layers import partitioning
 from layers.db import database_url, make_engine
 from layers.settings import DatabaseSettings
@@ -134,9 +135,13 @@ def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None 
             log.warning("could not check for orphaned partition jobs: %s", exc.orig)
         app.state.feed = LiveFeed(_feed_url(app.state.engine, db), queue_size=settings.stream_queue)
         await app.state.feed.start()
+        app.state.supervisor = Supervisor(app.state.engine, settings.supervise_every_s)
+        if settings.supervise_every_s > 0:
+            await app.state.supervisor.start()
         try:
             yield
         finally:
+            await app.state.supervisor.stop()
             await app.state.feed.stop()
             app.state.engine.dispose()
 

@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from command.dispatch import FIX_MAX_AGE_S, NETWORK_TOP
 from command.intake import PlausibleReportTimes
 from grid_partition import PartitionParams
 
@@ -104,6 +105,17 @@ class ApiSettings(BaseSettings):
     wall_key:
         The wall server's own key (``GRIDWALL_API_WALL_KEY``), role ``wall``: what the Dash server reads for the
         payloads it caches for everyone (basemap, 3-D panel). People's actions go with their own sessions.
+    supervise_every_s:
+        Seconds between the supervisor's rounds, which flag and escalate
+        overdue events (督办) without anyone's call (:mod:`api.supervisor`);
+        0 turns the schedule off (``POST /events/overdue`` still works).
+        Every process runs it; an advisory lock lets one do each round.
+    fix_max_age_s:
+        A worker's position older than this is not used for dispatch: the
+        worker is listed as position unknown, not ranked by distance.
+    network_top:
+        How many of the straight-line nearest workers dispatch re-ranks by
+        street (network) distance.
     partition:
         The district's grid bands and search effort, used by a partition job
         whose request names no ``params`` (``GRIDWALL_API_PARTITION``, JSON,
@@ -135,6 +147,9 @@ class ApiSettings(BaseSettings):
     max_headers: int = Field(default=100, ge=10, le=1000)
     max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
     stream_key_recheck_s: float = Field(default=5.0, gt=0, le=300)
+    supervise_every_s: float = Field(default=60.0, ge=0, le=86_400)
+    fix_max_age_s: float = Field(default=FIX_MAX_AGE_S, gt=0, le=30 * 86_400)
+    network_top: int = Field(default=NETWORK_TOP, ge=0, le=50)
 
     @property
     def report_times(self) -> PlausibleReportTimes:

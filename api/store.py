@@ -22,7 +22,14 @@ from api.messages import render
 from api.security import Principal
 from command.addresses import address_forms, district_names, like_escaped
 from command.audit import audit, strip_comments
-from command.dispatch import CameraHit, nearest_resources, visible_cameras, worker_candidates
+from command.dispatch import (
+    FIX_MAX_AGE_S,
+    NETWORK_TOP,
+    CameraHit,
+    nearest_resources,
+    visible_cameras,
+    worker_candidates,
+)
 from command.intake import EventIn, IntakeResult, intake
 from command.taxonomy import Taxonomy, current_taxonomy
 from layers.errors import Conflict, LoadError, NotFound
@@ -286,13 +293,15 @@ def visible_to(conn: Connection, principal: Principal, hits: list[CameraHit]) ->
     return [h for h in hits if visible(principal, "cameras", {"owner_dept": owners.get(h.camera_id)})]
 
 
-def suggestions(conn: Connection, principal: Principal, event_id: int, *, limit: int = 5) -> dict:
-    """Whom and what to send to an event: workers best first, cameras that see it, the resources its class needs."""
+def suggestions(conn: Connection, principal: Principal, event_id: int, *, limit: int = 5,
+                max_age_s: float | None = FIX_MAX_AGE_S, network_top: int = NETWORK_TOP) -> dict:
+    """Whom and what to send to an event: workers best first, cameras that see it, the free resources its class
+    needs."""
     place = conn.execute(text("SELECT category_code, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM event WHERE id = :id"),
                          {"id": event_id}).first()
     if place is None:
         raise NotFound("no event {event_id}", event_id=event_id)
-    workers = [w for w in worker_candidates(conn, event_id, limit=limit)
+    workers = [w for w in worker_candidates(conn, event_id, limit=limit, max_age_s=max_age_s, network_top=network_top)
                if visible(principal, "workers", {"code": w.code})]
     if place.lon is None:
         return {"event_id": event_id, "workers": workers, "cameras": [], "resources": []}

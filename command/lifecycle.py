@@ -17,7 +17,9 @@ rules can be read, tested exhaustively and shown to a client::
 Any other move raises :class:`~layers.errors.InvalidTransition`. Every move
 writes an ``event_history`` row and an audit row (who, when, note). Leaving
 the hands of a worker (handled, returned, rejected, closed) releases their
-assignment and makes them free again. Closing keeps the rating (1–5) and
+assignment and makes them free again, and releases the emergency resources
+called for the event (:func:`release_resources`), so that other events are
+offered them again. Closing keeps the rating (1–5) and
 closes the event's duplicates with it.
 
 Overdue work is flagged and escalated for supervision (督办): an event still
@@ -45,6 +47,7 @@ __all__ = [
     "transition",
     "walk",
     "release_workers",
+    "release_resources",
     "flag_overdue",
     "supervise",
 ]
@@ -189,6 +192,7 @@ def transition(
     _record(conn, event_id, row.state, to_state, at, actor, note, {"rating": rating} if rating else {})
     if to_state in WORK_ENDING_STATES:
         release_workers(conn, event_id, actor=actor, at=at)
+        release_resources(conn, event_id, actor=actor, at=at)
     if to_state == "closed":
         _close_duplicates(conn, event_id, actor=actor, at=at)
     return row.state
@@ -215,7 +219,7 @@ def release_workers(conn: Connection, event_id: int, *, actor: str, at: datetime
                 WHERE event_id = :id AND kind = 'worker' AND released_at IS NULL
                 RETURNING worker_id
             )
-            UPDATE grid_worker w SET status = 'on_duty', updated_at = :at
+            UPDATE grid_worker w SET status = 'on_duty'
             FROM done WHERE w.id = done.worker_id AND w.status = 'busy'
             RETURNING w.id
         """),
@@ -225,6 +229,27 @@ def release_workers(conn: Connection, event_id: int, *, actor: str, at: datetime
         audit(conn, actor=actor, action="release", entity="grid_worker", entity_id=worker_id,
               detail={"event_id": event_id})
     return workers
+
+
+def release_resources(conn: Connection, event_id: int, *, actor: str, at: datetime | None = None) -> list[int]:
+    """End the event's active resource assignments, so that other events are offered them again; return their ids.
+
+    One audit row names the resources released (none when it held none).
+    Releasing twice releases nothing the second time.
+
+    Raises
+    ------
+    NotFound
+        No such event.
+    """
+    at = at or datetime.now(UTC)
+    if conn.execute(text("SELECT id FROM event WHERE id = :id FOR UPDATE"), {"id": event_id}).first() is None:
+        raise NotFound(f"no event {event_id}")
+    released = sorted(conn.execute(sql("release_resources"), {"id": event_id, "at": at}).scalars())
+    if released:
+        audit(conn, actor=actor, action="release_resources", entity="event", entity_id=event_id,
+              detail={"resource_ids": released})
+    return released
 
 
 def _close_duplicates(conn: Connection, root_id: int, *, actor: str, at: datetime) -> None:

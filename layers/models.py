@@ -630,7 +630,8 @@ class Assignment(Base):
 
     A worker has at most one active (unreleased) assignment: a partial unique
     index holds that across connections, behind the conditional status update
-    that dispatch makes first.
+    that dispatch makes first. A resource too (it is busy while held): its
+    partial unique index is what dispatch's insert skips on conflict.
     """
 
     __tablename__ = "assignment"
@@ -644,6 +645,10 @@ class Assignment(Base):
         Index(
             "uq_assignment_active_worker", "worker_id", unique=True,
             postgresql_where=text("released_at IS NULL AND worker_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_assignment_active_resource", "resource_id", unique=True,
+            postgresql_where=text("released_at IS NULL AND resource_id IS NOT NULL"),
         ),
     )
 

@@ -112,8 +112,10 @@ def api_settings(keys: dict[str, str], quick_params: PartitionParams) -> ApiSett
     quick ones."""
     # the whole session calls from one client address ("testclient"), and tests present wrong keys on purpose:
     # a throttle of failed keys at its default would lock the session out (its own test uses a tighter app)
+    # the overdue supervisor is off: tests that flag overdue events by hand must find them unflagged (its own tests
+    # start apps with it on, against a database of their own)
     return ApiSettings(environment="test", keys_file=Path(keys["_file"]), max_body_bytes=64 * 1024,
-                       partition=quick_params, key_failures_max=10_000)
+                       partition=quick_params, key_failures_max=10_000, supervise_every_s=0)
 
 
 @pytest.fixture(scope="session")
@@ -187,7 +189,7 @@ def live_server(keys: dict[str, str], api_db: DatabaseSettings, tmp_path_factory
     """
     port = _free_port()
     env = {**os.environ, "GRIDWALL_DATABASE_URL": api_db.url, "GRIDWALL_API_KEYS_FILE": keys["_file"],
-           "GRIDWALL_API_ENVIRONMENT": "test"}
+           "GRIDWALL_API_ENVIRONMENT": "test", "GRIDWALL_API_SUPERVISE_EVERY_S": "0"}
     log = tmp_path_factory.mktemp("server") / "uvicorn.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

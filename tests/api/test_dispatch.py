@@ -6,17 +6,19 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
+from command.lifecycle import release_workers
 from tests.api.conftest import event_body, unique
 
 
-def _worker_at(api_engine, place) -> tuple[int, str]:
-    """A fresh on-duty worker a few metres from the place."""
+def _worker_at(api_engine, place, fix_age_s: float = 0.0) -> tuple[int, str]:
+    """An on-duty worker a few metres from the place, whose fix is ``fix_age_s`` seconds old."""
     code = unique("W")
     with api_engine.begin() as conn:
         wid = conn.execute(text(
-            "INSERT INTO grid_worker (code, name, status, updated_at, geom) VALUES (:c, :c, 'on_duty', now(),"
+            "INSERT INTO grid_worker (code, name, status, updated_at, geom) VALUES (:c, :c, 'on_duty',"
+            " now() - make_interval(secs => CAST(:age AS float8)),"
             " ST_SetSRID(ST_MakePoint(:lon + 0.00002, :lat), 4326)) RETURNING id"
-        ), {"c": code, "lon": place.lon, "lat": place.lat}).scalar_one()
+        ), {"c": code, "lon": place.lon, "lat": place.lat, "age": fix_age_s}).scalar_one()
     return wid, code
 
 
@@ -80,3 +82,72 @@ def test_cameras_and_resources_are_linked_to_an_event(client, auth, place):
     assert {r["kind"] for r in res} <= {"fire_station", "hospital"} and res
     detail = client.get(f"/events/{fire}", headers=auth("operator")).json()
     assert {a["kind"] for a in detail["assignments"]} >= {"resource"}
+
+
+# --- issue #19: stale positions, 一键派遣 idempotent, busy resources released ---
+
+
+def test_a_stale_position_is_not_offered_at_a_point(client, auth, place, api_engine):
+    fresh, _ = _worker_at(api_engine, place)
+    stale, _ = _worker_at(api_engine, place, fix_age_s=3 * 3600)
+    point = {"lon": place.lon, "lat": place.lat, "network_top": 0, "limit": 50}
+    offered = [w["worker_id"] for w in client.get("/dispatch/workers", params=point, headers=auth("wall")).json()]
+    assert fresh in offered and stale not in offered
+
+
+def test_the_dispatch_button_twice_answers_the_same_assignment(client, auth, place, api_engine):
+    _worker_at(api_engine, place)
+    second, _ = _worker_at(api_engine, place)
+    event = client.post("/events", json=event_body(place), headers=auth("operator")).json()["id"]
+    first = client.post(f"/events/{event}/dispatch/worker", json={}, headers=auth("operator"))
+    again = client.post(f"/events/{event}/dispatch/worker", json={}, headers=auth("operator"))
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert (first.json()["already"], again.json()["already"]) == (False, True)
+    assert again.json()["assignment_id"] == first.json()["assignment_id"]
+    active = "SELECT count(*) FROM assignment WHERE event_id = :e AND kind = 'worker' AND released_at IS NULL"
+    with api_engine.connect() as conn:
+        assert conn.execute(text(active), {"e": event}).scalar_one() == 1
+    if first.json()["worker"]["worker_id"] != second:  # a second worker is sent by naming them
+        extra = client.post(f"/events/{event}/dispatch/worker", json={"worker_id": second}, headers=auth("operator"))
+        assert extra.status_code == 200 and extra.json()["already"] is False
+        with api_engine.connect() as conn:
+            assert conn.execute(text(active), {"e": event}).scalar_one() == 2
+    with api_engine.begin() as conn:  # the button may have sent a district worker other tests count on: free them
+        release_workers(conn, event, actor="test")
+
+
+def _stations_at(api_engine, place) -> list[int]:
+    """Two fire stations of this test's own, a few and a few more metres from the place (committed)."""
+    with api_engine.begin() as conn:
+        return [conn.execute(text(
+            "INSERT INTO resource (code, name, kind, geom) VALUES (:c, :c, 'fire_station',"
+            " ST_SetSRID(ST_MakePoint(:lon + :d, :lat), 4326)) RETURNING id"
+        ), {"c": unique("FS"), "lon": place.lon, "lat": place.lat, "d": d}).scalar_one() for d in (0.00001, 0.00003)]
+
+
+def test_called_resources_are_busy_until_released(client, auth, place, api_engine):
+    near, further = _stations_at(api_engine, place)
+    first = client.post("/events", json=event_body(place, category="070201"), headers=auth("operator")).json()["id"]
+    second = client.post("/events", json=event_body(place, category="070201"), headers=auth("operator")).json()["id"]
+    call = {"limit": 1}
+    got = client.post(f"/events/{first}/dispatch/resources", json=call, headers=auth("operator")).json()
+    assert near in [r["resource_id"] for r in got] and not any(r["already"] for r in got)
+    again = client.post(f"/events/{first}/dispatch/resources", json=call, headers=auth("operator")).json()
+    assert [(r["resource_id"], r["already"]) for r in again] == [(r["resource_id"], True) for r in got]
+    theirs = client.post(f"/events/{second}/dispatch/resources", json=call, headers=auth("operator")).json()
+    assert [r["resource_id"] for r in theirs if r["kind"] == "fire_station"] == [further]
+    point = {"lon": place.lon, "lat": place.lat, "kind": ["fire_station"]}
+    offered = client.get("/dispatch/resources", params=point, headers=auth("operator")).json()
+    assert near not in [r["resource_id"] for r in offered] and further not in [r["resource_id"] for r in offered]
+    assert client.post(f"/events/{first}/release/resources", headers=auth("wall")).status_code == 403
+    freed = client.post(f"/events/{first}/release/resources", headers=auth("operator"))
+    assert freed.status_code == 200
+    assert sorted(freed.json()["resource_ids"]) == sorted(r["resource_id"] for r in got)
+    offered = client.get("/dispatch/resources", params=point, headers=auth("operator")).json()
+    assert [r["resource_id"] for r in offered] == [near]
+    assert client.post("/events/999999999/release/resources", headers=auth("operator")).status_code == 404
+    with api_engine.connect() as conn:
+        held = conn.execute(text("SELECT count(*) FROM assignment WHERE event_id = :e AND kind = 'resource'"),
+                            {"e": first}).scalar_one()
+    assert held == len(got)  # the repeat added none
+    client.post(f"/events/{second}/release/resources", headers=auth("operator"))

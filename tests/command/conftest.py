@@ -89,12 +89,15 @@ class Kit:
     offset = staticmethod(offset)
     at = staticmethod(at)
 
-    def worker(self, code: str, lon: float, lat: float, status: str = "on_duty") -> int:
-        """A worker at (lon, lat); returns the id."""
+    def worker(self, code: str, lon: float, lat: float, status: str = "on_duty", *,
+               fix_age_s: float | None = 0.0) -> int:
+        """A worker at (lon, lat) whose fix is ``fix_age_s`` seconds old by the store's clock (``None``: a fix of
+        unknown time); returns the id."""
         return self.conn.execute(text(
-            "INSERT INTO grid_worker (code, name, status, geom)"
-            " VALUES (:code, :code, :status, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) RETURNING id"
-        ), {"code": code, "status": status, "lon": lon, "lat": lat}).scalar_one()
+            "INSERT INTO grid_worker (code, name, status, updated_at, geom)"
+            " VALUES (:code, :code, :status, now() - make_interval(secs => CAST(:age AS float8)),"
+            " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) RETURNING id"
+        ), {"code": code, "status": status, "lon": lon, "lat": lat, "age": fix_age_s}).scalar_one()
 
     def camera(self, code: str, lon: float, lat: float, *, kind: str = "bullet", heading: float | None = 0.0,
                fov: float = 60.0, range_m: float = 100.0, online: bool = True) -> int:

@@ -12,11 +12,14 @@ from command.dispatch import (
     dispatch_resources,
     dispatch_worker,
     link_cameras,
+    nearest_resources,
     nearest_workers,
     visible_cameras,
     worker_candidates,
+    workers_at,
 )
 from command.intake import EventIn, intake
+from command.lifecycle import release_resources, transition
 from command.taxonomy import load_taxonomy
 from layers.errors import Conflict, InvalidTransition
 
@@ -233,3 +236,158 @@ def test_two_operators_racing_freely_never_double_book(engine, small_district):
                              {"w": worker}).scalar_one() == 1
     finally:
         _clean(engine, loaded, worker, events)
+
+
+# --- issue #19: stale positions, the top 10 by street, 一键派遣 idempotent, area-only events, busy resources ---
+
+
+def test_a_stale_position_ranks_nobody_and_the_own_worker_shows_position_unknown(conn, quiet, kit):
+    own = kit.worker("T-OWN-STALE", *kit.offset(quiet.lon, quiet.lat, 10, 0), fix_age_s=3 * 3600)
+    kit.staff(quiet.grid_id, own)
+    stale = kit.worker("T-STALE", *kit.offset(quiet.lon, quiet.lat, 0, 5), fix_age_s=3 * 3600)
+    unknown = kit.worker("T-NO-TIME", *kit.offset(quiet.lon, quiet.lat, 0, -7), fix_age_s=None)
+    fresh = kit.worker("T-FRESH", *kit.offset(quiet.lon, quiet.lat, 100, 0), fix_age_s=60)
+    event = _event(conn, kit, quiet)
+    found = worker_candidates(conn, event, network_top=0)
+    assert [c.worker_id for c in found] == [own, fresh]  # the stale one 5 m away is not ranked at all
+    assert (found[0].own_grid, found[0].position_known, found[0].straight_m, found[0].lon) == (True, False, None, None)
+    assert found[1].position_known and round(found[1].straight_m) == 100
+    assert [c.worker_id for c in nearest_workers(conn, quiet.lon, quiet.lat, network_top=0)] == [fresh]
+    any_age = nearest_workers(conn, quiet.lon, quiet.lat, network_top=0, max_age_s=None)
+    assert [c.worker_id for c in any_age[:3]] == [stale, unknown, own]  # 5 m, 7 m, 10 m: all of them, by distance
+    at_point = workers_at(conn, quiet.lon, quiet.lat, network_top=0)  # a click on the map: the grid's worker too
+    assert [(c.worker_id, c.position_known) for c in at_point] == [(fresh, True), (own, False)]
+    done = dispatch_worker(conn, event, actor="op")
+    assert (done.worker.worker_id, done.worker.position_known) == (own, False)
+    assert kit.count("SELECT count(*) FROM grid_worker WHERE id = :w AND updated_at < now() - interval '2 hours'",
+                     w=own) == 1  # booking is not a fix: the position stays stale
+
+
+def test_street_distance_re_ranks_the_ten_nearest(conn, quiet, kit):
+    ids = [kit.worker(f"T-{i}", *kit.offset(quiet.lon, quiet.lat, 12 * (i + 1), 0)) for i in range(11)]
+    found = nearest_workers(conn, quiet.lon, quiet.lat, limit=11)
+    assert [c.network_m is not None for c in found] == [True] * 10 + [False]
+    assert [c.network_m for c in found[:10]] == sorted(c.network_m for c in found[:10])
+    assert found[10].worker_id == ids[10]  # the eleventh keeps its straight-line place
+    best = nearest_workers(conn, quiet.lon, quiet.lat, limit=1)  # still chosen from the ten, not from one
+    assert [(c.worker_id, c.network_m) for c in best] == [(found[0].worker_id, found[0].network_m)]
+    assert found[0].network_m == min(c.network_m for c in found[:10])
+
+
+def test_the_dispatch_button_twice_sends_one_worker_and_a_named_second_is_added(conn, quiet, kit):
+    first = kit.worker("T-A", *kit.offset(quiet.lon, quiet.lat, 10, 0))
+    second = kit.worker("T-B", *kit.offset(quiet.lon, quiet.lat, 40, 0))
+    event = _event(conn, kit, quiet)
+    sent = dispatch_worker(conn, event, actor="op-1")
+    again = dispatch_worker(conn, event, actor="op-2")
+    assert (sent.already, again.already) == (False, True)
+    assert (again.assignment_id, again.worker.worker_id, again.state) == (sent.assignment_id, first, "dispatched")
+    assert kit.status(second) == "on_duty"
+    assert kit.count("SELECT count(*) FROM assignment WHERE event_id = :e AND released_at IS NULL", e=event) == 1
+    assert kit.count("SELECT count(*) FROM audit_log WHERE action = 'dispatch_worker' AND entity_id = :e",
+                     e=str(event)) == 1
+    extra = dispatch_worker(conn, event, actor="op-2", worker_id=second)  # a second worker, named on purpose
+    assert (extra.already, extra.worker.worker_id, kit.status(second)) == (False, second, "busy")
+    assert kit.count("SELECT count(*) FROM assignment WHERE event_id = :e AND released_at IS NULL", e=event) == 2
+
+
+@pytest.mark.parametrize("area", ["community_id", "street_id"])
+def test_an_event_located_only_by_area_goes_to_the_area_s_workers(conn, quiet, kit, area):
+    event = _event(conn, kit, quiet)
+    centre = conn.execute(text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM admin_area"
+                               " WHERE id = :a) q"), {"a": getattr(quiet, area)}).one()
+    at_centre = kit.worker("T-CENTRE", *centre)  # staffs no grid: nearest the area's centre, but not its worker
+    mine = kit.worker("T-AREA", *kit.offset(quiet.lon, quiet.lat, 30, 0))
+    kit.staff(quiet.grid_id, mine)
+    conn.execute(text("UPDATE event SET geom = NULL, grid_id = NULL, community_id = :c, street_id = :s"
+                      " WHERE id = :e"),
+                 {"e": event, "c": quiet.community_id if area == "community_id" else None, "s": quiet.street_id})
+    found = worker_candidates(conn, event)
+    assert [c.worker_id for c in found] == [mine] and found[0].straight_m is None
+    assert at_centre not in [c.worker_id for c in found]
+    assert dispatch_worker(conn, event, actor="op").worker.worker_id == mine
+
+
+def _fire_station(conn, kit, spot, code: str, east: float) -> int:
+    lon, lat = kit.offset(spot.lon, spot.lat, east, 0)
+    return conn.execute(text("INSERT INTO resource (code, name, kind, geom) VALUES (:c, :c, 'fire_station',"
+                             " ST_SetSRID(ST_MakePoint(:x, :y), 4326)) RETURNING id"),
+                        {"c": code, "x": lon, "y": lat}).scalar_one()
+
+
+def test_called_resources_are_busy_once_and_free_again_when_released(conn, quiet, kit):
+    near = _fire_station(conn, kit, quiet, "T-FS-1", 10)
+    other = _fire_station(conn, kit, quiet, "T-FS-2", 20)
+    first = _event(conn, kit, quiet, "r-1", category="070201")
+    second = intake(conn, EventIn(channel="patrol", external_id="r-2", category="070201", lon=quiet.lon,
+                                  lat=quiet.lat, reported_at=kit.at(20, 10))).id  # not a repeat: days later
+    hits = dispatch_resources(conn, first, actor="op")
+    assert near in [h.resource_id for h in hits] and not any(h.already for h in hits)
+    repeat = dispatch_resources(conn, first, actor="op")
+    assert [(h.resource_id, h.already) for h in repeat] == [(h.resource_id, True) for h in hits]
+    assert kit.count("SELECT count(*) FROM assignment WHERE event_id = :e AND kind = 'resource'", e=first) == len(hits)
+    theirs = [h.resource_id for h in dispatch_resources(conn, second, actor="op") if h.kind == "fire_station"]
+    assert theirs == [other]  # the nearest fire station is busy with the first event
+    assert near not in [h.resource_id for h in nearest_resources(conn, quiet.lon, quiet.lat, ["fire_station"])]
+    released = release_resources(conn, first, actor="op")
+    assert sorted(released) == sorted(h.resource_id for h in hits)
+    assert release_resources(conn, first, actor="op") == []
+    assert nearest_resources(conn, quiet.lon, quiet.lat, ["fire_station"])[0].resource_id == near
+
+
+def test_resources_are_released_when_the_event_s_work_ends(conn, quiet, kit):
+    kit.worker("T-W", quiet.lon, quiet.lat)
+    _fire_station(conn, kit, quiet, "T-FS-1", 10)
+    event = _event(conn, kit, quiet, category="070201")
+    dispatch_worker(conn, event, actor="op")
+    held = dispatch_resources(conn, event, actor="op")
+    assert held
+    transition(conn, event, "in_progress", actor="w")
+    assert kit.count("SELECT count(*) FROM assignment WHERE event_id = :e AND kind = 'resource'"
+                     " AND released_at IS NULL", e=event) == len(held)
+    transition(conn, event, "handled", actor="w")
+    assert kit.count("SELECT count(*) FROM assignment WHERE event_id = :e AND released_at IS NULL", e=event) == 0
+    assert kit.count("SELECT count(*) FROM audit_log WHERE action = 'release_resources' AND entity_id = :e",
+                     e=str(event)) == 1
+
+
+def test_two_presses_of_the_dispatch_button_at_once_send_one_worker(engine, small_district):
+    loaded, worker, (event, other) = _committed_fixture(engine)
+    outcome: dict[str, object] = {}
+    try:
+        with engine.connect() as a, engine.connect() as b, engine.connect() as watch:
+            b.execute(text("SET lock_timeout = '30s'"))
+            b.commit()
+            b_pid = b.connection.driver_connection.info.backend_pid
+            tx = a.begin()
+            first = dispatch_worker(a, event, actor="op-a", worker_id=None)  # holds the event's row, not committed
+            outcome["booked"] = first.worker.worker_id
+
+            def press_again() -> None:
+                with b.begin():
+                    outcome["b"] = dispatch_worker(b, event, actor="op-b")
+
+            thread = threading.Thread(target=press_again)
+            thread.start()
+            waiting = None
+            for _ in range(600):  # until B waits on A's row lock (a guard, not a timing)
+                waiting = watch.execute(text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :p"),
+                                        {"p": b_pid}).scalar()
+                watch.commit()
+                if waiting == "Lock" or not thread.is_alive():
+                    break
+                time.sleep(0.05)
+            tx.commit()
+            assert waiting == "Lock"
+            thread.join(60)
+        second = outcome.get("b")
+        assert second is not None and second.already and second.assignment_id == first.assignment_id
+        with engine.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM assignment WHERE event_id = :e AND released_at IS NULL"),
+                             {"e": event}).scalar_one() == 1
+    finally:
+        booked = outcome.get("booked")
+        _clean(engine, loaded, worker, [event, other])
+        if booked is not None and booked != worker:  # a district worker (the grid's own) went: free them again
+            with engine.begin() as c:
+                c.execute(text("UPDATE grid_worker SET status = 'on_duty' WHERE id = :w"), {"w": booked})
