@@ -110,6 +110,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "intake": ("登记事件", "register an event"),
         "intake_duplicate": ("登记重复事件", "register a duplicate"),
         "overdue": ("超期督办", "flag overdue"),
+        "release_resources": ("释放资源", "release resources"),
         "person_add": ("添加人员", "add a person"),
         "person_disable": ("停用人员", "disable a person"),
         "person_enable": ("启用人员", "enable a person"),

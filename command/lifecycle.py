@@ -244,7 +244,7 @@ def release_resources(conn: Connection, event_id: int, *, actor: str, at: dateti
     """
     at = at or datetime.now(UTC)
     if conn.execute(text("SELECT id FROM event WHERE id = :id FOR UPDATE"), {"id": event_id}).first() is None:
-        raise NotFound(f"no event {event_id}")
+        raise NotFound("no event {event_id}", event_id=event_id)
     released = sorted(conn.execute(sql("release_resources"), {"id": event_id, "at": at}).scalars())
     if released:
         audit(conn, actor=actor, action="release_resources", entity="event", entity_id=event_id,
