@@ -17,13 +17,12 @@ from zoneinfo import ZoneInfo
 
 from dash import dcc, html
 
-from app.i18n import LABELS, domain_label, t
+from app.i18n import domain_label, t
 
-__all__ = ["when", "moves_of", "actions_of", "event_panel", "work_controls", "register_form", "ALL_STATES",
+__all__ = ["when", "moves_of", "actions_of", "event_panel", "work_controls", "register_form",
            "PANEL_ACTIONS"]
 
 #: every state an event can be in (the fallback's buttons when the API lists no moves)
-ALL_STATES: tuple[str, ...] = tuple(k[3:] for k in LABELS if k.startswith("st_"))
 #: the actions the panel offers as buttons (the 一键派遣 lives with the candidates)
 PANEL_ACTIONS: tuple[str, ...] = ("supervise", "cameras", "resources", "self_settle")
 #: what an API that lists no actions is assumed to allow (it refuses the rest, and the refusal is shown)
@@ -47,11 +46,8 @@ def when(value: object, tz: str, fmt: str = "%m-%d %H:%M") -> str:
 
 
 def moves_of(ev: dict) -> tuple[list[dict], bool]:
-    """The moves the caller may make, and whether the API listed them (else: every other state, unchecked)."""
-    if "moves" in ev:
-        return list(ev.get("moves") or []), True
-    return [{"to_state": s, "note": "optional", "rating": "optional" if s == "closed" else "none"}
-            for s in ALL_STATES if s not in (ev.get("state"), "reported")], False  # nothing moves back to reported
+    """The moves the caller may make (the API's list: the screen never guesses the loop), and whether it was given."""
+    return list(ev.get("moves") or []), "moves" in ev
 
 
 def actions_of(ev: dict) -> tuple[set[str], bool]:
@@ -85,7 +81,7 @@ def _actions(ev: dict, dups: list[dict], lang: str) -> list:
     if "merge" in allowed or "split" in allowed or dups:
         rows = [html.Li([f"{d.get('code') or d['id']} · {domain_label('states', d.get('state'), lang)} ",
                          _btn(t("act_split", lang), {"type": "console-split", "event": d["id"]})
-                         if "split" in allowed else ""]) for d in dups]
+                         if "merge" in allowed else ""]) for d in dups]  # whoever merges into it splits off
         out += [html.H3(t("duplicates", lang)), html.Ul(rows, id="console-duplicates")]
     return out
 

@@ -438,7 +438,8 @@ AUDIT_ACTIONS = (
     "add_alias", "replace_alias", "remove_alias", "transition", "supervise", "release", "merge", "split",
     "dispatch_worker", "link_cameras", "dispatch_resources", "positions", "draw_cells", "start_partition_job",
     "cancel_partition_job", "fail_partition_job", "intake", "intake_duplicate", "overdue",
-    "release_resources", "person_add", "person_disable", "person_enable", "person_password", "sign_in", "sign_in_failed", "sign_out",
+    "release_resources", "person_add", "person_disable", "person_enable", "person_password", "sign_in",
+    "sign_in_failed", "sign_out",
 )
 
 # lookups the event loop makes many times a second (intake, dispatch, camera search)
