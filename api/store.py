@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection, TextClause, text
 
 from api.access import condition_params, condition_sql, event_options, reach, visible
@@ -326,6 +326,7 @@ class AuditRow(BaseModel):
     id: int
     at: datetime
     actor: str
+    person: str | None = Field(default=None, description="The person's name, when a person signed in did it")
     action: str
     entity: str
     entity_id: str | None

@@ -83,7 +83,8 @@ def _row(item: dict, zone: str, lang: str) -> html.Tr:
     detail = json.dumps(item.get("detail") or {}, ensure_ascii=False)
     return html.Tr([
         html.Td(local_time(item["at"], zone), className="audit-at"),
-        html.Td(item["actor"], className="audit-actor"),
+        html.Td(f"{item['person']}（{item['actor']}）" if item.get("person") else item["actor"],
+                className="audit-actor"),
         html.Td(action_label(item["action"], lang), className="audit-action", title=item["action"]),
         html.Td(item["entity"]),
         html.Td(item.get("entity_id") or ""),

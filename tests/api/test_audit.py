@@ -24,7 +24,7 @@ def test_an_event_s_rows_name_who_did_what_newest_first(client, auth, place):
     items = page["items"]
     assert [r["actor"] for r in items] == ["admin:admin-key", "operator:operator-key"]
     assert items[0]["action"] == "transition" and items[1]["action"] in ("intake", "intake_duplicate")
-    assert all(set(r) == {"id", "at", "actor", "action", "entity", "entity_id", "detail"} for r in items)
+    assert all(set(r) == {"id", "at", "actor", "person", "action", "entity", "entity_id", "detail"} for r in items)
     assert all((r["entity"], r["entity_id"]) == ("event", event_id) for r in items)
     assert items[0]["at"] > items[1]["at"]
 

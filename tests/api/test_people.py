@@ -132,3 +132,15 @@ def test_signing_out_ends_every_session_of_the_person(client, api_engine):
     assert client.post("/auth/logout", headers={"Authorization": f"Bearer {first}"}).json() == {"ended": True}
     assert client.get("/auth/me", headers={"Authorization": f"Bearer {second}"}).status_code == 401
     assert _sign_in(client, login).status_code == 200  # and may sign in again
+
+
+def test_the_audit_log_names_the_person_and_finds_them_by_name(client, api_engine, auth, place):
+    login = _person(api_engine, "operator")
+    token = _sign_in(client, login).json()["token"]
+    made = client.post("/events", json=event_body(place, channel="hotline"),
+                       headers={"Authorization": f"Bearer {token}"})
+    rows = client.get("/audit", params={"entity": "event", "entity_id": str(made.json()["id"])},
+                      headers=auth("admin")).json()["items"]
+    assert [(r["actor"], r["person"]) for r in rows] == [(f"operator:{login}", f"张{login[-3:]}")]
+    by_name = client.get("/audit", params={"actor": f"张{login[-3:]}", "action": "sign_in"}, headers=auth("admin"))
+    assert [r["actor"] for r in by_name.json()["items"]] == [f"operator:{login}"]
