@@ -83,7 +83,8 @@ def event_id_of(api: ApiClient, text: str | None) -> int:
 
 
 def duplicates(api: ApiClient, event_id: int) -> list[dict]:
-    """The event's duplicates with their codes and states (the first ten)."""
+    """The event's duplicates with their codes, states and whether the caller may split each off (its own
+    ``actions``: the API's word, for that duplicate), the first ten."""
     ids = (api.get_json("duplicates", event_id=event_id) or {}).get("duplicates") or []
     out = []
     for d in ids[:10]:
@@ -92,7 +93,8 @@ def duplicates(api: ApiClient, event_id: int) -> list[dict]:
             got = api.get_json("event", event_id=dup_id) or {}
         except ApiError:
             got = {}
-        out.append({"id": dup_id, "code": got.get("code"), "state": got.get("state")})
+        out.append({"id": dup_id, "code": got.get("code"), "state": got.get("state"),
+                    "split": "split" in (got.get("actions") or [])})
     return out
 
 

@@ -81,7 +81,7 @@ def _actions(ev: dict, dups: list[dict], lang: str) -> list:
     if "merge" in allowed or "split" in allowed or dups:
         rows = [html.Li([f"{d.get('code') or d['id']} · {domain_label('states', d.get('state'), lang)} ",
                          _btn(t("act_split", lang), {"type": "console-split", "event": d["id"]})
-                         if "merge" in allowed else ""]) for d in dups]  # whoever merges into it splits off
+                         if d.get("split") else ""]) for d in dups]
         out += [html.H3(t("duplicates", lang)), html.Ul(rows, id="console-duplicates")]
     return out
 
