@@ -3,6 +3,14 @@
 There is no skip for a missing database: the cluster is made here, from the
 PostgreSQL and PostGIS that scripts/setup.sh installs, and a failure to make it
 fails the run.
+
+Two workers (``-n 2 --dist loadfile`` in pyproject.toml), each with a cluster
+of its own: a test module stays on one worker, so its module fixtures are
+built once and its tests run in their order. (``loadgroup`` with a group per
+module, used before, sent no group anywhere: pytest-xdist 3.8 added the group
+to a test's id only after this conftest's hook, so every test was scheduled
+alone and a module's tests were split over both workers.) ``-n 0`` runs in
+this process.
 """
 
 from __future__ import annotations
@@ -20,17 +28,6 @@ from layers.db import make_engine, migrate
 from layers.settings import DatabaseSettings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Two workers (``-n 2`` in pyproject.toml), each with a cluster of its own: a module stays on one worker, so
-    its module fixtures are built once, and every browser test goes to the same worker, which alone starts the
-    servers and Chromium. ``-n 0`` runs in this process."""
-    for item in items:
-        path = item.path.as_posix()
-        group = "browser" if "/tests/app/" in path else path.rsplit("/tests/", 1)[-1]
-        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

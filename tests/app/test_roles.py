@@ -140,17 +140,22 @@ def test_a_supervisor_verifies_and_closes_with_a_rating(wall_url, api, browser):
     assert _history(api, event_id)[-2:] == [("verified", "supervisor:sup-zhao"), ("closed", "supervisor:sup-zhao")]
 
 
-def test_the_audit_page_shows_each_step_under_the_person_s_name(wall_url, page):
+def test_the_audit_page_shows_each_step_under_the_person_s_name(wall_url, api, page):
     pg, outside = page
     pg.goto(f"{wall_url}/audit", wait_until="domcontentloaded")
     pg.wait_for_selector("#audit-rows tr", timeout=20_000)
     for who, name in (("op-li", "李调度"), ("worker-chen", "陈网格"), ("sup-zhao", "赵监督"), ("op-wang", "王调度")):
         pg.fill("#audit-actor", who)
         pg.press("#audit-actor", "Enter")
-        pg.wait_for_function(
-            "[...document.querySelectorAll('#audit-rows .audit-actor')].length > 0 && "
-            f"[...document.querySelectorAll('#audit-rows .audit-actor')].every(td => td.innerText.includes('{who}'))",
-            timeout=15_000)
+        try:
+            pg.wait_for_function(
+                "[...document.querySelectorAll('#audit-rows .audit-actor')].length > 0 && [...document."
+                f"querySelectorAll('#audit-rows .audit-actor')].every(td => td.innerText.includes('{who}'))",
+                timeout=15_000)
+        except Exception as exc:  # say what the page shows instead
+            direct = api.get("/audit", params={"actor": who}).json()
+            raise AssertionError(f"{who}: {pg.locator('#audit-root').inner_text()[:600]} / the API: "
+                                 f"{str(direct)[:600]}") from exc
         actors = pg.locator("#audit-rows .audit-actor").all_inner_texts()
         assert all(a.startswith(name) for a in actors), actors
         actions = pg.locator("#audit-rows .audit-action").all_inner_texts()
