@@ -151,6 +151,8 @@ ZH: dict[str, str] = {
         "上报时间 {at} 超前当前时间 {seconds:.0f} 秒以上，请检查发送方的时钟",
     "reported_at {at} leaves no room for a deadline": "上报时间 {at} 之后无法再算出办结时限",
     "the point ({lon:.6f}, {lat:.6f}) is outside the district": "坐标 ({lon:.6f}, {lat:.6f}) 不在辖区内",
+    "the point ({lon}, {lat}) is too far from the district to measure along its streets "
+    "(more than {metres:.0f} m outside it)": "点（{lon}, {lat}）离辖区太远（超出辖区 {metres:.0f} 米），无法沿道路测距",
     "the point ({lon}, {lat}) is too far from the district to measure along its streets (EPSG:{srid} cannot hold it)":
         "坐标 ({lon}, {lat}) 离辖区太远，无法沿街道测距（EPSG:{srid} 无法表示）",
     "no {level} called {name!r} in the district": "辖区内没有名为 {name!r} 的{level}",

@@ -37,6 +37,7 @@ from api.deps import (
     autocommit,
 )
 from api.params import MAX_INT, BigId, PointDep, PointQuery
+from api.settings import ApiSettings
 from api.store import suggestions, visible_to
 from command.dispatch import (
     CameraHit,
@@ -51,7 +52,9 @@ from command.dispatch import (
     workers_at,
 )
 from command.lifecycle import release_resources
+from command.routing import far_from_district
 from layers import models as m
+from layers.errors import LoadError
 
 __all__ = ["router", "SendWorker", "Released"]
 
@@ -89,15 +92,21 @@ async def near_workers(point: PointDep, engine: EngineDep, user: Reader, setting
     """On-duty workers with a fresh position by straight line, the first ``network_top`` (the setting's when left
     out) re-ranked along the streets; then those of the grid and community there whose position is unknown."""
     top = settings.network_top if network_top is None else network_top
-    found = await run_in_threadpool(_nearest, engine, point, limit, top, settings.fix_max_age_s)
+    found = await run_in_threadpool(_nearest, engine, point, limit, top, settings)
     return [w for w in found if visible(user, "workers", {"code": w.code})]
 
 
 def _nearest(engine: Engine, point: PointQuery, limit: int, network_top: int,
-             max_age_s: float) -> list[WorkerCandidate]:
-    """The suggestion on a pooled autocommit connection: one hop to the thread pool (operators click often)."""
+             settings: ApiSettings) -> list[WorkerCandidate]:
+    """The suggestion on a pooled autocommit connection: one hop to the thread pool (operators click often). A point
+    farther from the district than a worker's fix may be is a 422 on ``lon``, not an empty list."""
     with autocommit(engine) as conn:
-        return workers_at(conn, point.lon, point.lat, limit=limit, network_top=network_top, max_age_s=max_age_s)
+        if far_from_district(conn, [(point.lon, point.lat)], settings.fix_margin_m):
+            raise LoadError("the point ({lon}, {lat}) is too far from the district to measure along its streets "
+                            "(more than {metres:.0f} m outside it)", lon=point.lon, lat=point.lat,
+                            metres=settings.fix_margin_m, source="query", field="lon")
+        return workers_at(conn, point.lon, point.lat, limit=limit, network_top=network_top,
+                          max_age_s=settings.fix_max_age_s)
 
 
 @router.get("/dispatch/cameras", summary="Cameras that can see a point")

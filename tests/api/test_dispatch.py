@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import text
 
 from command.lifecycle import release_workers
 from tests.api.conftest import event_body, unique
+
+
+@pytest.fixture(autouse=True)
+def _a_quiet_neighbourhood(api_engine, place) -> None:
+    """No other module's free workers within a few metres of the place: each test here puts its own there and asks
+    who is nearest (modules share the store, and other modules' workers stand on the place too)."""
+    with api_engine.begin() as conn:
+        conn.execute(text("UPDATE grid_worker SET status = 'off_duty' WHERE status = 'on_duty'"
+                          " AND ST_DWithin(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 0.0005)"),
+                     {"lon": place.lon, "lat": place.lat})
 
 
 def _worker_at(api_engine, place, fix_age_s: float = 0.0) -> tuple[int, str]:
