@@ -127,8 +127,10 @@ MATRIX = [
      _files("admin", "operator", "grid_worker", status=200)),
     # every other router: who is let in (a body or query deliberately invalid answers 422 and writes nothing)
     *[(path, "GET", (lambda w, p=path: p), None, _statuses(rest=200, open311=403))
-      for path in ("/layers/cameras?limit=1", "/tiles/cameras/10/0/0.pbf", "/ogc/collections/resources/items?limit=1",
-                   "/dispatch/workers?lon=0&lat=0&network_top=0")],
+      for path in ("/layers/cameras?limit=1", "/tiles/cameras/10/0/0.pbf", "/ogc/collections/resources/items?limit=1")],
+    # a reader is let in, and told (0, 0) is nowhere near the district; the gateway is not let in
+    ("/dispatch/workers at (0, 0)", "GET", lambda w: "/dispatch/workers?lon=0&lat=0&network_top=0", None,
+     _statuses(rest=422, open311=403)),
     ("services", "GET", lambda w: "/open311/v2/services.json", None,
      _statuses(rest=403, admin=200, operator=200, open311=200)),
     *[(f"invalid {path}", "POST", (lambda w, p=path: p), (lambda w, p, b=body: b), _files(*roles, status=422))
