@@ -576,26 +576,26 @@ def user_list() -> None:
                    + ("  DISABLED" if p.disabled else ""))
 
 
+def _set_disabled(login: str, disabled: bool) -> None:
+    from api.people import set_disabled
+
+    with _engine() as engine, engine.begin() as conn:
+        set_disabled(conn, login, disabled, actor=_cli_actor())
+    click.echo(f"{login} {'disabled' if disabled else 'enabled'}")
+
+
 @user.command("disable")
 @click.argument("login")
 def user_disable(login: str) -> None:
     """Disable LOGIN: it cannot sign in, and its open sessions end within seconds."""
-    from api.people import set_disabled
-
-    with _engine() as engine, engine.begin() as conn:
-        set_disabled(conn, login, True, actor=_cli_actor())
-    click.echo(f"{login} disabled")
+    _set_disabled(login, True)
 
 
 @user.command("enable")
 @click.argument("login")
 def user_enable(login: str) -> None:
     """Let LOGIN sign in again."""
-    from api.people import set_disabled
-
-    with _engine() as engine, engine.begin() as conn:
-        set_disabled(conn, login, False, actor=_cli_actor())
-    click.echo(f"{login} enabled")
+    _set_disabled(login, False)
 
 
 @user.command("passwd")
