@@ -7,10 +7,16 @@ tile) and a ``Cache-Control`` max-age suited to its layer — seconds for events
 and workers, a day for buildings — so the wall's browser asks again only
 when it must and gets a 304 when nothing changed. Tiles are ``private``:
 a department's key sees only its own cameras and events.
+
+A tile of a kilobyte or more goes gzip-compressed to a client that accepts
+it (``Content-Encoding: gzip``, ``Vary: Accept-Encoding``, an ETag of its
+own): an events tile of 2 MB at z14 is a third of that on the wire, and the
+compression runs in the same thread hop as the drawing.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from typing import Annotated
 
@@ -43,15 +49,26 @@ def tilejson(layer: LayerName, request: Request, user: Reader) -> dict:
             "vector_layers": [{"id": sl.name, "fields": {c: "" for c in sl.tile_properties}}]}
 
 
-def _draw(engine: Engine, layer: ServedLayer, scope: Scope, z: int, x: int, y: int) -> tuple[bytes, str]:
-    """One tile on a pooled autocommit connection, and its ETag: the only hop to the thread pool a tile makes.
+#: tiles smaller than this go as they are: gzip's header and the client's work would cost more than they save
+GZIP_FROM = 1024
+
+
+def _draw(engine: Engine, layer: ServedLayer, scope: Scope, z: int, x: int, y: int,
+          packed: bool) -> tuple[bytes, str, bool]:
+    """One tile on a pooled autocommit connection, its ETag, and whether it is gzipped: the only hop to the thread
+    pool a tile makes.
 
     The digest is SHA-256 (hardware-assisted here, twice blake2b's speed on a
-    77 KiB tile), cut to 96 bits, computed off the event loop.
+    77 KiB tile), cut to 96 bits, computed off the event loop; a gzipped
+    tile's ETag says so (``…-gz``), as one representation must not share
+    another's. Level 5 and no timestamp: the same tile packs to the same bytes.
     """
     with autocommit(engine) as conn:
         data = tile(conn, layer, scope, z, x, y)
-    return data, '"' + hashlib.sha256(data).hexdigest()[:24] + '"'
+    etag = hashlib.sha256(data).hexdigest()[:24]
+    if packed and len(data) >= GZIP_FROM:
+        return gzip.compress(data, compresslevel=5, mtime=0), f'"{etag}-gz"', True
+    return data, f'"{etag}"', False
 
 
 @router.get("/{layer}/{z}/{x}/{y}.pbf", response_class=Response,
@@ -59,13 +76,18 @@ def _draw(engine: Engine, layer: ServedLayer, scope: Scope, z: int, x: int, y: i
             summary="One Mapbox Vector Tile")
 async def get_tile(layer: LayerName, z: Zoom, x: TileXY, y: TileXY, engine: EngineDep, user: Reader,
                    settings: SettingsDep, filters: FiltersDep, version: Version = None,
-                   if_none_match: Annotated[str | None, Header(max_length=200)] = None) -> Response:
-    """The tile z/x/y (XYZ scheme, Web Mercator); 304 when the client's ETag still holds."""
+                   if_none_match: Annotated[str | None, Header(max_length=200)] = None,
+                   accept_encoding: Annotated[str | None, Header(max_length=200)] = None) -> Response:
+    """The tile z/x/y (XYZ scheme, Web Mercator), gzipped when the client accepts it and it is worth it; 304 when
+    the client's ETag still holds."""
     sl = served(layer.value)
     scope = Scope(user, filters=parse_filters(sl, filters.filter), version=version)
-    data, etag = await run_in_threadpool(_draw, engine, sl, scope, z, x, y)
-    headers = {"ETag": etag, "Vary": "X-API-Key, Authorization",
+    packed = "gzip" in (accept_encoding or "").lower()
+    data, etag, gzipped = await run_in_threadpool(_draw, engine, sl, scope, z, x, y, packed)
+    headers = {"ETag": etag, "Vary": "X-API-Key, Authorization, Accept-Encoding",
                "Cache-Control": f"private, max-age={settings.tile_max_age.get(sl.name, 60)}"}
     if if_none_match is not None and etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)
+    if gzipped:
+        headers["Content-Encoding"] = "gzip"
     return Response(data, media_type=MVT, headers=headers)

@@ -84,3 +84,23 @@ def test_tile_filters_and_grid_versions(client, auth, api_engine, place):
     same = client.get(f"/tiles/grids/12/{x}/{y}.pbf", params={"version": current}, headers=auth("planner")).content
     none = client.get(f"/tiles/grids/12/{x}/{y}.pbf", params={"version": 999999}, headers=auth("planner")).content
     assert grids == same and len(grids) > 0 and none == b""
+
+
+def test_a_tile_goes_gzipped_to_a_client_that_accepts_it_and_as_it_is_to_one_that_does_not(client, auth, place):
+    x, y = _tile_of(place.lon, place.lat, 14)
+    url = f"/tiles/cameras/14/{x}/{y}.pbf"
+    plain = client.get(url, headers={**auth("wall"), "Accept-Encoding": "identity"})
+    packed = client.get(url, headers={**auth("wall"), "Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers and packed.headers["content-encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["vary"]
+    assert packed.content == plain.content  # decoded by the client: the same tile
+    assert packed.num_bytes_downloaded < 0.7 * plain.num_bytes_downloaded  # and smaller on the wire
+    assert packed.headers["etag"] != plain.headers["etag"]  # two representations, two ETags
+    again = client.get(url, headers={**auth("wall"), "Accept-Encoding": "gzip",
+                                     "If-None-Match": packed.headers["etag"]})
+    assert again.status_code == 304
+
+
+def test_a_small_tile_is_not_worth_gzipping(client, auth):
+    empty = client.get("/tiles/buildings/3/6/3.pbf", headers={**auth("wall"), "Accept-Encoding": "gzip"})
+    assert empty.status_code == 200 and empty.content == b"" and "content-encoding" not in empty.headers
