@@ -11,7 +11,6 @@ logged and tried again next round; it never stops the service.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 import anyio.to_thread
@@ -42,24 +41,34 @@ class Supervisor:
         self.rounds = 0
         self.skipped = 0
         self._task: asyncio.Task | None = None
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         """Begin the rounds, the first one interval after start (a process that restarts often, or a short-lived
         one such as a test's or a one-off command's, does not flag on the way up)."""
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="gridwall-supervisor")
 
     async def stop(self) -> None:
-        """End the rounds; a round under way in its thread is let finish (its transaction commits or rolls back)."""
+        """End the rounds, after the one under way, if any, has finished in its thread.
+
+        Why not cancel the task: a cancelled wait leaves its thread running
+        with a connection of the pool, which the lifespan then disposes of; the
+        connection outlives its pool and is dropped unclosed.
+        """
         if self._task is None:
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        self._stopping.set()
+        await self._task
         self._task = None
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self.every_s)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.every_s)
+                return  # asked to stop while waiting for the next round
+            except TimeoutError:
+                pass
             try:
                 await anyio.to_thread.run_sync(self._round)
             except DBAPIError as exc:  # the store may be down for a while: try again next round
