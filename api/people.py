@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -353,8 +354,6 @@ class PeopleGate:
             A token this service did not sign, an expired one, or one of a person since disabled or given a new
             password.
         """
-        import anyio
-
         person_id, epoch, age = self.tokens.read(token, max(self.ttl_s, self.display_ttl_s))
         person = self.cache.fresh(person_id)
         if person is False:
@@ -368,8 +367,6 @@ class PeopleGate:
 
     async def still_valid(self, principal: Principal) -> bool:
         """Whether a signed-in person's session still holds (for open streams)."""
-        import anyio
-
         if principal.person_id is None:
             return True
         person = self.cache.fresh(principal.person_id)

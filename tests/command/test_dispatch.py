@@ -30,6 +30,20 @@ def _event(conn, kit, spot, ext="d-1", category="020103", east=0.0, north=0.0):
                                 reported_at=kit.at(6, 10))).id
 
 
+
+def _wait_of(watch, pid: int, thread) -> str | None:
+    """What session ``pid`` waits on once it waits on a lock, or when ``thread`` ended first (a guard, not a
+    timing: polled until then, for at most 30 s)."""
+    waiting = None
+    for _ in range(600):
+        waiting = watch.execute(text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :p"),
+                                {"p": pid}).scalar()
+        watch.commit()
+        if waiting == "Lock" or not thread.is_alive():
+            break
+        time.sleep(0.05)
+    return waiting
+
 def test_the_own_grid_worker_comes_first_when_free(conn, quiet, kit):
     own = kit.worker("T-OWN", *kit.offset(quiet.lon, quiet.lat, 120, 0))
     near = kit.worker("T-NEAR", *kit.offset(quiet.lon, quiet.lat, 0, 20))
@@ -184,14 +198,7 @@ def test_two_operators_dispatching_one_worker_at_once_one_wins(engine, small_dis
 
             thread = threading.Thread(target=operator_b)
             thread.start()
-            waiting = None
-            for _ in range(600):  # until B waits on A's row lock (a guard, not a timing)
-                waiting = watch.execute(text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :p"),
-                                        {"p": b_pid}).scalar()
-                watch.commit()
-                if waiting == "Lock" or not thread.is_alive():
-                    break
-                time.sleep(0.05)
+            waiting = _wait_of(watch, b_pid, thread)
             tx.commit()
             assert waiting == "Lock"  # B really was held behind A, not merely later
             thread.join(60)
@@ -369,14 +376,7 @@ def test_two_presses_of_the_dispatch_button_at_once_send_one_worker(engine, smal
 
             thread = threading.Thread(target=press_again)
             thread.start()
-            waiting = None
-            for _ in range(600):  # until B waits on A's row lock (a guard, not a timing)
-                waiting = watch.execute(text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :p"),
-                                        {"p": b_pid}).scalar()
-                watch.commit()
-                if waiting == "Lock" or not thread.is_alive():
-                    break
-                time.sleep(0.05)
+            waiting = _wait_of(watch, b_pid, thread)
             tx.commit()
             assert waiting == "Lock"
             thread.join(60)
