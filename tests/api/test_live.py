@@ -59,7 +59,7 @@ def test_an_sse_client_is_pushed_an_intake(live_server, keys, place):
 
 
 def test_a_workers_phone_stream_carries_only_its_own_worker(live_server, keys, worker_code, place):
-    timeout = httpx.Timeout(10.0, read=5.0)
+    timeout = httpx.Timeout(10.0, read=DEADLINE_S)
     with httpx.Client(base_url=live_server.url, timeout=timeout) as http:
         with http.stream("GET", "/stream", params={"topic": ["worker", "event"]},
                          headers={"X-API-Key": keys["grid_worker"]}) as stream:

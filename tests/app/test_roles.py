@@ -41,10 +41,10 @@ def _open(pg, code: str) -> None:
     pg.locator("#console-search").fill(code)
     pg.locator("#console-search").press("Enter")
     hit = pg.locator("[id*='console-hit']").first
-    hit.wait_for(timeout=10_000)
+    hit.wait_for(timeout=20_000)
     hit.click()
     pg.wait_for_function(f"(document.querySelector('#console-event-code') || {{}}).innerText?.includes('{code}')",
-                         timeout=10_000)
+                         timeout=20_000)
 
 
 def _history(api, event_id: int) -> list[tuple[str, str]]:
@@ -65,17 +65,17 @@ def test_an_operator_registers_a_call_by_a_fuzzy_address_and_meets_the_conflict(
         pg.keyboard.press("Escape")
         pg.locator("#console-r-address").fill("长沙市开福区" + street_number)  # as the caller says it
         pg.locator("#console-r-address").press("Enter")
-        pg.wait_for_selector("[id*='console-addr']", timeout=10_000)
+        pg.wait_for_selector("[id*='console-addr']", timeout=20_000)
         pg.locator("[id*='console-addr']").first.click()
-        pg.wait_for_function("document.querySelector('#console-r-point').innerText.includes('.')", timeout=10_000)
+        pg.wait_for_function("document.querySelector('#console-r-point').innerText.includes('.')", timeout=20_000)
         pg.locator("#console-r-submit").click()
-        pg.wait_for_selector("#console-r-done", timeout=10_000)
+        pg.wait_for_selector("#console-r-done", timeout=20_000)
         code = pg.locator("#console-r-done").inner_text().split(":")[-1].strip()
         pg.wait_for_function(f"(document.querySelector('#console-event-code') || {{}}).innerText?.includes('{code}')",
-                             timeout=10_000)
+                             timeout=20_000)
         event_id = api.get("/events", params={"q": code}).json()["events"][0]["id"]
         _Panel(pg).move("accepted")
-        pg.wait_for_selector("#console-candidates button[data-worker]", timeout=10_000)
+        pg.wait_for_selector("#console-candidates button[data-worker]", timeout=20_000)
         worker_id = int(pg.locator("#console-candidates button[data-worker]").first.get_attribute("data-worker"))
 
         # another operator, at another desk, sends that very worker elsewhere first
@@ -89,9 +89,9 @@ def test_an_operator_registers_a_call_by_a_fuzzy_address_and_meets_the_conflict(
             assert taken.status_code == 200, taken.text
 
         pg.locator(f"#console-candidates button[data-worker='{worker_id}']").click()
-        pg.wait_for_selector("#console-dispatch-message.msg-warn", timeout=10_000)  # the conflict, said as such
+        pg.wait_for_selector("#console-dispatch-message.msg-warn", timeout=20_000)  # the conflict, said as such
         pg.locator(".console-send-best").click()
-        pg.wait_for_selector("#console-dispatch-message.msg-ok", timeout=10_000)
+        pg.wait_for_selector("#console-dispatch-message.msg-ok", timeout=20_000)
     detail = api.get(f"/events/{event_id}").json()
     assert detail["channel"] == "hotline" and detail["state"] == "dispatched"
     assert [a["assigned_by"] for a in detail["assignments"] if a["kind"] == "worker"] == ["operator:op-li"]
@@ -112,7 +112,7 @@ def test_a_grid_worker_settles_their_own_report(wall_url, api, api_url, browser)
         _open(pg, code)
         _Panel(pg).press("#console-actions button[id*='self_settle']")
         pg.wait_for_function("document.querySelector('#console-event-state').innerText.includes('结案')",
-                             timeout=10_000)
+                             timeout=20_000)
     assert api.get(f"/events/{event_id}").json()["state"] == "closed"
     assert {actor for _, actor in _history(api, event_id)} == {"grid_worker:worker-chen"}
     assert me["code"]  # the person is the worker whose phone filed it
