@@ -40,7 +40,7 @@ def _open(pg, code: str) -> None:
     pg.wait_for_selector("#console-search", timeout=20_000)
     pg.locator("#console-search").fill(code)
     pg.locator("#console-search").press("Enter")
-    hit = pg.locator("[id*='console-hit']").first
+    hit = pg.locator("[id*='console-hit']", has_text=code).first  # this search's answer, not a list before it
     hit.wait_for(timeout=20_000)
     hit.click()
     pg.wait_for_function(f"(document.querySelector('#console-event-code') || {{}}).innerText?.includes('{code}')",
