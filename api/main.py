@@ -38,6 +38,7 @@ from api.routers import (
     duplicates,
     events,
     health,
+    heat,
     kpi,
     labels,
     layers,
@@ -63,8 +64,8 @@ log = logging.getLogger(__name__)
 #: in the order requests are matched against them: the routers a command hall calls hundreds of times a second
 #: (tiles, intake, dispatch) right after the tiny health router, since each request walks the list until a route
 #: matches. ``health`` stays before ``layers``: its ``/layers/counts`` would otherwise be read as a layer name.
-_ROUTERS = (health, tiles, events, dispatch, layers, ogc, open311, duplicates, kpi, coverage, workers, live, partition,
-            taxonomy, auth, addresses, audit, labels)
+_ROUTERS = (health, tiles, events, dispatch, layers, ogc, open311, duplicates, kpi, heat, coverage, workers, live,
+            partition, taxonomy, auth, addresses, audit, labels)
 
 
 #: threads of the pool that sync routes run in, beyond one per connection: work that needs no connection (a keys
