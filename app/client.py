@@ -41,6 +41,7 @@ ROUTES: dict[str, str] = {
     "clusters": "/layers/{layer}/clusters",
     "kpis": "/kpis",
     "data_time": "/kpis/data-time",
+    "heat": "/heat",
     "events": "/events",
     "addresses": "/addresses",
     "audit": "/audit",

@@ -63,6 +63,8 @@ LABELS: dict[str, dict[str, str]] = {
     "workers": {"zh": "网格员", "en": "Grid workers"},
     "events": {"zh": "事件", "en": "Events"},
     "heat": {"zh": "事件热力", "en": "Event heat"},
+    "hotspots": {"zh": "热点网格", "en": "Hotspots"},
+    "hotspot_events": {"zh": "{n} 件", "en": "{n} events"},
     "layers": {"zh": "图层", "en": "Layers"},
     "filters": {"zh": "筛选", "en": "Filters"},
     "f_class": {"zh": "事件大类", "en": "Event class"},

@@ -1,4 +1,4 @@
-"""Pure builders for the offline map: basemap layers, point layers, heat cells.
+"""Pure builders for the offline map: basemap layers and point layers (the heat map is the API's: ``GET /heat``).
 
 Why no tile layer: the product runs on networks cut off from the internet, so
 the basemap is the district's own blocks, water and roads drawn as vector
@@ -9,15 +9,12 @@ filter moves no data.
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from collections.abc import Iterable
 
 import dash_leaflet as dl
 
 __all__ = [
-    "fn", "fit", "basemap", "served_layer", "cell_layer", "point_layer", "slim", "bounds_of", "heat_cells",
-    "heat_classes", "open_events",
+    "fn", "fit", "basemap", "served_layer", "cell_layer", "point_layer", "slim", "bounds_of",
     "BASE_LAYERS", "OPEN_STATES", "DARK", "POINT_KEEP", "DEFAULT_BOX", "DEFAULT_CENTER",
 ]
 
@@ -134,56 +131,3 @@ def bounds_of(*collections: dict | None) -> list[list[float]] | None:
         return None
     return [[min(ys), min(xs)], [max(ys), max(xs)]]
 
-
-def heat_cells(events: dict | None, cell_m: float = 250.0) -> dict:
-    """Events binned into square cells: a heat layer leaflet draws without a plugin.
-
-    Returns a FeatureCollection of cell polygons with ``n`` (events in the
-    cell) and the largest ``n`` as the top-level ``max``.
-    """
-    counts: Counter = Counter()
-    lat0 = None
-    for f in (events or {}).get("features", []):
-        geom = f.get("geometry") or {}
-        if geom.get("type") != "Point":
-            continue
-        x, y = geom["coordinates"][:2]
-        lat0 = lat0 if lat0 is not None else y
-        dy = cell_m / 111_320.0
-        dx = cell_m / (111_320.0 * max(0.2, math.cos(math.radians(lat0))))
-        counts[(math.floor(x / dx), math.floor(y / dy), dx, dy)] += 1
-    feats = []
-    for (i, j, dx, dy), n in counts.items():
-        x0, y0 = i * dx, j * dy
-        ring = [[x0, y0], [x0 + dx, y0], [x0 + dx, y0 + dy], [x0, y0 + dy], [x0, y0]]
-        feats.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-                      "properties": {"n": n}})
-    return {"type": "FeatureCollection", "features": feats, "max": max(counts.values(), default=1)}
-
-
-def heat_classes(heat: dict, classes: int = 5) -> dict:
-    """Heat cells merged into one MultiPolygon per colour class (what ``styleHeat`` draws them with).
-
-    Why: a few hundred cells are a few hundred Leaflet layers; five shapes
-    draw the same picture at a fraction of the cost. Each class carries the
-    ``n`` of its middle, so the browser's style picks its colour.
-    """
-    top = max(heat.get("max") or 1, 1)
-    parts: dict[int, list] = {}
-    for f in heat.get("features", []):
-        k = min(classes - 1, int(classes * f["properties"]["n"] / top))
-        parts.setdefault(k, []).append(f["geometry"]["coordinates"])
-    feats = [{"type": "Feature", "geometry": {"type": "MultiPolygon", "coordinates": rings},
-              "properties": {"n": top * (k + 0.5) / classes}} for k, rings in sorted(parts.items())]
-    return {"type": "FeatureCollection", "features": feats, "max": top}
-
-
-def open_events(api, n: int = 3000) -> dict:
-    """Up to ``n`` events still being worked on (not closed nor rejected): the wall's heat and columns.
-
-    Why open events and not the newest ``n``: the API pages by id with an
-    offset, and an offset deep into a million events is a slow scan; the open
-    ones are what a command hall watches, and they are few.
-    """
-    body = api.get_json("layer", params={"limit": n, "filter": ["state:" + "|".join(OPEN_STATES)]}, layer="events")
-    return body or {"type": "FeatureCollection", "features": []}

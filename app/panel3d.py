@@ -17,8 +17,9 @@ tiles are asked for.
 What it draws (software WebGL on a wall PC is slow): the focus area — the
 middle of the district, shrunk until it holds at most ``max_buildings_3d``
 buildings — with every building in it, coordinates to 5 decimals (about a
-metre), cached per process for an hour; and the open events binned into
-300 m cells, one column per cell, cached for 30 s. The camera looks at the
+metre), cached per process for an hour; and the open events' hotspots of
+the API's heat map (``GET /heat``, 300 m apart), one column per hotspot,
+cached for 30 s. The camera looks at the
 focus area. ``data-ready`` is set on the page's body once a frame holding
 both layers has been drawn.
 """
@@ -40,6 +41,8 @@ __all__ = ["SCRIPTS", "deck_spec", "page", "buildings", "columns", "focus_box"]
 SCRIPTS = ("deck.gl-wall-9.1.14.min.js",)
 _INNER = 0.22  # the share of the district's width cut from each side: the focus area starts as its middle
 _PANEL_PX = 480  # about the panel's width on a 16:9 wall: the focus area fills it
+_COLUMNS = 50  # hotspots drawn as columns (the API's most)
+_COLUMN_RADIUS_M = 300.0  # the heat map's kernel radius for them: hotspots at least this far apart
 
 #: in <head>, before the bundle: ask for the data at once, so they arrive while the bundle compiles
 _EARLY = """
@@ -154,12 +157,11 @@ def buildings(cache: PayloadCache, settings: WallSettings) -> Payload:
 
 
 def columns(cache: PayloadCache, settings: WallSettings) -> Payload:
-    """Open events in 300 m cells, ``{"position": [lon, lat], "n": count}`` per cell (cached for 30 s)."""
+    """The open events' hotspots of the API's heat map (``GET /heat``), ``{"position": [lon, lat], "n": events
+    within the kernel's radius}`` per hotspot, at most :data:`_COLUMNS` (cached for 30 s)."""
     def build() -> list:
         with ApiClient(settings) as api:
-            heat = mapview.heat_cells(mapview.open_events(api, 3000), cell_m=300)
-        return [{"position": [round(sum(x for x, _ in ring[:4]) / 4, 6), round(sum(y for _, y in ring[:4]) / 4, 6)],
-                 "n": c["properties"]["n"]}
-                for c in heat["features"] if (ring := c["geometry"]["coordinates"][0])]
+            heat = api.get_json("heat", params={"top": _COLUMNS, "bandwidth_m": _COLUMN_RADIUS_M}) or {}
+        return [{"position": [h["lon"], h["lat"]], "n": h["events"]} for h in heat.get("hotspots") or []]
 
     return cache.get("panel3d:events", build, max_age=30)

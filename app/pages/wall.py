@@ -42,6 +42,14 @@ KPI_KEYS = ("kpi_today", "kpi_closure", "kpi_ontime", "kpi_overdue", "kpi_camera
 #: from this zoom on the cameras are counted only around what the map shows (the whole district is too many cells)
 _CELLS_IN_VIEW_ZOOM = 15
 _EMPTY = {"type": "FeatureCollection", "features": []}
+#: an image of one transparent pixel: the heat overlay before the API's heat map is in
+_CLEAR_PNG = ("data:image/png;base64,"
+              "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
+#: the heat's pane: above Leaflet's overlay pane (400: the basemap and the canvas-drawn dots), under its marker
+#: pane (600: cluster badges)
+_HEAT_Z = 450
+#: hotspots listed on the wall
+_HOTSPOTS = 5
 
 
 def layout(ratio: str = "16x9", **_query: str) -> html.Div:
@@ -57,8 +65,9 @@ def layout(ratio: str = "16x9", **_query: str) -> html.Div:
             *mapview.basemap("wall", served=True),
             mapview.served_layer("wall", "grids", style=mapview.fn("styleGrid"),
                                  hideout={"color": "#2f7fd0", "weight": 0.8, "fillOpacity": 0.02}),
-            dl.GeoJSON(id="wall-heat", data=None, style=mapview.fn("styleHeat"), hideout={"max": 1},
-                       interactive=False),
+            # a pane of its own over the basemap's canvas (whose blocks are opaque), under the marker pane
+            dl.Pane(dl.ImageOverlay(id="wall-heat", url=_CLEAR_PNG, bounds=mapview.DEFAULT_BOX, opacity=0.85,
+                                    interactive=False), name="wall-heat-pane", style={"zIndex": _HEAT_Z}),
             mapview.cell_layer("wall", "cameras", color="#37d67a", radius=3),
             mapview.cell_layer("wall", "workers", color="#ffd43b", radius=2, dots=True),
             mapview.point_layer("wall", "fresh", color="#ff3b30", radius=9),
@@ -66,6 +75,7 @@ def layout(ratio: str = "16x9", **_query: str) -> html.Div:
     return html.Div([
         dcc.Store(id="wall-boot", data=ratio),
         dcc.Store(id="wall-live", data=[]),
+        dcc.Store(id="wall-refresh", data=0),
         dcc.Store(id="wall-classes", data={}),
         html.Div(id="wall-live-anchor", hidden=True),
         dcc.Interval(id="wall-tick", interval=1000),
@@ -76,6 +86,7 @@ def layout(ratio: str = "16x9", **_query: str) -> html.Div:
         html.Div(the_map, className="wall-map", id="wall-map-box"),
         html.Aside([html.H2(id="wall-ticker-title"), html.Ul(id="wall-ticker", className="ticker")],
                    className="wall-ticker"),
+        html.Div(id="wall-hotspots", className="wall-hotspots"),
         html.Div([html.Div(id=f"wall-chart-{k}", className="wall-chart") for k in ("class", "channel", "street")],
                  className="wall-charts"),
         html.Div([html.H2(id="wall-3d-title"), html.Iframe(id="wall-deck", src="/panel3d", className="wall-deck")],
@@ -161,20 +172,18 @@ def _data_day(lang: str) -> str:
 @dash.callback(
     Output("wall-chart-class", "children"), Output("wall-chart-channel", "children"),
     Output("wall-chart-street", "children"),
-    Output("wall-heat", "data"), Output("wall-heat", "hideout"),
     Input("wall-boot", "data"), Input("shell-lang", "data"),
 )
 def _figures(_ratio: str, lang: str):
-    """Charts by class, channel and street, and the heat layer (a callback apart from the KPIs')."""
+    """Charts by class, channel and street (a callback apart from the KPIs')."""
     settings = settings_of()
     window = data_day(payloads_of(), settings).window()
     with ApiClient(settings) as api, ThreadPoolExecutor(max_workers=4) as pool:
         kpis_f = pool.submit(api.get_json, "kpis", params=window)
-        events_f = pool.submit(mapview.open_events, api, 3000)
         streets = api.layer("admin_areas", filters=["level:street"], limit=40).get("features", [])[:16]
         per_street = [(f, pool.submit(api.get_json, "kpis", params={**window, "level": "street",
                                                                      "area_id": f.get("id")})) for f in streets]
-        kpis, events = kpis_f.result() or {}, events_f.result()
+        kpis = kpis_f.result() or {}
         by_street = {(f.get("properties") or {}).get("name") or str(f.get("id")): int((r.result() or {}).get("total")
                                                                                      or 0) for f, r in per_street}
     by_class: dict[str, int] = {}
@@ -183,9 +192,8 @@ def _figures(_ratio: str, lang: str):
         by_class[label] = by_class.get(label, 0) + n
     by_channel = {labelled(settings, "channels", c, lang): n for c, n in (kpis.get("by_channel") or {}).items()}
     by_street = dict(sorted(by_street.items(), key=lambda kv: -kv[1])[:12])
-    heat = mapview.heat_classes(mapview.heat_cells(events))
     return (bar(by_class, t("by_class", lang)), bar(by_channel, t("by_channel", lang), "#37d67a"),
-            bar(by_street, t("by_street", lang), "#ffb020"), heat, {"max": heat.pop("max")})
+            bar(by_street, t("by_street", lang), "#ffb020"))
 
 
 dash.clientside_callback(
@@ -219,3 +227,27 @@ dash.clientside_callback(
     "function (n) { return new Date().toLocaleString('zh-CN', {hour12: false}); }",
     Output("wall-clock", "children"), Input("wall-tick", "n_intervals"),
 )
+
+
+def _hotspot_list(spots: list[dict], lang: str) -> list:
+    """The hotspots panel: title, then one line per hotspot — grid code, street, events within a bandwidth."""
+    items = [html.Li([html.Span(h.get("grid_code") or "—", className="hotspot-grid"), " · ",
+                      html.Span(h.get("street") or "—", className="hotspot-street"), " · ",
+                      html.Span(t("hotspot_events", lang).format(n=h.get("events", 0)), className="hotspot-n")],
+                     className="hotspot") for h in spots[:_HOTSPOTS]]
+    return [html.H2(t("hotspots", lang)), html.Ol(items, className="hotspots") if items
+            else html.Div(t("no_data", lang), className="hotspots-empty")]
+
+
+@dash.callback(
+    Output("wall-heat", "url"), Output("wall-heat", "bounds"), Output("wall-hotspots", "children"),
+    Input("wall-refresh", "data"), Input("shell-lang", "data"),
+)
+def _heat(_refresh: int | None, lang: str):
+    """The API's heat map of the open events (``GET /heat``: one image) and its top hotspots, again on every refresh
+    the live feed asks for."""
+    with ApiClient(settings_of()) as api:
+        heat = api.get_json("heat", params={"top": _HOTSPOTS}) or {}
+    if not heat.get("image"):
+        return _CLEAR_PNG, mapview.DEFAULT_BOX, _hotspot_list([], lang)
+    return heat["image"], heat["bounds"], _hotspot_list(heat.get("hotspots") or [], lang)
