@@ -39,6 +39,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -47,6 +48,7 @@ from sqlalchemy.exc import DBAPIError
 
 from api.access import SCOPED_LAYERS, condition, condition_params, where
 from api.security import Principal
+from command.lifecycle import OPEN_STATES
 from layers import models as m
 from layers.errors import LoadError, NotFound
 from layers.registry import LAYERS
@@ -89,7 +91,9 @@ class ServedLayer:
     versioned:
         Grids: rows belong to a grid version (the current one by default).
     minzoom:
-        Below this zoom a tile is empty (50,000 buildings are no map at z10).
+        Below this zoom there is no tile (``/tiles`` answers 204): 50,000 buildings are no map at z10, and a
+        z8 tile of a city's 30,000 cameras is megabytes nobody can read. The layers a district's outline needs
+        (areas, roads, water) start at 0; the things in it from 10 to 14.
     """
 
     name: str
@@ -123,13 +127,13 @@ _TITLES = {
     "blocks": ("Street blocks", 12),
     "roads": ("Roads", 0),
     "water": ("Water", 0),
-    "workers": ("Grid workers (网格员)", 0),
-    "grids": ("Base grids (基础网格)", 0),
+    "workers": ("Grid workers (网格员)", 10),
+    "grids": ("Base grids (基础网格)", 10),
     "buildings": ("Buildings", 13),
     "components": ("City components (城市部件)", 14),
-    "cameras": ("Cameras (雪亮工程)", 0),
-    "resources": ("Emergency resources", 0),
-    "events": ("Events (事件)", 0),
+    "cameras": ("Cameras (雪亮工程)", 12),
+    "resources": ("Emergency resources", 10),
+    "events": ("Events (事件)", 10),
 }
 
 
@@ -170,12 +174,16 @@ class Scope:
         Property name → accepted values (equality, or any of several).
     version:
         Grid version for the grids layer; the current one when ``None``.
+    recent_since:
+        Events tiles only: besides the open events, only those reported at or after this time (``None``: every
+        event). Feature pages ignore it.
     """
 
     principal: Principal
     bbox: tuple[float, float, float, float] | None = None
     filters: dict[str, tuple] = field(default_factory=dict)
     version: int | None = None
+    recent_since: datetime | None = None
 
 
 def _parse_value(col: Column, raw: str, layer: str):
@@ -367,8 +375,12 @@ def clusters(conn: Connection, layer: ServedLayer, scope: Scope, *, zoom: int, c
 
 
 @cache
-def _tile_statement(name: str, filters: tuple[str, ...]) -> Select:
+def _tile_statement(name: str, filters: tuple[str, ...], recent: bool = False) -> Select:
     """The ``ST_AsMVT`` statement of a layer, built once per shape with every value a bind parameter.
+
+    With ``recent`` (events), the tile holds the open events and those reported at or after ``:recent_since``:
+    what a command hall watches, not a district's years of closed cases (an events tile of a city at z14 was
+    2 MB).
 
     Building the construct anew for each tile costs as much as the query
     itself; built once per (layer, filtered properties) it is compiled once
@@ -390,6 +402,10 @@ def _tile_statement(name: str, filters: tuple[str, ...]) -> Select:
     for prop in filters:
         col = t.c[prop]
         conds.append(col == any_(bindparam(f"f_{prop}", type_=ARRAY(col.type))))
+    if recent:
+        open_states = bindparam("open_states", value=list(OPEN_STATES), type_=ARRAY(Text))
+        conds.append(or_(t.c.state == any_(open_states),
+                         t.c.reported_at >= bindparam("recent_since", type_=DateTime(timezone=True))))
     inner = select(*[t.c[c] for c in layer.tile_properties], mvtgeom.label("mvtgeom")).where(*conds).subquery("q")
     return select(func.ST_AsMVT(inner.table_valued(), layer.name, TILE_EXTENT, "mvtgeom", "id"))
 
@@ -401,12 +417,18 @@ def tile_query(layer: ServedLayer, scope: Scope, z: int, x: int, y: int) -> tupl
     buffer (so that point symbols at the edge are drawn in both tiles),
     reprojected to EPSG:3857 and clipped by ``ST_AsMVTGeom``.
     """
-    stmt = _tile_statement(layer.name, tuple(sorted(scope.filters)))
+    stmt = _tile_statement(layer.name, tuple(sorted(scope.filters)), _recent(layer, scope))
     params: dict = {"z": z, "x": x, "y": y, **{f"f_{k}": list(v) for k, v in scope.filters.items()},
                     **condition_params(scope.principal, layer.name)}
     if layer.versioned:
         params["version"] = scope.version
+    if _recent(layer, scope):
+        params["recent_since"] = scope.recent_since
     return stmt, params
+
+
+def _recent(layer: ServedLayer, scope: Scope) -> bool:
+    return layer.name == "events" and scope.recent_since is not None
 
 
 @dataclass(frozen=True)
@@ -451,12 +473,12 @@ class _DriverStatement:
 
 
 @cache
-def _tile_driver_statement(name: str, filters: tuple[str, ...], dialect: Dialect) -> _DriverStatement:
-    return _DriverStatement.compile(_tile_statement(name, filters), dialect)
+def _tile_driver_statement(name: str, filters: tuple[str, ...], recent: bool, dialect: Dialect) -> _DriverStatement:
+    return _DriverStatement.compile(_tile_statement(name, filters, recent), dialect)
 
 
 def tile(conn: Connection, layer: ServedLayer, scope: Scope, z: int, x: int, y: int) -> bytes:
-    """One Mapbox Vector Tile of a layer (empty below the layer's minimum zoom).
+    """One Mapbox Vector Tile of a layer (empty below the layer's minimum zoom: ``/tiles`` answers 204 there).
 
     The statement is :func:`tile_query`'s, compiled once per shape and run
     as driver SQL (see :class:`_DriverStatement`); ``conn`` should be in
@@ -475,5 +497,6 @@ def tile(conn: Connection, layer: ServedLayer, scope: Scope, z: int, x: int, y: 
     if z < layer.minzoom:
         return b""
     _, params = tile_query(layer, scope, z, x, y)
-    data = _tile_driver_statement(layer.name, tuple(sorted(scope.filters)), conn.dialect).scalar(conn, params)
+    data = _tile_driver_statement(layer.name, tuple(sorted(scope.filters)), _recent(layer, scope),
+                                  conn.dialect).scalar(conn, params)
     return bytes(data) if data is not None else b""

@@ -65,6 +65,9 @@ class ApiSettings(BaseSettings):
         Most events in one batch intake, most fixes in one position batch.
     page_limit_max:
         Most features in one GeoJSON / OGC API page.
+    tiles_recent_days:
+        An events tile holds the open events and those reported in the last this many days
+        (``GRIDWALL_API_TILES_RECENT_DAYS``); ``?all=true`` asks for every event.
     stream_heartbeat_s:
         Seconds between keep-alive comments on the live feed (proxies drop
         silent connections).
@@ -137,6 +140,7 @@ class ApiSettings(BaseSettings):
     stream_heartbeat_s: float = Field(default=15.0, gt=0, le=300)
     stream_queue: int = Field(default=1000, ge=10, le=100_000)
     tile_max_age: dict[str, int] = Field(default_factory=lambda: dict(TILE_MAX_AGE))
+    tiles_recent_days: float = Field(default=7.0, ge=0, le=3660)
     partition: PartitionParams = Field(default_factory=PartitionParams)
     event_earliest: datetime = datetime(2000, 1, 1, tzinfo=UTC)
     event_future_s: float = Field(default=300.0, ge=0, le=86_400)

@@ -12,15 +12,22 @@ A tile of a kilobyte or more goes gzip-compressed to a client that accepts
 it (``Content-Encoding: gzip``, ``Vary: Accept-Encoding``, an ETag of its
 own): an events tile of 2 MB at z14 is a third of that on the wire, and the
 compression runs in the same thread hop as the drawing.
+
+Below a layer's minimum zoom (:attr:`api.features.ServedLayer.minzoom`) there
+is no tile: a 204, which map clients read as an empty tile, without a turn at
+the drawing. An events tile holds what a command hall watches — the open
+events and those reported in the last ``tiles_recent_days`` — unless the
+client asks ``?all=true``.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
@@ -37,6 +44,10 @@ router = APIRouter(prefix="/tiles", tags=["tiles"])
 
 Zoom = Annotated[int, Path(ge=0, le=22, description="Zoom level.")]
 TileXY = Annotated[int, Path(ge=0, le=MAX_INT, description="Tile column or row (0 … 2^z − 1).")]
+AllEvents = Annotated[bool, Query(alias="all", description="Events tiles: every event, not only the open ones and "
+                                  "those of the last GRIDWALL_API_TILES_RECENT_DAYS days.")]
+#: how long a client may keep knowing that a zoom has no tile of a layer
+_NO_TILE_MAX_AGE = 86_400
 
 
 @router.get("/{layer}.json", summary="TileJSON of a layer")
@@ -72,16 +83,20 @@ def _draw(engine: Engine, layer: ServedLayer, scope: Scope, z: int, x: int, y: i
 
 
 @router.get("/{layer}/{z}/{x}/{y}.pbf", response_class=Response,
-            responses={200: {"content": {MVT: {}}}, 304: {"description": "Not modified"}},
+            responses={200: {"content": {MVT: {}}}, 204: {"description": "Below the layer's minimum zoom: no tile"},
+                       304: {"description": "Not modified"}},
             summary="One Mapbox Vector Tile")
 async def get_tile(layer: LayerName, z: Zoom, x: TileXY, y: TileXY, engine: EngineDep, user: Reader,
-                   settings: SettingsDep, filters: FiltersDep, version: Version = None,
+                   settings: SettingsDep, filters: FiltersDep, version: Version = None, all_events: AllEvents = False,
                    if_none_match: Annotated[str | None, Header(max_length=200)] = None,
                    accept_encoding: Annotated[str | None, Header(max_length=200)] = None) -> Response:
     """The tile z/x/y (XYZ scheme, Web Mercator), gzipped when the client accepts it and it is worth it; 304 when
-    the client's ETag still holds."""
+    the client's ETag still holds; 204 below the layer's minimum zoom."""
     sl = served(layer.value)
-    scope = Scope(user, filters=parse_filters(sl, filters.filter), version=version)
+    scope = Scope(user, filters=parse_filters(sl, filters.filter), version=version,
+                  recent_since=None if all_events else datetime.now(UTC) - timedelta(days=settings.tiles_recent_days))
+    if z < sl.minzoom and 0 <= x < (1 << z) and 0 <= y < (1 << z):
+        return Response(status_code=204, headers={"Cache-Control": f"private, max-age={_NO_TILE_MAX_AGE}"})
     packed = "gzip" in (accept_encoding or "").lower()
     data, etag, gzipped = await run_in_threadpool(_draw, engine, sl, scope, z, x, y, packed)
     headers = {"ETag": etag, "Vary": "X-API-Key, Authorization, Accept-Encoding",

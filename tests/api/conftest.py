@@ -11,6 +11,7 @@ own workers) rather than depend on each other's.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import socket
 import subprocess
@@ -218,3 +219,42 @@ def live_server(keys: dict[str, str], api_db: DatabaseSettings, tmp_path_factory
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The XYZ tile (x, y) of zoom ``z`` holding a WGS 84 point."""
+    n = 1 << z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def tile_ids(data: bytes) -> set[int]:
+    """The feature ids of a Mapbox Vector Tile (tile.layers[3].features[2].id[1], protobuf wire format)."""
+
+    def fields(buf: bytes):
+        i = 0
+        while i < len(buf):
+            key, i = _varint(buf, i)
+            number, wire = key >> 3, key & 7
+            if wire == 0:
+                value, i = _varint(buf, i)
+            elif wire == 2:
+                size, i = _varint(buf, i)
+                value, i = buf[i:i + size], i + size
+            else:  # fixed 32/64 (layer values): skip
+                value, i = None, i + (4 if wire == 5 else 8)
+            yield number, value
+
+    return {fid for n, layer in fields(data) if n == 3 for m, feature in fields(layer) if m == 2
+            for k, fid in fields(feature) if k == 1}
+
+
+def _varint(buf: bytes, i: int) -> tuple[int, int]:
+    shift = value = 0
+    while True:
+        byte = buf[i]
+        value |= (byte & 0x7F) << shift
+        i, shift = i + 1, shift + 7
+        if byte < 0x80:
+            return value, i

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from api.access import SCOPED_LAYERS, condition_params, condition_sql, reach, visible
 from api.security import Principal
 from command.lifecycle import path_to
-from tests.api.conftest import DEPARTMENT, event_body, unique
+from tests.api.conftest import DEPARTMENT, event_body, tile_ids, tile_of, unique
 
 ALL = ("admin", "operator", "supervisor", "planner", "analyst", "department", "grid_worker", "wall", "open311")
 SEE_ALL = ("admin", "operator", "supervisor", "planner", "analyst", "wall")
@@ -95,7 +95,7 @@ MATRIX = [
     # lists and tiles are let in for every reader (what they hold is checked below)
     *[(path, "GET", (lambda w, p=path: p), None, _statuses(rest=200, open311=403))
       for path in ("/events?limit=1", "/layers/events?limit=1", "/ogc/collections/events/items?limit=1",
-                   "/tiles/events/0/0/0.pbf", "/layers/workers?limit=1", "/workers/live",
+                   "/tiles/events/12/0/0.pbf", "/layers/workers?limit=1", "/workers/live",
                    "/layers/events/clusters?zoom=3")],
     ("kpis", "GET", lambda w: "/kpis?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z", None,
      _statuses(rest=200, grid_worker=403, open311=403)),
@@ -127,7 +127,7 @@ MATRIX = [
      _files("admin", "operator", "grid_worker", status=200)),
     # every other router: who is let in (a body or query deliberately invalid answers 422 and writes nothing)
     *[(path, "GET", (lambda w, p=path: p), None, _statuses(rest=200, open311=403))
-      for path in ("/layers/cameras?limit=1", "/tiles/cameras/10/0/0.pbf", "/ogc/collections/resources/items?limit=1")],
+      for path in ("/layers/cameras?limit=1", "/tiles/cameras/12/0/0.pbf", "/ogc/collections/resources/items?limit=1")],
     # a reader is let in, and told (0, 0) is nowhere near the district; the gateway is not let in
     ("/dispatch/workers at (0, 0)", "GET", lambda w: "/dispatch/workers?lon=0&lat=0&network_top=0", None,
      _statuses(rest=422, open311=403)),
@@ -204,46 +204,18 @@ def test_write_refusals_name_what_was_refused(client, auth, place, world):
     assert batch["error"]["message"].startswith("第 1 个事件：密钥 department-key")
 
 
-def _tile_ids(data: bytes) -> set[int]:
-    """The feature ids of a Mapbox Vector Tile (tile.layers[3].features[2].id[1], protobuf wire format)."""
-
-    def fields(buf: bytes):
-        i = 0
-        while i < len(buf):
-            key, i = _varint(buf, i)
-            number, wire = key >> 3, key & 7
-            if wire == 0:
-                value, i = _varint(buf, i)
-            elif wire == 2:
-                size, i = _varint(buf, i)
-                value, i = buf[i:i + size], i + size
-            else:  # fixed 32/64 (layer values): skip
-                value, i = None, i + (4 if wire == 5 else 8)
-            yield number, value
-
-    return {fid for n, layer in fields(data) if n == 3 for m, feature in fields(layer) if m == 2
-            for k, fid in fields(feature) if k == 1}
-
-
-def _varint(buf: bytes, i: int) -> tuple[int, int]:
-    shift = value = 0
-    while True:
-        byte = buf[i]
-        value |= (byte & 0x7F) << shift
-        i, shift = i + 1, shift + 7
-        if byte < 0x80:
-            return value, i
-
-
 @pytest.mark.parametrize("role", ["department", "grid_worker", "wall"])
-def test_lists_tiles_and_ogc_agree_on_the_events_a_key_sees(client, auth, api_engine, world, role, worker_code):
+def test_lists_tiles_and_ogc_agree_on_the_events_a_key_sees(client, auth, api_engine, world, role, worker_code,
+                                                              place):
     """A scoped key's /events, /layers/events, OGC items and tiles hold the same ids: the ones the rule says."""
     h = auth(role)
     layers = {f["id"] for f in client.get("/layers/events", params={"limit": 10000}, headers=h).json()["features"]}
     ogc = {f["id"] for f in client.get("/ogc/collections/events/items", params={"limit": 10000},
                                        headers=h).json()["features"]}
     register = {e["id"] for e in client.get("/events", params={"limit": 10000}, headers=h).json()["events"]}
-    tile = client.get("/tiles/events/0/0/0.pbf", headers=h)
+    # every event, not only the open and recent ones; z10, the events' minimum zoom, holds the whole small district
+    x, y = tile_of(place.lon, place.lat, 10)
+    tile = client.get(f"/tiles/events/10/{x}/{y}.pbf", params={"all": "true"}, headers=h)
     assert tile.status_code == 200
     with api_engine.connect() as conn:  # the rule spelled out independently of api.access
         rows = conn.execute(text("""
@@ -254,7 +226,7 @@ def test_lists_tiles_and_ogc_agree_on_the_events_a_key_sees(client, auth, api_en
                OR (:role = 'grid_worker' AND e.reporter_worker_id = (SELECT id FROM grid_worker WHERE code = :w))"""),
             {"role": role, "d": DEPARTMENT, "w": worker_code}).all()
     assert layers == ogc == register == {r.id for r in rows}
-    assert _tile_ids(tile.content) == {r.id for r in rows if r.drawn}  # an event without a point is in no tile
+    assert tile_ids(tile.content) == {r.id for r in rows if r.drawn}  # an event without a point is in no tile
     mine = {"department": world.city, "grid_worker": world.sent, "wall": world.police}[role]
     assert mine in layers
     if role != "wall":
