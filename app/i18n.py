@@ -65,6 +65,8 @@ LABELS: dict[str, dict[str, str]] = {
     "heat": {"zh": "事件热力", "en": "Event heat"},
     "hotspots": {"zh": "热点网格", "en": "Hotspots"},
     "hotspot_events": {"zh": "{n} 件", "en": "{n} events"},
+    "legend_buildings": {"zh": "建筑（高度按层数）", "en": "Buildings (height: floors)"},
+    "legend_hotspots": {"zh": "事件热点（高度按件数）", "en": "Event hotspots (height: events)"},
     "layers": {"zh": "图层", "en": "Layers"},
     "filters": {"zh": "筛选", "en": "Filters"},
     "f_class": {"zh": "事件大类", "en": "Event class"},

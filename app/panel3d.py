@@ -26,6 +26,7 @@ both layers has been drawn.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 
@@ -35,13 +36,20 @@ from app.i18n import t
 from app.payloads import Payload, PayloadCache, district_box
 from app.settings import WallSettings
 
-__all__ = ["SCRIPTS", "deck_spec", "page", "buildings", "columns", "focus_box"]
+__all__ = ["SCRIPTS", "deck_spec", "page", "legend", "buildings", "columns", "focus_box"]
 
 #: the vendored bundle the panel loads (under ``/vendor/``): deck.gl's core, layers and JSON converter only
 SCRIPTS = ("deck.gl-wall-9.1.14.min.js",)
 _INNER = 0.22  # the share of the district's width cut from each side: the focus area starts as its middle
 _PANEL_PX = 480  # about the panel's width on a 16:9 wall: the focus area fills it
 _COLUMNS = 50  # hotspots drawn as columns (the API's most)
+_BUILDING_RGB = (70, 110, 160)
+_COLUMN_RGB = (255, 90, 60)
+#: the legend in the panel's bottom-left corner, over the deck
+_LEGEND_CSS = ("#panel3d-legend{position:absolute;left:8px;bottom:8px;z-index:2;padding:4px 8px;border-radius:4px;"
+               "background:rgba(11,18,32,.8);color:#cfd8e6;font:12px sans-serif;pointer-events:none}"
+               "#panel3d-legend .row{display:flex;align-items:center;gap:6px;margin:2px 0}"
+               "#panel3d-legend .sw{display:inline-block;width:10px;height:10px;border-radius:2px}")
 _COLUMN_RADIUS_M = 300.0  # the heat map's kernel radius for them: hotspots at least this far apart
 
 #: in <head>, before the bundle: ask for the data at once, so they arrive while the bundle compiles
@@ -79,10 +87,10 @@ def deck_spec(center: tuple[float, float], zoom: float = 13.6) -> dict:
 
     layers = [
         pdk.Layer("PolygonLayer", data="/panel3d/buildings.json", get_polygon="polygon", extruded=True,
-                  wireframe=False, get_elevation="floors * 3.2", get_fill_color=[70, 110, 160, 210],
+                  wireframe=False, get_elevation="floors * 3.2", get_fill_color=[*_BUILDING_RGB, 210],
                   get_line_color=[0, 0, 0, 0], pickable=False, id="buildings"),
         pdk.Layer("ColumnLayer", data="/panel3d/events.json", get_position="position", get_elevation="n",
-                  elevation_scale=6, radius=45, get_fill_color=[255, 90, 60, 230], extruded=True, pickable=True,
+                  elevation_scale=6, radius=45, get_fill_color=[*_COLUMN_RGB, 230], extruded=True, pickable=True,
                   id="events"),
     ]
     view = pdk.ViewState(longitude=center[0], latitude=center[1], zoom=zoom, pitch=50, bearing=-20)
@@ -98,11 +106,21 @@ def page(cache: PayloadCache, settings: WallSettings, lang: str = "zh") -> str:
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         "<style>html,body,#deck-container{margin:0;height:100%;width:100%;background:#0b1220;overflow:hidden;"
-        "position:relative}</style>"
+        "position:relative}"
+        + _LEGEND_CSS + "</style>"
         "<script>const SPEC=" + spec + ";const LABEL=" + json.dumps(t("events", lang), ensure_ascii=False) + ";"
-        + _EARLY + "</script>" + scripts + "</head><body><div id='deck-container'></div><script>" + _SCRIPT
-        + "</script></body></html>"
+        + _EARLY + "</script>" + scripts + "</head><body><div id='deck-container'></div>" + legend(lang)
+        + "<script>" + _SCRIPT + "</script></body></html>"
     )
+
+
+def legend(lang: str = "zh") -> str:
+    """The panel's legend: a swatch in each layer's colour and what its height means."""
+    rows = "".join(
+        f"<div class='row'><span class='sw' style='background:rgb({r},{g},{b})'></span>"
+        f"{html.escape(t(key, lang))}</div>"
+        for key, (r, g, b) in (("legend_buildings", _BUILDING_RGB), ("legend_hotspots", _COLUMN_RGB)))
+    return f"<div id='panel3d-legend'>{rows}</div>"
 
 
 def _ring(coords: list, digits: int = 5) -> list:
