@@ -28,6 +28,7 @@ from app.client import ApiClient, labelled, vocabularies
 from app.dataday import data_day
 from app.figures import bar
 from app.i18n import t
+from app.legend import legend
 from app.main import payloads_of, settings_of
 from app.payloads import district_box
 
@@ -59,9 +60,12 @@ def layout(ratio: str = "16x9", **_query: str) -> html.Div:
                                  hideout={"color": "#2f7fd0", "weight": 0.8, "fillOpacity": 0.02}),
             dl.GeoJSON(id="wall-heat", data=None, style=mapview.fn("styleHeat"), hideout={"max": 1},
                        interactive=False),
-            mapview.cell_layer("wall", "cameras", color="#37d67a", radius=3),
-            mapview.cell_layer("wall", "workers", color="#ffd43b", radius=2, dots=True),
-            mapview.point_layer("wall", "fresh", color="#ff3b30", radius=9),
+            mapview.cell_layer("wall", "cameras", color=mapview.PALETTE["cameras"], radius=3, name="cameras",
+                               tint_below=mapview.CAMERA_BADGES_ZOOM, down=mapview.PALETTE["cameras_down"],
+                               badge="gw-cluster-cam"),
+            mapview.cell_layer("wall", "workers", color=mapview.PALETTE["workers"], radius=2, dots=True),
+            mapview.point_layer("wall", "fresh", color=mapview.PALETTE["fresh"], radius=9),
+            mapview.label_layer("wall"),
         ])
     return html.Div([
         dcc.Store(id="wall-boot", data=ratio),
@@ -73,7 +77,8 @@ def layout(ratio: str = "16x9", **_query: str) -> html.Div:
                      html.Div(id="wall-clock", className="wall-clock")],
                     className="wall-header"),
         html.Div(kpis, className="wall-kpis", id="wall-kpis"),
-        html.Div(the_map, className="wall-map", id="wall-map-box"),
+        html.Div([the_map, html.Div(id="wall-legend", className="wall-legend")], className="wall-map",
+                 id="wall-map-box"),
         html.Aside([html.H2(id="wall-ticker-title"), html.Ul(id="wall-ticker", className="ticker")],
                    className="wall-ticker"),
         html.Div([html.Div(id=f"wall-chart-{k}", className="wall-chart") for k in ("class", "channel", "street")],
@@ -95,6 +100,27 @@ def _labels(lang: str):
     panel = "/panel3d" if lang == settings_of().language else f"/panel3d?lang={lang}"  # the layout's src: no reload
     return (t("title", lang), t("ticker", lang), t("panel3d", lang), classes, panel,
             *[t(k, lang) for k in KPI_KEYS])
+
+
+@dash.callback(Output("wall-legend", "children"), Input("shell-lang", "data"))
+def _legend(lang: str) -> list:
+    """The map's legend in the wall's language."""
+    return legend(lang)
+
+
+dash.clientside_callback(
+    """
+    function (zoom, ...hideouts) {
+        /* the layers that follow the zoom (road widths, which names are written) read it from their hideout;
+           the map says its zoom on the page too (data-zoom), for whoever watches it */
+        const box = document.getElementById("wall-map");
+        if (box && zoom !== undefined && zoom !== null) { box.setAttribute("data-zoom", String(zoom)); }
+        return hideouts.map(function (h) { return Object.assign({}, h, {zoom: zoom}); });
+    }
+    """,
+    *[Output(f"wall-{name}", "hideout") for name in mapview.ZOOMED],
+    Input("wall-map", "zoom"), *[State(f"wall-{name}", "hideout") for name in mapview.ZOOMED],
+)
 
 
 @dash.callback(Output("wall-map", "viewport"), Input("wall-boot", "data"))
