@@ -59,6 +59,7 @@ ROUTES: dict[str, str] = {
     "release_resources": "/events/{event_id}/release/resources",
     "services": "/open311/v2/services.json",
     "labels": "/labels",
+    "basemap_labels": "/basemap/labels",
     "near_workers": "/dispatch/workers",
     "near_cameras": "/dispatch/cameras",
     "near_resources": "/dispatch/resources",

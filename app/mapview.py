@@ -16,16 +16,31 @@ import dash_leaflet as dl
 __all__ = [
     "fn", "fit", "basemap", "served_layer", "cell_layer", "point_layer", "slim", "bounds_of",
     "BASE_LAYERS", "OPEN_STATES", "DARK", "POINT_KEEP", "DEFAULT_BOX", "DEFAULT_CENTER",
+    "label_layer", "ROAD_CASING", "ZOOMED", "CAMERA_BADGES_ZOOM", "PALETTE",
 ]
 
+#: the wall's colours, one home for its layers and its legend's swatches (:mod:`app.legend`); roads are warm and
+#: grey so they never read as the grids' blue lines
+PALETTE: dict[str, str] = {
+    "district": "#4d6a93", "district_fill": "#111a2a", "water": "#0f3a5c", "water_edge": "#14507d",
+    "blocks": "#161f2e", "blocks_edge": "#222f44", "arterial": "#c9b27c", "local": "#7d8799", "casing": "#05080f",
+    "grids": "#2f7fd0", "cameras": "#37d67a", "cameras_down": "#9aa4b2", "workers": "#e879f9", "fresh": "#ff3b30",
+}
 #: basemap layers, bottom first, with their browser styles (the district's outline under all: a district loaded
 #: from its own files may have nothing else to draw)
 BASE_LAYERS: dict[str, tuple[str, dict]] = {
-    "district": ("styleFill", {"fill": "#111a2a", "color": "#4d6a93", "weight": 2, "opacity": 0.6}),
-    "water": ("styleFill", {"fill": "#0f3a5c", "color": "#14507d", "opacity": 0.9}),
-    "blocks": ("styleFill", {"fill": "#161f2e", "color": "#222f44", "opacity": 0.9}),
-    "roads": ("styleLine", {"color": "#2e3d55", "major": "#4d6a93"}),
+    "district": ("styleFill", {"fill": PALETTE["district_fill"], "color": PALETTE["district"], "weight": 2,
+                               "opacity": 0.6}),
+    "water": ("styleFill", {"fill": PALETTE["water"], "color": PALETTE["water_edge"], "opacity": 0.9}),
+    "blocks": ("styleFill", {"fill": PALETTE["blocks"], "color": PALETTE["blocks_edge"], "opacity": 0.9}),
+    "roads": ("styleLine", {"color": PALETTE["local"], "major": PALETTE["arterial"]}),
 }
+#: a dark casing drawn under the served roads (the same GeoJSON), so a road reads as a road over blocks and grids
+ROAD_CASING = ("styleLine", {"casing": PALETTE["casing"]})
+#: the wall's layers that follow the map's zoom from their hideout's ``zoom`` (widths, which names are written)
+ZOOMED = ("roads-casing", "roads", "labels")
+#: from this zoom on the wall shows cameras as counted badges; below it, as a tint where they are
+CAMERA_BADGES_ZOOM = 15
 #: the properties each point layer keeps on its way to the browser (30,000 cameras stay light)
 POINT_KEEP: dict[str, tuple[str, ...]] = {
     "cameras": ("id", "code", "kind", "online", "owner_dept", "cam_class"),
@@ -63,8 +78,24 @@ def basemap(prefix: str, *, served: bool = False) -> list:
     def source(name: str) -> dict:
         return {"url": f"/basemap/{name}.geojson"} if served else {"data": None}
 
-    return [dl.GeoJSON(id=f"{prefix}-{name}", style=fn(style), hideout=hide, interactive=False, **source(name))
-            for name, (style, hide) in BASE_LAYERS.items()]
+    layers = dict(BASE_LAYERS)
+    if served:  # the casing shares the roads' cached GeoJSON; a page filling its layers itself has no casing
+        layers = {k: v for k, v in BASE_LAYERS.items() if k != "roads"} | {"roads-casing": ROAD_CASING,
+                                                                             "roads": BASE_LAYERS["roads"]}
+    return [dl.GeoJSON(id=f"{prefix}-{name}", style=fn(style), hideout=hide, interactive=False,
+                       **source(name.removesuffix("-casing")))
+            for name, (style, hide) in layers.items()]
+
+
+def label_layer(prefix: str) -> dl.GeoJSON:
+    """The names written on the map (``/basemap/labels.geojson``): DOM labels, each shown from its ``minzoom``.
+
+    The filter keeps a label while the hideout's ``zoom`` (set from the
+    map's zoom in the browser) is within its ``minzoom`` and ``maxzoom``;
+    where two overlap on screen the lower ``rank`` stays.
+    """
+    return dl.GeoJSON(id=f"{prefix}-labels", url="/basemap/labels.geojson", pointToLayer=fn("label"),
+                      filter=fn("labelShown"), hideout={"zoom": None}, interactive=False)
 
 
 def served_layer(prefix: str, name: str, **options) -> dl.GeoJSON:
@@ -73,16 +104,19 @@ def served_layer(prefix: str, name: str, **options) -> dl.GeoJSON:
 
 
 def cell_layer(prefix: str, layer: str, *, color: str = "#3fa7ff", radius: int = 4,
-               dots: bool = False) -> dl.GeoJSON:
+               dots: bool = False, tint_below: int | None = None, **hide) -> dl.GeoJSON:
     """Server-counted clusters of a point layer (``/layers/<layer>/clusters``): a count badge per cell.
 
     A cell holding one feature is drawn as the feature itself; cells with an
     ``online`` count are marked when under 80 % are online. With ``dots``
     each cell is a dot growing with its count instead (drawn on the canvas:
-    thousands stay cheap).
+    thousands stay cheap). Below the zoom ``tint_below`` each cell is a
+    translucent disc instead: a tint where the features are, no badge
+    covering the map (``hide``: more of the hideout, e.g. ``down``, the
+    colour of a cell under 80 % online, and ``badge``, a class of the badges).
     """
     return dl.GeoJSON(id=f"{prefix}-{layer}", data=None, pointToLayer=fn("cell"), interactive=False,
-                      hideout={"color": color, "radius": radius, "dots": dots})
+                      hideout={"color": color, "radius": radius, "dots": dots, "tintBelow": tint_below, **hide})
 
 
 def point_layer(prefix: str, layer: str, *, cluster: bool = False, color: str = "#3fa7ff", radius: int = 4,

@@ -1,6 +1,6 @@
 """Map payloads the wall's server fetches from the API once and keeps for a while.
 
-Why: the basemap (the district's outline, water, blocks, roads, grids) is
+Why: the basemap (the district's outline, water, blocks, roads, grids, the names written on them) is
 the same for every screen in the hall and changes rarely (a new grid
 version, a road load), yet it is 1.5 MB of GeoJSON the API draws anew on each request. The server asks the API
 once per ``max_age`` per process, keeps the slimmed GeoJSON (6 decimals, the
@@ -29,7 +29,7 @@ from app.client import ApiClient
 from app.settings import WallSettings
 
 __all__ = ["Payload", "PayloadCache", "BASEMAP", "BASEMAP_SOURCES", "basemap_payload", "district_box", "rounded",
-           "merged"]
+           "merged", "BASEMAP_ROUTES"]
 
 #: the basemap layers served from ``/basemap/<name>.geojson``: the properties each keeps (its features are merged
 #: into one per distinct value: the wall styles them by nothing else), and how long (s) it is kept
@@ -39,9 +39,13 @@ BASEMAP: dict[str, tuple[tuple[str, ...], int]] = {
     "blocks": ((), 3600),
     "roads": (("kind",), 3600),
     "grids": ((), 60),  # outlines only; a planner may accept a new grid version at any time
+    # the names written on the map, one point each (never merged: each is a label of its own)
+    "labels": (("layer", "name", "kind", "angle", "minzoom", "maxzoom", "rank"), 3600),
 }
 #: basemap layers that are not a map layer of their own: the API layer and filters they are read from
 BASEMAP_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {"district": ("admin_areas", ("level:district",))}
+#: basemap layers that are an API answer of their own (the route of :data:`app.client.ROUTES`), not a map layer
+BASEMAP_ROUTES: dict[str, str] = {"labels": "basemap_labels"}
 #: what the maps fit to when the district has no outline, most telling first (events last: only their clusters)
 _FIT_FALLBACK = ("grids", "blocks")
 #: a box narrower than this (degrees, about 500 m) is widened to it: one event is not a district
@@ -156,9 +160,12 @@ def basemap_payload(cache: PayloadCache, settings: WallSettings, name: str) -> P
     """The basemap layer ``name`` (one of :data:`BASEMAP`), from the cache or the API."""
     keep, max_age = BASEMAP[name]
     layer, filters = BASEMAP_SOURCES.get(name, (name, ()))
+    route = BASEMAP_ROUTES.get(name)
 
     def build() -> dict:
         with ApiClient(settings) as api:
+            if route is not None:
+                return rounded(api.get_json(route), keep)
             return merged(rounded(api.layer(layer, filters=list(filters) or None), keep), keep)
 
     return cache.get(f"basemap:{name}", build, max_age=max_age)

@@ -28,6 +28,7 @@ from app.client import ApiClient, labelled, vocabularies
 from app.dataday import data_day
 from app.figures import bar
 from app.i18n import t
+from app.legend import legend
 from app.main import payloads_of, settings_of
 from app.payloads import district_box
 
@@ -48,6 +49,9 @@ _CLEAR_PNG = ("data:image/png;base64,"
 #: the heat's pane: above Leaflet's overlay pane (400: the basemap and the canvas-drawn dots), under its marker
 #: pane (600: cluster badges)
 _HEAT_Z = 450
+#: the points' pane (workers, fresh events, camera tint and badges): over the heat and the names (550), so a
+#: worker or a new event is never hidden under either
+_POINTS_Z = 560
 #: hotspots listed on the wall
 _HOTSPOTS = 5
 
@@ -65,12 +69,17 @@ def layout(ratio: str = "16x9", **_query: str) -> html.Div:
             *mapview.basemap("wall", served=True),
             mapview.served_layer("wall", "grids", style=mapview.fn("styleGrid"),
                                  hideout={"color": "#2f7fd0", "weight": 0.8, "fillOpacity": 0.02}),
-            # a pane of its own over the basemap's canvas (whose blocks are opaque), under the marker pane
+            # a pane of its own over the basemap's canvas (whose blocks are opaque), under the points' pane
             dl.Pane(dl.ImageOverlay(id="wall-heat", url=_CLEAR_PNG, bounds=mapview.DEFAULT_BOX, opacity=0.85,
                                     interactive=False), name="wall-heat-pane", style={"zIndex": _HEAT_Z}),
-            mapview.cell_layer("wall", "cameras", color="#37d67a", radius=3),
-            mapview.cell_layer("wall", "workers", color="#ffd43b", radius=2, dots=True),
-            mapview.point_layer("wall", "fresh", color="#ff3b30", radius=9),
+            dl.Pane([
+                mapview.cell_layer("wall", "cameras", color=mapview.PALETTE["cameras"], radius=3, name="cameras",
+                                   tint_below=mapview.CAMERA_BADGES_ZOOM, down=mapview.PALETTE["cameras_down"],
+                                   badge="gw-cluster-cam"),
+                mapview.cell_layer("wall", "workers", color=mapview.PALETTE["workers"], radius=2, dots=True),
+                mapview.point_layer("wall", "fresh", color=mapview.PALETTE["fresh"], radius=9),
+            ], name="wall-points-pane", style={"zIndex": _POINTS_Z}),
+            mapview.label_layer("wall"),
         ])
     return html.Div([
         dcc.Store(id="wall-boot", data=ratio),
@@ -83,7 +92,8 @@ def layout(ratio: str = "16x9", **_query: str) -> html.Div:
                      html.Div(id="wall-clock", className="wall-clock")],
                     className="wall-header"),
         html.Div(kpis, className="wall-kpis", id="wall-kpis"),
-        html.Div(the_map, className="wall-map", id="wall-map-box"),
+        html.Div([the_map, html.Div(id="wall-legend", className="wall-legend")], className="wall-map",
+                 id="wall-map-box"),
         html.Aside([html.H2(id="wall-ticker-title"), html.Ul(id="wall-ticker", className="ticker")],
                    className="wall-ticker"),
         html.Div(id="wall-hotspots", className="wall-hotspots"),
@@ -106,6 +116,27 @@ def _labels(lang: str):
     panel = "/panel3d" if lang == settings_of().language else f"/panel3d?lang={lang}"  # the layout's src: no reload
     return (t("title", lang), t("ticker", lang), t("panel3d", lang), classes, panel,
             *[t(k, lang) for k in KPI_KEYS])
+
+
+@dash.callback(Output("wall-legend", "children"), Input("shell-lang", "data"))
+def _legend(lang: str) -> list:
+    """The map's legend in the wall's language."""
+    return legend(lang)
+
+
+dash.clientside_callback(
+    """
+    function (zoom, ...hideouts) {
+        /* the layers that follow the zoom (road widths, which names are written) read it from their hideout;
+           the map says its zoom on the page too (data-zoom), for whoever watches it */
+        const box = document.getElementById("wall-map");
+        if (box && zoom !== undefined && zoom !== null) { box.setAttribute("data-zoom", String(zoom)); }
+        return hideouts.map(function (h) { return Object.assign({}, h, {zoom: zoom}); });
+    }
+    """,
+    *[Output(f"wall-{name}", "hideout") for name in mapview.ZOOMED],
+    Input("wall-map", "zoom"), *[State(f"wall-{name}", "hideout") for name in mapview.ZOOMED],
+)
 
 
 @dash.callback(Output("wall-map", "viewport"), Input("wall-boot", "data"))
