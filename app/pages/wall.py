@@ -135,13 +135,18 @@ def _points(zoom: float | None, _refresh: int, _workers: int, bounds: list | Non
         (s, w), (n, e) = bounds
         dy, dx = (n - s) / 2, (e - w) / 2
         common["bbox"] = f"{max(-180, w - dx):.6f},{max(-90, s - dy):.6f},{min(180, e + dx):.6f},{min(90, n + dy):.6f}"
-    workers_only = dash.ctx.triggered_id == "wall-refresh-workers"
+    workers_only = _workers_only()
     with ApiClient(settings_of()) as api, ThreadPoolExecutor(max_workers=2) as pool:
         workers = pool.submit(api.get_json, "clusters", params={**common, "cell_px": 20,
                                                                 "filter": ["status:on_duty|busy"]}, layer="workers")
         cameras = dash.no_update if workers_only else (
             api.get_json("clusters", params={**common, "cell_px": 64}, layer="cameras") or _EMPTY)
         return cameras, workers.result() or _EMPTY
+
+
+def _workers_only() -> bool:
+    """Whether the callback runs only because the feed moved a worker (nothing else asked with it)."""
+    return set(dash.ctx.triggered_prop_ids) == {"wall-refresh-workers.data"}
 
 
 def _kpi_values(k: dict | None, on_duty: int | None) -> list[str]:
@@ -167,7 +172,7 @@ def _kpis(_refresh: int, _workers: int):
     """The day's figures: two small questions, answered before anything heavy (a worker's move: only the one)."""
     settings = settings_of()
     on_duty = {"limit": 1, "filter": ["status:on_duty|busy"]}
-    if dash.ctx.triggered_id == "wall-refresh-workers":
+    if _workers_only():
         with ApiClient(settings) as api:
             workers = api.get_json("layer", params=on_duty, layer="workers")
         return *[dash.no_update] * (len(KPI_KEYS) - 1), _kpi_values(None, (workers or {}).get("numberMatched"))[-1]
