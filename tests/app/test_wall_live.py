@@ -139,3 +139,33 @@ def test_the_ticker_starts_with_the_newest_events(wall_url, api, page):
     assert ids[:20] == [f"wall-ticker-{e['id']}" for e in newest], "not the register's newest, newest first"
     assert newest[0]["code"] in pg.locator(f"#wall-ticker-{newest[0]['id']}").inner_text()
     assert outside == []
+
+
+def test_a_resync_of_the_feed_refreshes_the_wall_at_once(wall_url, wall_db, page):
+    """The API's listening connection breaks: notices were lost, the feed says ``resync``, the wall asks again.
+
+    Asserted on the worker layer's counter, which nothing but a worker's move or a resync bumps (no worker moves
+    here; the overdue supervisor touches events only).
+    """
+    from sqlalchemy import text
+
+    from layers.db import make_engine
+
+    pg, outside = page
+    asked: list[list[str]] = []
+    pg.on("request", lambda r: "_dash-update-component" in r.url
+          and asked.append(json.loads(r.post_data or "{}").get("changedPropIds") or []))
+    _loaded(pg, wall_url)
+    before = len(asked)
+    assert not any("wall-refresh-workers.data" in ids for ids in asked)
+    engine = make_engine(wall_db)
+    try:
+        with engine.begin() as conn:
+            cut = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                    " WHERE query = 'LISTEN gridwall_changes'")).scalar_one()
+    finally:
+        engine.dispose()
+    assert cut >= 1, "no listening connection to break"
+    _until(pg, lambda: any("wall-refresh-workers.data" in ids for ids in asked[before:]),
+           f"the wall did not refresh after the resync: {asked}")
+    assert outside == []
