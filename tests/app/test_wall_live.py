@@ -162,7 +162,8 @@ def test_a_resync_of_the_feed_refreshes_the_wall_at_once(wall_url, wall_db, page
     try:
         with engine.begin() as conn:
             cut = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                                    " WHERE query = 'LISTEN gridwall_changes'")).scalar_one()
+                                    " WHERE query = 'LISTEN gridwall_changes' AND datname = current_database()"
+                                    " AND pid <> pg_backend_pid()")).scalar_one()
     finally:
         engine.dispose()
     assert cut >= 1, "no listening connection to break"
