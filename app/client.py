@@ -40,6 +40,7 @@ ROUTES: dict[str, str] = {
     "feature": "/layers/{layer}/{feature_id}",
     "clusters": "/layers/{layer}/clusters",
     "kpis": "/kpis",
+    "kpis_areas": "/kpis/areas",
     "data_time": "/kpis/data-time",
     "heat": "/heat",
     "events": "/events",
@@ -196,8 +197,8 @@ class ApiClient:
         return {"type": "FeatureCollection", "features": features}
 
     def stream(self) -> Iterator[bytes]:
-        """The API's live feed, raw SSE bytes, until the API closes it."""
-        with self._http.stream("GET", self._url("stream"), params={"topic": ["event"]},
+        """The API's live feed of events and workers, raw SSE bytes, until the API closes it."""
+        with self._http.stream("GET", self._url("stream"), params={"topic": ["event", "worker"]},
                                timeout=httpx.Timeout(10.0, read=None),
                                headers={"Accept": "text/event-stream"}) as resp:
             if resp.status_code >= 400:

@@ -24,7 +24,11 @@ __all__ = ["DataDay", "resolve", "data_day", "HISTORICAL_AFTER"]
 
 #: data whose newest event is older than this are history: the wall shows their last day, not today
 HISTORICAL_AFTER = timedelta(days=1)
-_MAX_AGE = 60  # s: a live district's newest event moves all the time, but the day it falls on rarely
+#: s the newest data time is kept per process. Shorter than the live script's refresh delay (2.5 s after a change,
+#: ``assets/gridwall_live.js``): a wall refreshed because events came never reads a data time cached before them,
+#: so the first live event of a district loaded from its history turns its wall to today at that refresh. One
+#: index lookup; every wall of the process refreshing together asks once.
+_MAX_AGE = 2
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,7 @@ def resolve(settings: WallSettings, newest: datetime | None, now: datetime) -> D
 
 
 def data_day(cache: PayloadCache, settings: WallSettings, now: datetime | None = None) -> DataDay:
-    """The wall's day now: the newest data time asked of the API (kept a minute per process) unless set.
+    """The wall's day now: the newest data time asked of the API (kept 2 s per process) unless set.
 
     An API that is away or holds no events gives today.
     """

@@ -1,18 +1,55 @@
 /* The live feed of the wall and the console: one EventSource on this server's /live (which relays the API's
-   feed with the wall's key), pushing the recent event changes into the page's live store with
-   dash_clientside.set_props — `wall-live` on the wall, `console-live` on the console (each page marks itself
-   with a hidden `<page>-live-anchor`). Plain JS, no CDN, no polling. */
+   feed of events and workers with the wall's key). Plain JS, no CDN, no polling.
+
+   - Each event change is pushed into the page's live store with dash_clientside.set_props — `wall-live` on the
+     wall, `console-live` on the console (each page marks itself with a hidden `<page>-live-anchor`).
+   - The wall's figures follow a few seconds behind: an event change (or a bulk load) bumps the `wall-refresh`
+     counter REFRESH_MS after the first change of a burst — later changes ride along, so a steady trickle still
+     refreshes every REFRESH_MS rather than never —, a worker's move bumps `wall-refresh-workers` the same way,
+     and a `resync` or `overflow` (notices were lost) or a reconnection bumps both at once. */
 (function () {
   const KEEP = 30;
+  const REFRESH_MS = 2500;
   const STORES = {"wall-live-anchor": "wall-live", "console-live-anchor": "console-live"};
+  //: the counters a page's callbacks refresh on, by what moves them
+  const REFRESH = {"wall-live-anchor": {event: "wall-refresh", worker: "wall-refresh-workers"}};
   let source = null;
+  let lost = false;
   const recent = [];
+  const due = {};
+  const counts = {};
 
-  function store() {
-    for (const anchor in STORES) {
-      if (document.getElementById(anchor)) { return STORES[anchor]; }
+  function anchor() {
+    for (const id in STORES) {
+      if (document.getElementById(id)) { return id; }
     }
     return null;
+  }
+
+  function setProps(id, props) {
+    if (window.dash_clientside && window.dash_clientside.set_props) { window.dash_clientside.set_props(id, props); }
+  }
+
+  function fire(kind) {
+    due[kind] = null;
+    const target = (REFRESH[anchor()] || {})[kind];
+    if (!target) { return; }
+    counts[target] = (counts[target] || 0) + 1;
+    setProps(target, {data: counts[target]});
+  }
+
+  function bump(kind, now) {
+    if (now) {
+      clearTimeout(due[kind]);
+      fire(kind);
+    } else if (!due[kind]) {  // a refresh is already due within REFRESH_MS: this change rides along
+      due[kind] = setTimeout(function () { fire(kind); }, REFRESH_MS);
+    }
+  }
+
+  function resync() {
+    bump("event", true);
+    bump("worker", true);
   }
 
   function asEvent(msg) {
@@ -20,15 +57,17 @@
     try { data = JSON.parse(msg.data); } catch (e) { return null; }
     if (!data || typeof data !== "object") { return null; }
     const ev = data.event || data.data || data;
-    if (!ev || (ev.id === undefined && ev.code === undefined)) { return null; }
+    if (!ev || (ev.id === undefined && ev.code === undefined)) { return null; }  // a bulk notice: no row
     ev._kind = msg.type || data.type || "message";
     ev._seen = Date.now();
     return ev;
   }
 
-  function push(msg) {
+  function onEvent(msg) {
+    bump("event", false);
     const ev = asEvent(msg);
-    if (!ev) { return; }
+    const id = anchor();
+    if (!ev || !id) { return; }
     const key = ev.id !== undefined ? ev.id : ev.code;
     for (let i = recent.length - 1; i >= 0; i--) {
       const k = recent[i].id !== undefined ? recent[i].id : recent[i].code;
@@ -36,27 +75,31 @@
     }
     recent.unshift(ev);
     recent.length = Math.min(recent.length, KEEP);
-    const target = store();
-    if (target && window.dash_clientside && window.dash_clientside.set_props) {
-      window.dash_clientside.set_props(target, {data: recent.slice()});
-    }
+    setProps(STORES[id], {data: recent.slice()});
   }
 
   function open() {
-    if (source || !store()) { return; }
+    if (source || !anchor()) { return; }
     source = new EventSource("/live");
     const kinds = ["message", "event", "event.created", "event.updated", "event.moved", "event.dispatched",
                    "created", "transition", "dispatch"];
-    kinds.forEach(function (k) { source.addEventListener(k, push); });
-    source.onopen = function () { document.body.setAttribute("data-live", "open"); };
+    kinds.forEach(function (k) { source.addEventListener(k, onEvent); });
+    source.addEventListener("worker", function () { bump("worker", false); });
+    source.addEventListener("resync", resync);
+    source.addEventListener("overflow", resync);
+    source.onopen = function () {
+      document.body.setAttribute("data-live", "open");
+      if (lost) { lost = false; resync(); }  // what changed while the feed was away reached no one
+    };
     source.onerror = function () {
       document.body.setAttribute("data-live", "error");
+      lost = true;
       if (source && source.readyState === EventSource.CLOSED) { source = null; setTimeout(open, 2000); }
     };
   }
 
   function close() {
-    if (source && !store()) { source.close(); source = null; }
+    if (source && !anchor()) { source.close(); source = null; }
   }
 
   new MutationObserver(function () { open(); close(); }).observe(document.documentElement,

@@ -21,9 +21,11 @@ from sqlalchemy import Connection, text
 from command.audit import sql
 from layers.errors import NotFound
 
-__all__ = ["AreaRef", "Kpis", "kpis"]
+__all__ = ["AreaRef", "Kpis", "kpis", "AreaLevel", "AreaFigures", "AreasKpis", "area_kpis"]
 
 Level = Literal["district", "street", "community", "grid"]
+#: the levels whose areas are many: :func:`area_kpis` reports on all of one level at once
+AreaLevel = Literal["street", "community", "grid"]
 
 
 class AreaRef(BaseModel):
@@ -119,3 +121,43 @@ def kpis(conn: Connection, area: AreaRef, start: datetime, end: datetime, *,
         satisfied_share=_ratio(r.satisfied, r.rated),
         cameras=cams.cameras, cameras_online=cams.online, camera_online_rate=_ratio(cams.online, cams.cameras),
     )
+
+
+class AreaFigures(BaseModel):
+    """The headline figures of one area, as :func:`kpis` gives them for it alone."""
+
+    id: int
+    code: str
+    name: str | None
+    total: int
+    closed: int
+    overdue: int
+    closure_rate: float | None
+    on_time_rate: float | None
+
+
+class AreasKpis(BaseModel):
+    """Every area of one level and its figures, the busiest first."""
+
+    level: AreaLevel
+    areas: list[AreaFigures]
+
+
+def area_kpis(conn: Connection, level: AreaLevel, start: datetime, end: datetime, *,
+              as_of: datetime | None = None, departments: tuple[str, ...] | None = None) -> AreasKpis:
+    """The headline figures of every street, community or (current) grid over ``[start, end)``, in one query.
+
+    Why: a chart of all streets asked :func:`kpis` once per street (N+1); this
+    groups the same counts by area in one pass. ``as_of`` and ``departments``
+    mean what they mean for :func:`kpis`. Areas without events are listed with
+    zeros, so a chart shows every street.
+    """
+    as_of = as_of or datetime.now(UTC)
+    depts = list(departments) if departments is not None else None
+    rows = conn.execute(sql("kpi_areas"), {"level": level, "start": start, "end": end, "as_of": as_of,
+                                           "departments": depts}).all()
+    return AreasKpis(level=level, areas=[
+        AreaFigures(id=r.id, code=r.code, name=r.name, total=r.total, closed=r.closed, overdue=r.overdue,
+                    closure_rate=_ratio(r.closed, r.total - r.rejected),
+                    on_time_rate=_ratio(r.closed_on_time, r.closed))
+        for r in rows])

@@ -1,17 +1,26 @@
 """/wall — the video wall: one map, KPIs, live ticker, heat, charts, 3-D panel.
 
-Nobody touches the wall: it loads once, then new events arrive pushed from
-the live feed (``assets/gridwall_live.js`` → ``wall-live`` store) and are
-drawn by a clientside callback, so an event shows within a second of its
-intake without reloading anything.
+Nobody touches the wall: it loads once, then follows the live feed
+(``assets/gridwall_live.js``). Each event change is pushed into the
+``wall-live`` store and drawn at once by a clientside callback (the ticker,
+the fresh points). The figures follow too, a few seconds behind: the live
+script bumps ``wall-refresh`` at most ~2.5 s after an event change (one bump
+for a burst of changes) and at once when the feed says ``resync`` (notices
+were lost), and every callback that draws figures — KPIs, charts, heat, the
+camera and worker layers — takes it as an Input. Worker moves bump
+``wall-refresh-workers`` instead: a phone fix changes the worker layer and the
+on-duty count, never the charts or the heat, and thousands of phones would
+otherwise recount the whole wall every few seconds. The ticker starts with
+the newest events of the register (``wall-backlog``), not empty.
 
 Why it loads in pieces (issue 6: first full render ≤ 3 s with 30,000
 cameras): the basemap comes straight from this server's cache
 (``/basemap/<layer>.geojson``, :mod:`app.payloads`), not through a callback;
 the cameras are counted into clusters by the API for the map's zoom (a few
 hundred badges instead of 12 MB of points); the KPIs have a callback of their
-own, so the street charts' sixteen queries never hold them up; the 3-D
-panel is a page of its own (:mod:`app.panel3d`) that loads beside the rest.
+own, so the charts never hold them up; the street chart is one request for
+every street (``/kpis/areas``); the 3-D panel is a page of its own
+(:mod:`app.panel3d`) that loads beside the rest.
 """
 
 from __future__ import annotations
@@ -54,6 +63,10 @@ _HEAT_Z = 450
 _POINTS_Z = 560
 #: hotspots listed on the wall
 _HOTSPOTS = 5
+#: the newest events the ticker starts with
+_BACKLOG = 20
+#: rows of the street chart (the busiest streets of the day)
+_STREET_ROWS = 12
 
 
 def layout(ratio: str = "16x9", **_query: str) -> html.Div:
@@ -84,7 +97,9 @@ def layout(ratio: str = "16x9", **_query: str) -> html.Div:
     return html.Div([
         dcc.Store(id="wall-boot", data=ratio),
         dcc.Store(id="wall-live", data=[]),
+        dcc.Store(id="wall-backlog", data=[]),
         dcc.Store(id="wall-refresh", data=0),
+        dcc.Store(id="wall-refresh-workers", data=0),
         dcc.Store(id="wall-classes", data={}),
         html.Div(id="wall-live-anchor", hidden=True),
         dcc.Interval(id="wall-tick", interval=1000),
@@ -146,12 +161,14 @@ def _view(_ratio: str):
 
 
 @dash.callback(Output("wall-cameras", "data"), Output("wall-workers", "data"),
-              Input("wall-map", "zoom"), State("wall-map", "bounds"))
-def _points(zoom: float | None, bounds: list | None):
+              Input("wall-map", "zoom"), Input("wall-refresh", "data"), Input("wall-refresh-workers", "data"),
+              State("wall-map", "bounds"))
+def _points(zoom: float | None, _refresh: int, _workers: int, bounds: list | None):
     """Cameras and workers on duty, counted by the API into cells of the map's zoom (around the view when close).
 
     Asked again when the zoom changes, not on every move: the wall is not
-    touched, and fitting the map to the district need not count twice.
+    touched, and fitting the map to the district need not count twice; and
+    when the feed moves a worker (the workers only) or asks for a refresh.
     """
     z = max(0, min(int(round(zoom if zoom is not None else 13)), 22))
     common: dict = {"zoom": z}
@@ -159,11 +176,18 @@ def _points(zoom: float | None, bounds: list | None):
         (s, w), (n, e) = bounds
         dy, dx = (n - s) / 2, (e - w) / 2
         common["bbox"] = f"{max(-180, w - dx):.6f},{max(-90, s - dy):.6f},{min(180, e + dx):.6f},{min(90, n + dy):.6f}"
+    workers_only = _workers_only()
     with ApiClient(settings_of()) as api, ThreadPoolExecutor(max_workers=2) as pool:
         workers = pool.submit(api.get_json, "clusters", params={**common, "cell_px": 20,
                                                                 "filter": ["status:on_duty|busy"]}, layer="workers")
-        cameras = api.get_json("clusters", params={**common, "cell_px": 64}, layer="cameras")
-        return cameras or _EMPTY, workers.result() or _EMPTY
+        cameras = dash.no_update if workers_only else (
+            api.get_json("clusters", params={**common, "cell_px": 64}, layer="cameras") or _EMPTY)
+        return cameras, workers.result() or _EMPTY
+
+
+def _workers_only() -> bool:
+    """Whether the callback runs only because the feed moved a worker (nothing else asked with it)."""
+    return set(dash.ctx.triggered_prop_ids) == {"wall-refresh-workers.data"}
 
 
 def _kpi_values(k: dict | None, on_duty: int | None) -> list[str]:
@@ -183,19 +207,25 @@ def _label_class(code: str, lang: str) -> str:
     return t(f"cls_{str(code)[:2]}", lang) if str(code)[:2].isdigit() else str(code)
 
 
-@dash.callback(*[Output(f"wall-{k}-value", "children") for k in KPI_KEYS], Input("wall-boot", "data"))
-def _kpis(_ratio: str):
-    """The day's figures: two small questions, answered before anything heavy."""
+@dash.callback(*[Output(f"wall-{k}-value", "children") for k in KPI_KEYS],
+              Input("wall-refresh", "data"), Input("wall-refresh-workers", "data"))
+def _kpis(_refresh: int, _workers: int):
+    """The day's figures: two small questions, answered before anything heavy (a worker's move: only the one)."""
     settings = settings_of()
+    on_duty = {"limit": 1, "filter": ["status:on_duty|busy"]}
+    if _workers_only():
+        with ApiClient(settings) as api:
+            workers = api.get_json("layer", params=on_duty, layer="workers")
+        return *[dash.no_update] * (len(KPI_KEYS) - 1), _kpi_values(None, (workers or {}).get("numberMatched"))[-1]
     window = data_day(payloads_of(), settings).window()
     with ApiClient(settings) as api, ThreadPoolExecutor(max_workers=2) as pool:
         kpis_f = pool.submit(api.get_json, "kpis", params=window)
-        workers = api.get_json("layer", params={"limit": 1, "filter": ["status:on_duty|busy"]}, layer="workers")
+        workers = api.get_json("layer", params=on_duty, layer="workers")
         return _kpi_values(kpis_f.result(), (workers or {}).get("numberMatched"))
 
 
-@dash.callback(Output("wall-dataday", "children"), Input("shell-lang", "data"))
-def _data_day(lang: str) -> str:
+@dash.callback(Output("wall-dataday", "children"), Input("shell-lang", "data"), Input("wall-refresh", "data"))
+def _data_day(lang: str, _refresh: int) -> str:
     """Which day the figures are about, when it is not today (a district's history, or a set day)."""
     return data_day(payloads_of(), settings_of()).label(lang)
 
@@ -203,43 +233,54 @@ def _data_day(lang: str) -> str:
 @dash.callback(
     Output("wall-chart-class", "children"), Output("wall-chart-channel", "children"),
     Output("wall-chart-street", "children"),
-    Input("wall-boot", "data"), Input("shell-lang", "data"),
+    Input("wall-refresh", "data"), Input("shell-lang", "data"),
 )
-def _figures(_ratio: str, lang: str):
-    """Charts by class, channel and street (a callback apart from the KPIs')."""
+def _figures(_refresh: int, lang: str):
+    """Charts by class, channel and street (a callback apart from the KPIs'; the heat has its own)."""
     settings = settings_of()
     window = data_day(payloads_of(), settings).window()
-    with ApiClient(settings) as api, ThreadPoolExecutor(max_workers=4) as pool:
+    with ApiClient(settings) as api, ThreadPoolExecutor(max_workers=2) as pool:
         kpis_f = pool.submit(api.get_json, "kpis", params=window)
-        streets = api.layer("admin_areas", filters=["level:street"], limit=40).get("features", [])[:16]
-        per_street = [(f, pool.submit(api.get_json, "kpis", params={**window, "level": "street",
-                                                                     "area_id": f.get("id")})) for f in streets]
+        streets = api.get_json("kpis_areas", params={**window, "level": "street"}) or {}
         kpis = kpis_f.result() or {}
-        by_street = {(f.get("properties") or {}).get("name") or str(f.get("id")): int((r.result() or {}).get("total")
-                                                                                     or 0) for f, r in per_street}
     by_class: dict[str, int] = {}
     for code, n in (kpis.get("by_class") or {}).items():
         label = _label_class(code, lang)
         by_class[label] = by_class.get(label, 0) + n
     by_channel = {labelled(settings, "channels", c, lang): n for c, n in (kpis.get("by_channel") or {}).items()}
-    by_street = dict(sorted(by_street.items(), key=lambda kv: -kv[1])[:12])
+    by_street = {a.get("name") or a.get("code"): int(a.get("total") or 0)
+                 for a in (streets.get("areas") or [])[:_STREET_ROWS]}  # the busiest first
     return (bar(by_class, t("by_class", lang)), bar(by_channel, t("by_channel", lang), "#37d67a"),
             bar(by_street, t("by_street", lang), "#ffb020"))
 
 
+@dash.callback(Output("wall-backlog", "data"), Input("wall-boot", "data"))
+def _backlog(_ratio: str) -> list[dict]:
+    """The newest events of the register, newest first: what the ticker shows before the feed brings more."""
+    with ApiClient(settings_of()) as api:
+        page = api.get_json("events", params={"limit": _BACKLOG}) or {}
+    keep = ("id", "code", "category_code", "state", "department", "reported_at")
+    return [{k: e.get(k) for k in keep} for e in page.get("events") or []]
+
+
 dash.clientside_callback(
     """
-    function (items, labels) {
+    function (items, backlog, labels) {
         items = items || [];
         labels = labels || {};
-        const li = items.map(function (e) {
-            const when = new Date(e._seen || Date.now()).toLocaleTimeString("zh-CN", {hour12: false});
+        const key = function (e) { return String(e.id !== undefined ? e.id : e.code); };
+        const seen = new Set(items.map(key));
+        const rows = items.concat((backlog || []).filter(function (e) { return !seen.has(key(e)); }))
+            .slice(0, 30);
+        const li = rows.map(function (e) {
+            const when = new Date(e._seen || e.reported_at || Date.now())
+                .toLocaleTimeString("zh-CN", {hour12: false});
             const cls = labels[String(e.category_code || "").slice(0, 2)] || e.category_code || "";
             const state = labels["st_" + e.state] || e.state || "";
             const text = [when, e.code || e.id, cls, state, e.department || ""].join("  ");
             return {namespace: "dash_html_components", type: "Li",
                     props: {children: text, className: "ticker-item" + (e.op === "insert" ? " new" : ""),
-                            id: "wall-ticker-" + String(e.id !== undefined ? e.id : e.code)}};
+                            id: "wall-ticker-" + key(e)}};
         });
         const feats = items.filter(function (e) { return e.lon !== undefined && e.lon !== null; })
             .map(function (e) {
@@ -250,7 +291,8 @@ dash.clientside_callback(
     }
     """,
     Output("wall-ticker", "children"), Output("wall-fresh", "data"),
-    Input("wall-live", "data"), State("wall-classes", "data"), prevent_initial_call=True,
+    Input("wall-live", "data"), Input("wall-backlog", "data"), Input("wall-classes", "data"),
+    prevent_initial_call=True,
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from command.kpi import AreaRef, kpis
+from command.kpi import AreaRef, area_kpis, kpis
 from layers.errors import NotFound
 
 # (no, channel, leaf, state, reported (day, hour), deadline (day, hour), closed (day, hour), rating, duplicate of no)
@@ -78,6 +78,24 @@ def test_kpis_of_community_street_and_district(fixture, quiet, kit):
     district = _window(kit, "district", None)
     assert (district.total, district.duplicates) == (7, 1)  # the event in the other grid counts here
     assert district.cameras == kit.count("SELECT count(*) FROM camera")
+
+
+def test_every_area_of_a_level_in_one_query_by_hand(fixture, quiet, kit):
+    window = (kit.at(1, 0, month=2), kit.at(1, 0, month=3))
+    grids = area_kpis(kit.conn, "grid", *window, as_of=kit.at(1, 0, month=3)).areas
+    assert len(grids) == kit.count("SELECT count(*) FROM grid WHERE version_id = "
+                                   "(SELECT id FROM grid_version WHERE is_current)")
+    mine = next(a for a in grids if a.id == quiet.grid_id)
+    assert (mine.total, mine.closed, mine.overdue) == (6, 3, 3)  # as kpis() counts it alone
+    assert (mine.closure_rate, mine.on_time_rate) == (pytest.approx(3 / 5), pytest.approx(2 / 3))
+    assert grids[0].id == quiet.grid_id and sum(a.total for a in grids) == 7  # busiest first; event 10 elsewhere
+    streets = area_kpis(kit.conn, "street", *window, as_of=kit.at(1, 0, month=3)).areas
+    assert (streets[0].id, streets[0].total) == (quiet.street_id, 6)  # event 10 has no street
+    assert all(a.total == 0 and a.closure_rate is None for a in streets[1:])
+    early = area_kpis(kit.conn, "community", *window, as_of=kit.at(15, 0, month=2)).areas[0]
+    assert (early.id, early.overdue) == (quiet.community_id, 2)  # event 4 is due on 20 February
+    others = area_kpis(kit.conn, "grid", *window, departments=("nobody",)).areas
+    assert all(a.total == 0 for a in others)
 
 
 def test_an_open_event_becomes_overdue_as_time_passes(fixture, quiet, kit):
