@@ -54,9 +54,10 @@ def _ready(pg, lang: str) -> None:
                          timeout=20_000)
     pg.wait_for_function("document.querySelectorAll('#wall-chart-street .bar-row').length > 0"
                          " && document.querySelectorAll('#wall-chart-class .bar-row').length > 0", timeout=30_000)
-    first = "综合治理" if lang == "zh" else "Governance"
+    # the class chart relabelled in the page's language (Chinese labels hold CJK characters, English ones none)
+    cjk = "true" if lang == "zh" else "false"
     pg.wait_for_function(f"[...document.querySelectorAll('#wall-chart-class .bar-label')]"
-                         f".some((e) => e.textContent === '{first}')", timeout=20_000)
+                         f".every((e) => /[\\u4e00-\\u9fff]/.test(e.textContent) === {cjk})", timeout=20_000)
     pg.wait_for_timeout(300)  # fonts and the last layout pass
 
 
