@@ -155,11 +155,11 @@ LABELS: dict[str, dict[str, str]] = {
     "audit_shown": {"zh": "第 {first}–{last} 条", "en": "Rows {first}–{last}"},
     "audit_no_event": {"zh": "没有编号为 {event} 的事件", "en": "No event {event}"},
     # top event classes (taxonomy codes)
-    "cls_01": {"zh": "综合治理", "en": "Comprehensive governance"},
+    "cls_01": {"zh": "综合治理", "en": "Governance"},
     "cls_02": {"zh": "城市管理", "en": "City management"},
     "cls_03": {"zh": "安全生产", "en": "Work safety"},
     "cls_04": {"zh": "环境保护", "en": "Environment"},
-    "cls_05": {"zh": "矛盾调处", "en": "Dispute mediation"},
+    "cls_05": {"zh": "矛盾调处", "en": "Disputes"},
     "cls_06": {"zh": "公共服务", "en": "Public service"},
     "cls_07": {"zh": "突发事件", "en": "Emergencies"},
     "gs_kept": {"zh": "保持", "en": "kept"},

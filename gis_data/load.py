@@ -163,12 +163,14 @@ _DEMO_ORDER = ("admin_areas", "water", "roads", "blocks", "workers", "grids", "b
                "cameras", "resources", "events")
 
 
-def load_demo(conn: Connection, *, scale: str = "default", seed: int = 7, progress: Progress = _noop) -> dict:
-    """Generate the demo district and write every layer of it; returns counts."""
+def load_demo(conn: Connection, *, scale: str = "default", seed: int = 7, progress: Progress = _noop,
+              end=None) -> dict:
+    """Generate the demo district, its events ending at ``end`` (the fixed reference time when ``None``), and write
+    every layer of it; returns counts."""
     from gis_data.demo import generate_district
 
     progress(0.0, f"generating the {scale} demo district")
-    return load_district(conn, generate_district(scale, seed=seed), progress=progress)
+    return load_district(conn, generate_district(scale, seed=seed, end=end), progress=progress)
 
 
 def load_district(conn: Connection, district, *, progress: Progress = _noop) -> dict:

@@ -2,9 +2,10 @@
 
 ::
 
-    gridwall up                       embedded PostGIS + demo district (if empty) + service
+    gridwall up [--simulate]          embedded PostGIS + demo district (if empty) + service (+ a trickle of events)
     gridwall db up | down | status | migrate
-    gridwall demo [--scale small|default|city] [--seed N]
+    gridwall demo [--scale small|default|city] [--seed N] [--end now|reference|ISO-TIME]
+    gridwall simulate [--api URL] [--every 20-60] [--rounds N]
     gridwall district init OUTLINE [--code ADCODE | --name NAME] [--crs gcj02|bd09|EPSG:xxxx]
     gridwall load FILE --layer NAME [--map MAPPING.toml] [--crs …] [--on-error skip --rejects R.csv] [--dry-run]
     gridwall serve [--host H] [--port P] [--workers N]
@@ -144,9 +145,14 @@ def db_migrate() -> None:
 @click.option("--scale", type=click.Choice(["small", "default", "city"]), default="default", show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the store already holds buildings.")
-def demo(scale: str, seed: int, if_empty: bool) -> None:
-    """Generate the demo district and load it (one transaction)."""
+@click.option("--end", default="now", show_default=True,
+              help="When the year of events ends: now (to the minute), reference (2026-10-31 23:59, the tests' "
+                   "fixed demo) or an ISO time with its offset.")
+def demo(scale: str, seed: int, if_empty: bool, end: str = "now") -> None:
+    """Generate the demo district and load it (one transaction); its events end now unless told otherwise."""
     from gis_data.load import load_demo, store_is_empty
+
+    until = _demo_end(end)
 
     with _engine() as engine:
         with engine.begin() as conn:
@@ -157,10 +163,88 @@ def demo(scale: str, seed: int, if_empty: bool) -> None:
                 raise click.ClickException("the store already holds a district; the demo loads into an empty store")
         started = time.perf_counter()
         with engine.begin() as conn:
-            counts = load_demo(conn, scale=scale, seed=seed, progress=_progress_echo)
-    click.echo(f"demo district ({scale}, seed {seed}) loaded in {time.perf_counter() - started:.1f} s:")
+            counts = load_demo(conn, scale=scale, seed=seed, progress=_progress_echo, end=until)
+    click.echo(f"demo district ({scale}, seed {seed}, events until {until or 'the reference time'}) loaded in "
+               f"{time.perf_counter() - started:.1f} s:")
     for name, n in counts.items():
         click.echo(f"  {name:<14}{n:>10,}")
+
+
+def _demo_end(end: str):
+    """``--end``: ``now`` rounded to the minute, ``reference`` (``None``: the library's fixed time) or an ISO time."""
+    import pandas as pd
+
+    from gis_data.demo import demo_end
+
+    if end == "reference":
+        return None
+    if end == "now":
+        return pd.Timestamp.now(tz="UTC").round("min")
+    try:
+        return demo_end(end)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--end") from None
+
+
+@cli.command()
+@click.option("--api", "api_url", default=None, help="The API's URL (default: this machine's, GRIDWALL_API_PORT).")
+@click.option("--key", envvar="GRIDWALL_SIMULATOR_KEY", default=None,
+              help="The key events are filed under (default: this machine's simulator key, as `gridwall up "
+                   "--simulate` made it; GRIDWALL_SIMULATOR_KEY).")
+@click.option("--every", default="20-60", show_default=True, help="Seconds between two events, LOW-HIGH.")
+@click.option("--rounds", type=click.IntRange(0), default=0, show_default=True, help="Stop after N events (0: never).")
+@click.option("--seed", type=int, default=None)
+def simulate(api_url: str | None, key: str | None, every: str, rounds: int, seed: int | None) -> None:
+    """File a new demo event every 20–60 s through the API, until interrupted: a living demo."""
+    import threading
+
+    import httpx
+
+    from gridwall.simulate import Simulator
+
+    key = key or (_secret_path("api-simulator-key").read_text().strip()
+                  if _secret_path("api-simulator-key").exists() else None)
+    if not key:
+        raise click.UsageError("no key: pass --key (role operator or admin), or run `gridwall up --simulate` once")
+    url = api_url or f"http://127.0.0.1:{_api_settings(None, None).port}"
+    with httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=30) as client:
+        sim = Simulator(client, seed=seed, every=_every(every))
+        stop = threading.Event()
+        try:
+            while rounds == 0 or sim.sent < rounds:
+                if stop.wait(sim.pause() if sim.sent else 0):
+                    break
+                for event in sim.step():
+                    click.echo(f"{event.get('code')}  (id {event.get('id')})")
+        except KeyboardInterrupt:
+            pass
+        except httpx.HTTPError as exc:
+            raise click.ClickException(f"the API at {url} refused or is away: {exc}") from None
+    click.echo(f"{sim.sent} events filed")
+
+
+def _every(text: str) -> tuple[float, float]:
+    try:
+        low, _, high = text.partition("-")
+        pair = float(low), float(high or low)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not LOW-HIGH seconds", param_hint="--every") from None
+    if not 0 <= pair[0] <= pair[1]:
+        raise click.BadParameter(f"{text!r}: LOW must be at most HIGH", param_hint="--every")
+    return pair
+
+
+def _simulator(api, key: str):
+    """The simulator's thread beside ``gridwall up``'s API (it waits out the API's start: a round that finds no API
+    is skipped)."""
+    import threading
+
+    import httpx
+
+    from gridwall.simulate import Simulator
+
+    client = httpx.Client(base_url=f"http://{api.host}:{api.port}", headers={"X-API-Key": key}, timeout=30)
+    return threading.Thread(target=Simulator(client).run, args=(threading.Event(),), name="simulator", daemon=True)
 
 
 @cli.command()
@@ -253,8 +337,10 @@ def wall() -> None:
 @click.option("--scale", type=click.Choice(["small", "default", "city"]), default="default", show_default=True)
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)
-def up(scale: str, host: str | None, port: int | None) -> None:
-    """Everything for a first look: store up, demo district if empty, the API and the wall."""
+@click.option("--simulate", is_flag=True, help="File a new demo event every 20–60 s (actor operator:simulator).")
+def up(scale: str, host: str | None, port: int | None, simulate: bool) -> None:
+    """Everything for a first look: store up, demo district if empty (its events ending now), the API and the wall."""
+    import os
     import threading
 
     from werkzeug.serving import run_simple
@@ -263,10 +349,22 @@ def up(scale: str, host: str | None, port: int | None) -> None:
 
     ctx = click.get_current_context()
     ctx.invoke(db_up)
-    ctx.invoke(demo, scale=scale, seed=7, if_empty=True)
+    ctx.invoke(demo, scale=scale, seed=7, if_empty=True, end="now")
     key = _local_secret("api-admin-key")
     wall_key = _local_secret("api-wall-key")
-    api = _api_settings(host, port, admin_key=key, wall_key=wall_key, session_secret=_local_secret("session-secret"))
+    sim_key, keys_file = None, None
+    if simulate and os.environ.get("GRIDWALL_API_KEYS_FILE"):  # the owner's keys file is not ours to write
+        log.warning("GRIDWALL_API_KEYS_FILE is set: the simulator files its events with the admin key")
+        sim_key = key
+    elif simulate:
+        from gridwall.simulate import keys_file_entry
+
+        sim_key = _local_secret("api-simulator-key")
+        keys_file = _secret_path("api-keys.toml")
+        keys_file.touch(mode=0o600)
+        keys_file.write_text(keys_file_entry(sim_key))
+    api = _api_settings(host, port, admin_key=key, wall_key=wall_key, session_secret=_local_secret("session-secret"),
+                        keys_file=keys_file)
     first = _first_admin()
     # the wall's day (today, or the demo's last day) is the wall's own to find: it asks the API. The wall server
     # reads with a key of role wall; people sign in and act with their own sessions.
@@ -281,6 +379,9 @@ def up(scale: str, host: str | None, port: int | None) -> None:
     click.echo(f"admin API key for this machine: {_secret_path('api-admin-key')}")
     if first:
         click.echo(f"sign in as 'admin' with the password in {first} (add people with `gridwall user add`)")
+    if sim_key:
+        _simulator(api, sim_key).start()
+        click.echo("simulator on: a new demo event every 20–60 s")
     _serve(api)
 
 

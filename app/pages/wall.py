@@ -94,6 +94,8 @@ def layout(ratio: str = "16x9", **_query: str) -> html.Div:
             ], name="wall-points-pane", style={"zIndex": _POINTS_Z}),
             mapview.label_layer("wall"),
         ])
+    charts = [html.Div(id=f"wall-chart-{k}", className=f"wall-chart wall-chart-{k}") for k in ("class", "channel",
+                                                                                                   "street")]
     return html.Div([
         dcc.Store(id="wall-boot", data=ratio),
         dcc.Store(id="wall-live", data=[]),
@@ -107,15 +109,19 @@ def layout(ratio: str = "16x9", **_query: str) -> html.Div:
                      html.Div(id="wall-clock", className="wall-clock")],
                     className="wall-header"),
         html.Div(kpis, className="wall-kpis", id="wall-kpis"),
-        html.Div([the_map, html.Div(id="wall-legend", className="wall-legend")], className="wall-map",
-                 id="wall-map-box"),
-        html.Aside([html.H2(id="wall-ticker-title"), html.Ul(id="wall-ticker", className="ticker")],
-                   className="wall-ticker"),
-        html.Div(id="wall-hotspots", className="wall-hotspots"),
-        html.Div([html.Div(id=f"wall-chart-{k}", className="wall-chart") for k in ("class", "channel", "street")],
-                 className="wall-charts"),
-        html.Div([html.H2(id="wall-3d-title"), html.Iframe(id="wall-deck", src="/panel3d", className="wall-deck")],
-                 className="wall-3d"),
+        # the main row: charts | map | feed and 3-D; a panel with nothing to show gives its width to the map
+        html.Div([
+            html.Section(charts, className="wall-charts", id="wall-charts"),
+            html.Div([the_map, html.Div(id="wall-legend", className="wall-legend")], className="wall-map",
+                     id="wall-map-box"),
+            html.Aside([
+                html.Div([html.Div([html.H2(id="wall-ticker-title"), html.Ul(id="wall-ticker", className="ticker")],
+                                   className="wall-ticker"),
+                          html.Div(id="wall-hotspots", className="wall-hotspots")], className="wall-feed"),
+                html.Div([html.H2(id="wall-3d-title"), html.Iframe(id="wall-deck", src="/panel3d",
+                                                                   className="wall-deck")], className="wall-3d"),
+            ], className="wall-side", id="wall-side"),
+        ], className="wall-main"),
     ], className=f"wall wall-{ratio}", id="wall-root")
 
 

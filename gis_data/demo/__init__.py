@@ -1,6 +1,6 @@
 """The demo district: a deterministic, realistic 开福区-like city, generated in code.
 
-``generate_district(scale, seed)`` returns every layer the store holds — admin areas,
+``generate_district(scale, seed, end)`` returns every layer the store holds — admin areas,
 roads, water, blocks, buildings with their cells, the initial grids, city components,
 cameras, emergency resources, grid workers, and a year of events with their state
 histories — as frames in EPSG:4326, ready for the loader. Nothing is read from the
@@ -24,7 +24,9 @@ from gis_data.demo.events import (
     TAXONOMY_PATH,
     WorkCalendar,
     add_working_hours,
+    demo_end,
     load_taxonomy,
+    sample_intakes,
     taxonomy_leaves,
 )
 from gis_data.demo.scale import SCALES, DemoScale, resolve_scale
@@ -48,4 +50,6 @@ __all__ = [
     "taxonomy_leaves",
     "add_working_hours",
     "WorkCalendar",
+    "demo_end",
+    "sample_intakes",
 ]

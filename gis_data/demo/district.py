@@ -30,7 +30,7 @@ from gis_data.demo.assets import (
 )
 from gis_data.demo.buildings import Buildings, addresses, place_buildings
 from gis_data.demo.city import City, build_city
-from gis_data.demo.events import REFERENCE_TIME, EventPlaces, load_taxonomy, make_events
+from gis_data.demo.events import EventPlaces, demo_end, load_taxonomy, make_events
 from gis_data.demo.geom import as_multipolygon, polygon_parts
 from gis_data.demo.names import DISTRICT_CODE, DISTRICT_NAME
 from gis_data.demo.scale import DemoScale, resolve_scale
@@ -51,7 +51,8 @@ _STAGES = ("city", "buildings", "admin", "names", "components", "cameras", "reso
 class DemoDistrict:
     """A generated district: every layer as a frame in EPSG:4326.
 
-    ``metric_epsg`` is the CRS to measure in (``frame.to_crs(district.metric_epsg)``).
+    ``metric_epsg`` is the CRS to measure in (``frame.to_crs(district.metric_epsg)``);
+    ``end`` the moment its events end (UTC).
     ``event_history`` is a plain DataFrame; every other frame is a GeoDataFrame.
     """
 
@@ -70,6 +71,7 @@ class DemoDistrict:
     workers: gpd.GeoDataFrame
     events: gpd.GeoDataFrame
     event_history: pd.DataFrame
+    end: pd.Timestamp | None = None
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """The frames by name, in an order a loader can write them (parents first)."""
@@ -107,12 +109,14 @@ def _gdf(data: dict | pd.DataFrame, geometry: np.ndarray) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=_WGS84), crs=_WGS84)
 
 
-def generate_district(scale: DemoScale | str = "default", seed: int = 7) -> DemoDistrict:
+def generate_district(scale: DemoScale | str = "default", seed: int = 7,
+                      end: pd.Timestamp | str | None = None) -> DemoDistrict:
     """Generate a deterministic, realistic demo district around 112.98°E 28.25°N.
 
-    The same ``(scale, seed)`` gives byte-identical frames: all randomness flows from
-    ``seed`` and the events end at a fixed reference time (2026-10-31 23:59 Beijing
-    time), not at "now".
+    The same ``(scale, seed, end)`` gives byte-identical frames: all randomness flows
+    from ``seed``, and the events end at ``end`` — by default a fixed reference time
+    (2026-10-31 23:59 Beijing time), not "now"; the command line passes the moment
+    of loading.
 
     Parameters
     ----------
@@ -123,6 +127,9 @@ def generate_district(scale: DemoScale | str = "default", seed: int = 7) -> Demo
         :class:`DemoScale` of one's own.
     seed
         Seed of every random draw.
+    end
+        When the year of events ends (aware; :data:`~gis_data.demo.REFERENCE_TIME`
+        when ``None``): cameras' last signals and workers' last fixes end there too.
 
     Returns
     -------
@@ -136,6 +143,7 @@ def generate_district(scale: DemoScale | str = "default", seed: int = 7) -> Demo
     True
     """
     sc = resolve_scale(scale)
+    end = demo_end(end)
     started = time.perf_counter()
     rngs = dict(zip(_STAGES, (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(_STAGES)))))
     city = build_city(rngs["city"], sc)
@@ -156,11 +164,11 @@ def generate_district(scale: DemoScale | str = "default", seed: int = 7) -> Demo
     grid_code = np.asarray(adm.grid_code, dtype=object)
 
     components = make_components(rngs["components"], city, st, sc.n_components)
-    cameras = make_cameras(rngs["cameras"], city, st, bld, places, addr, sc.n_cameras, REFERENCE_TIME)
+    cameras = make_cameras(rngs["cameras"], city, st, bld, places, addr, sc.n_cameras, end)
     resources = make_resources(rngs["resources"], bld, places, comm_name[comm_of_bld],
                                street_name[street_of_comm[comm_of_bld]], sc.n_resources)
     workers, worker_of_grid = make_workers(rngs["workers"], bld, adm.bld_grid, len(grid_code), sc.n_workers,
-                                           REFERENCE_TIME)
+                                           end)
     worker_codes = workers["code"].to_numpy()
     grid_worker = np.where(worker_of_grid >= 0, worker_codes[np.maximum(worker_of_grid, 0)], None)
     ev_places = EventPlaces(
@@ -168,7 +176,7 @@ def generate_district(scale: DemoScale | str = "default", seed: int = 7) -> Demo
         comm_code=comm_code[comm_of_bld], street_code=street_code[street_of_comm[comm_of_bld]],
         comm_name=comm_name[comm_of_bld], worker_code=grid_worker[adm.bld_grid],
     )
-    events, history = make_events(rngs["events"], ev_places, sc.n_events, load_taxonomy())
+    events, history = make_events(rngs["events"], ev_places, sc.n_events, load_taxonomy(), end)
     log.info("demo %s: points and events done in %.1f s", sc.name, time.perf_counter() - started)
 
     district = DemoDistrict(
@@ -193,7 +201,7 @@ def generate_district(scale: DemoScale | str = "default", seed: int = 7) -> Demo
                       "status": workers["status"].to_numpy(), "updated_at": workers["updated_at"].to_numpy()},
                      proj.points(workers["x"].to_numpy(), workers["y"].to_numpy())),
         events=_gdf(events.drop(columns=["x", "y"]), proj.points(events["x"].to_numpy(), events["y"].to_numpy())),
-        event_history=history,
+        event_history=history, end=end,
     )
     log.info("demo %s (seed %d): %d buildings, %d grids, %d events in %.1f s", sc.name, seed,
              len(district.buildings), len(district.grids), len(district.events), time.perf_counter() - started)

@@ -1,7 +1,10 @@
 """A year of past events (事件) with their state histories, and the taxonomy they use.
 
-Events end at a fixed reference time (:data:`REFERENCE_TIME`), never "now", so the
-demo is the same every time it is made. Channels follow 开福区's mix; categories come
+Events end at a given moment ``end``: by default a fixed reference time
+(:data:`REFERENCE_TIME`), so the demo (and every test and bench on it) is the same
+every time it is made; ``gridwall demo`` and ``gridwall up`` pass the moment of
+loading, so a newcomer's wall is alive. The weekly rhythm, the seasons, the
+holidays and 调休 days of the taxonomy's calendar follow ``end``. Channels follow 开福区's mix; categories come
 from ``gis_data/data/taxonomy.json``; places are near buildings, denser where people
 live. Each event follows one closed loop of :data:`EVENT_TRANSITIONS`; the last weeks
 hold open events in every state, some of them overdue. Everything is vectorised over
@@ -34,6 +37,9 @@ __all__ = [
     "WorkCalendar",
     "EventPlaces",
     "make_events",
+    "demo_end",
+    "report_times",
+    "sample_intakes",
 ]
 
 #: The demo's "now": the end of the year of events (2026-10-31 23:59 in Changsha), in UTC.
@@ -100,7 +106,6 @@ _NOTE = {
     _C: "结案", "returned": "退回:非本单位职责", "rejected": "不予受理:重复或非管辖范围",
     "reopened": "核查未通过,重新处置",
 }
-_LOCAL = pd.Timedelta(hours=8)  # Asia/Shanghai, no daylight saving since 1991
 
 
 @dataclass(frozen=True)
@@ -228,25 +233,67 @@ class EventPlaces:
     worker_code: np.ndarray  # per building: its grid's worker, or None
 
 
-def _times(rng: np.random.Generator, channel: np.ndarray, n: int) -> np.ndarray:
-    """Report times (UTC seconds) over the year ending at the reference time."""
-    end_local = int((REFERENCE_TIME + _LOCAL).value // 10**9)
-    first_day = (end_local // 86400) - 364
-    days = first_day + np.arange(365)
-    weekday = (days - 4) % 7  # 0 = Monday
+def demo_end(end: pd.Timestamp | str | None = None) -> pd.Timestamp:
+    """The moment the demo's events end, in UTC, to the second: :data:`REFERENCE_TIME` when ``None``.
+
+    Examples
+    --------
+    >>> demo_end("2027-03-01T09:30:15+08:00")
+    Timestamp('2027-03-01 01:30:15+0000', tz='UTC')
+    >>> demo_end() == REFERENCE_TIME
+    True
+    """
+    if end is None:
+        return REFERENCE_TIME
+    ts = pd.Timestamp(end)
+    if ts.tzinfo is None:
+        raise ValueError(f"the demo's end {end!r} needs a time zone (an offset such as +08:00, or Z)")
+    return ts.tz_convert("UTC").floor("s")
+
+
+def _working_day(days: np.ndarray, calendar: WorkCalendar) -> np.ndarray:
+    """Whether each local day (days since the epoch) is a working day of ``calendar``: its weekdays, less its
+    holidays, plus its 调休 days."""
+    iso = (days + 3) % 7 + 1  # 1970-01-01 was a Thursday (ISO 4)
+    return (np.isin(iso, calendar.weekdays) & ~np.isin(days, calendar.holidays)) | np.isin(
+        days, calendar.extra_working_days)
+
+
+def report_times(rng: np.random.Generator, channel: np.ndarray, n: int, end: pd.Timestamp,
+                 calendar: WorkCalendar) -> np.ndarray:
+    """Report times (UTC seconds) over the year ending at ``end``.
+
+    Days off (weekends and holidays of ``calendar``) are quieter for the channels
+    that work office hours; a 调休 Saturday is as busy as a weekday.
+    """
+    end_local = int(end.value // 10**9) + calendar.utc_offset_s
+    end_day, end_sec = divmod(end_local, 86400)
+    h_end, part = end_sec // 3600, (end_sec % 3600) / 3600  # the end's hour, and how much of it is before the end
+    days = end_day - 364 + np.arange(365)
     month = pd.to_datetime(days, unit="D").month.to_numpy()
     season = 1.0 + 0.15 * np.sin((month - 4) / 12.0 * 2 * np.pi)  # busier in summer
+    working = _working_day(days, calendar)
     out = np.empty(n, dtype=np.int64)
     for ch in CHANNEL_SHARE:
         m = np.flatnonzero(channel == ch)
         if m.size == 0:
             continue
-        w = season * np.where(weekday >= 5, _WEEKEND[ch], 1.0)
-        d = days[rng.choice(365, size=m.size, p=w / w.sum())]
         hp = _HOURLY[ch] / _HOURLY[ch].sum()
+        # the end's own day holds only the reports of its hours before the end
+        before = hp.copy()
+        before[h_end + 1:] = 0.0
+        before[h_end] *= part
+        w = season * np.where(working, 1.0, _WEEKEND[ch])
+        w[-1] *= before.sum()
+        d = days[rng.choice(365, size=m.size, p=w / w.sum())]
         h = rng.choice(24, size=m.size, p=hp)
-        out[m] = d * 86400 + h * 3600 + rng.integers(0, 3600, m.size)
-    return np.minimum(out, end_local) - 8 * 3600
+        last = np.flatnonzero(d == end_day)
+        if last.size:
+            h[last] = rng.choice(24, size=last.size, p=before / before.sum())
+        sec = rng.integers(0, 3600, m.size)
+        sec = np.where((d == end_day) & (h == h_end), np.floor(sec * part).astype(np.int64), sec)
+        out[m] = d * 86400 + h * 3600 + sec
+    return out - calendar.utc_offset_s
 
 
 def _site_weights(bld: Buildings) -> dict[str, np.ndarray]:
@@ -262,8 +309,12 @@ def _site_weights(bld: Buildings) -> dict[str, np.ndarray]:
     }
 
 
-def make_events(rng: np.random.Generator, places: EventPlaces, n: int, taxonomy: dict):
-    """``n`` events over the year before :data:`REFERENCE_TIME`, and their histories.
+def make_events(rng: np.random.Generator, places: EventPlaces, n: int, taxonomy: dict,
+                end: pd.Timestamp | None = None):
+    """``n`` events over the year before ``end`` (:data:`REFERENCE_TIME` when ``None``), and their histories.
+
+    Nothing is reported or moved after ``end``; the last weeks hold the open
+    events, so a district loaded at ``end = now`` has today's events on its wall.
 
     Returns
     -------
@@ -290,12 +341,14 @@ def make_events(rng: np.random.Generator, places: EventPlaces, n: int, taxonomy:
         cand = np.flatnonzero(leaves["top_code"].to_numpy() == t)
         w = np.where((leaves["priority"].to_numpy()[cand] == 1) & (t != "07"), 0.5, 1.0)
         leaf[m] = cand[rng.choice(cand.size, size=m.size, p=w / w.sum())]
-    reported = _times(rng, channel, n)
+    end = demo_end(end)
+    calendar = WorkCalendar.from_taxonomy(taxonomy)
+    reported = report_times(rng, channel, n, end, calendar)
     # flooded roads are a rainy-season matter: out of season most become fallen trees
     flood = np.flatnonzero(leaves["name_zh"].isin(["道路积水", "城市内涝"]).to_numpy())
     tree = np.flatnonzero(leaves["name_zh"].to_numpy() == "树木倒伏")
     if flood.size and tree.size:
-        month = pd.to_datetime(reported + 8 * 3600, unit="s").month.to_numpy()
+        month = pd.to_datetime(reported + calendar.utc_offset_s, unit="s").month.to_numpy()
         dry = np.isin(leaf, flood) & ~np.isin(month, [4, 5, 6, 7, 8]) & (rng.random(n) < 0.7)
         leaf[dry] = tree[0]
     # place: a building chosen by category-specific weights, a point in its cell
@@ -314,7 +367,7 @@ def make_events(rng: np.random.Generator, places: EventPlaces, n: int, taxonomy:
         window = leaves["dup_window_hours"].to_numpy()[leaf[src]] * 3600.0
         later = np.round(rng.uniform(0.05, 0.5, echo.size) * window).astype(np.int64)
         reported[echo] = np.minimum(reported[src] + later,
-                                    int(REFERENCE_TIME.value // 10**9) - 60)
+                                    int(end.value // 10**9) - 60)
     street_side = np.isin(top, ["02", "07"])  # street matters: anywhere in the cell, pavement included
     x, y = np.empty(n), np.empty(n)
     near = ~street_side
@@ -325,21 +378,20 @@ def make_events(rng: np.random.Generator, places: EventPlaces, n: int, taxonomy:
     x[no_point], y[no_point] = np.nan, np.nan
 
     lv = {c: leaves[c].to_numpy() for c in ("code", "name_zh", "department", "deadline_hours", "priority")}
-    calendar = WorkCalendar.from_taxonomy(taxonomy)
     deadline = add_working_hours(reported, lv["deadline_hours"][leaf], calendar,
                                  clock=np.isin(lv["priority"][leaf], calendar.clock_priorities))
     # order by report time: codes and external ids follow it
     order = np.lexsort((np.arange(n), reported))
     channel, leaf, site, reported, deadline = channel[order], leaf[order], site[order], reported[order], deadline[order]
     x, y, no_point = x[order], y[order], no_point[order]
-    day = pd.to_datetime(reported + 8 * 3600, unit="s").strftime("%Y%m%d").to_numpy()
+    day = pd.to_datetime(reported + calendar.utc_offset_s, unit="s").strftime("%Y%m%d").to_numpy()
     daily = pd.Series(day).groupby(day).cumcount().to_numpy() + 1
     code = "EV" + day + pd.Series(daily).map("{:05d}".format).to_numpy()
     per_ch = pd.Series(daily).groupby([channel, day]).cumcount().to_numpy() + 1
     ext = pd.Series(channel).map(_EXT_PREFIX).to_numpy() + day + pd.Series(per_ch).map("{:05d}".format).to_numpy()
 
     hist, state, closed_at = _histories(rng, channel, reported, deadline, code, lv["department"][leaf],
-                                        places.worker_code[site])
+                                        places.worker_code[site], int(end.value // 10**9))
     closed = state == _C
     rating = pd.array(np.where(closed, rng.choice([1, 2, 3, 4, 5], size=n, p=[0.02, 0.03, 0.08, 0.27, 0.60]), 0),
                       dtype="Int64")
@@ -359,6 +411,34 @@ def make_events(rng: np.random.Generator, places: EventPlaces, n: int, taxonomy:
     return events, hist
 
 
+def sample_intakes(rng: np.random.Generator, n: int, taxonomy: dict | None = None) -> pd.DataFrame:
+    """``n`` new events as a channel would send them: ``channel``, ``category`` (a leaf code) and ``name``.
+
+    Drawn with the demo's own mixes (:data:`CHANNEL_SHARE`, the top classes by
+    channel, urgent leaves rarer outside emergencies), for a trickle of new
+    events on a live demo (``gridwall simulate``).
+
+    Examples
+    --------
+    >>> d = sample_intakes(np.random.default_rng(1), 3)
+    >>> list(d.columns), len(d)
+    (['channel', 'category', 'name'], 3)
+    """
+    leaves = taxonomy_leaves(taxonomy)
+    tops = sorted(leaves["top_code"].unique())
+    channel = np.asarray(list(CHANNEL_SHARE), dtype=object)[
+        rng.choice(len(CHANNEL_SHARE), size=n, p=np.asarray(list(CHANNEL_SHARE.values())))]
+    leaf = np.empty(n, dtype=np.int64)
+    for i, ch in enumerate(channel):
+        p = np.asarray(_TOP_MIX[ch], dtype=float)
+        top = tops[rng.choice(len(tops), p=p / p.sum())]
+        cand = np.flatnonzero(leaves["top_code"].to_numpy() == top)
+        w = np.where((leaves["priority"].to_numpy()[cand] == 1) & (top != "07"), 0.5, 1.0)
+        leaf[i] = cand[rng.choice(cand.size, p=w / w.sum())]
+    return pd.DataFrame({"channel": channel, "category": leaves["code"].to_numpy()[leaf],
+                         "name": leaves["name_zh"].to_numpy()[leaf]})
+
+
 def _utc(seconds: np.ndarray) -> pd.Series:
     return pd.Series(pd.to_datetime(seconds, unit="s", utc=True).as_unit("us"))
 
@@ -367,10 +447,9 @@ def _lognormal(rng: np.random.Generator, median_s: float, size: int, sigma: floa
     return np.maximum(np.round(median_s * rng.lognormal(0.0, sigma, size)), 30).astype(np.int64)
 
 
-def _histories(rng, channel, reported, deadline, code, department, worker):
-    """Simulate each event's path, cut it at the reference time, return rows, states, closing times."""
+def _histories(rng, channel, reported, deadline, code, department, worker, ref: int):
+    """Simulate each event's path, cut it at ``ref`` (UTC seconds), return rows, states, closing times."""
     n = len(channel)
-    ref = int(REFERENCE_TIME.value // 10**9)
     names = list(_TEMPLATES)
     tmpl = np.empty(n, dtype=np.int64)
     for group, probs in _TEMPLATE_P.items():
