@@ -11,8 +11,9 @@ free loopback ports, and Debian's Chromium (``/usr/bin/chromium``, never a
 downloaded one) opens the wall in a fresh context each run (cold cache).
 
 *First full render* is the page's own clock (``performance.now()``, from the
-start of navigation) when the basemap is drawn, the camera clusters are on
-the map, the KPIs hold figures and the 3-D panel has its canvas.
+start of navigation) when the basemap is drawn, the cameras are on the map
+(a tint below the badges' zoom), the KPIs hold figures, the street chart has
+its bars and the 3-D panel has its canvas.
 *Intake → wall* is from just before ``POST /events`` until the event's line
 is in the live ticker, pushed by the live feed. *Intake → KPI* is from the
 same moment until ``#wall-kpi_today-value`` shows another figure: the wall is
@@ -53,7 +54,8 @@ READY_JS = """() => {
   const f = document.querySelector('#wall-deck');
   const d = f && f.contentDocument;
   return !!(document.querySelector('#wall-map .leaflet-overlay-pane canvas, #wall-map .leaflet-overlay-pane path')
-    && document.querySelector('#wall-map .gw-cluster')
+    && document.querySelector('#wall-map[data-cameras]')
+    && document.querySelector('#wall-chart-street .bar-row')
     && k && k.textContent.includes('%')
     && d && d.body && d.body.getAttribute('data-ready') === '1' && d.querySelector('canvas'));
 }"""

@@ -17,7 +17,8 @@ def test_wall_renders_map_kpis_and_3d_offline(wall_url, page, shot):
     pg.wait_for_selector("#wall-map .leaflet-overlay-pane path, #wall-map canvas", timeout=20_000)
     pg.wait_for_function("document.querySelector('#wall-kpi_camera-value').textContent.includes('%')",
                          timeout=20_000)
-    pg.wait_for_selector("#wall-map .gw-cluster", timeout=20_000)  # the cameras, counted by the API into cells
+    # the cameras, counted by the API into cells: a tint below the badges' zoom, badges from it
+    pg.wait_for_selector("#wall-map[data-cameras]", timeout=20_000)
     deck = pg.frame_locator("#wall-deck")
     deck.locator("body[data-ready='1'] canvas").first.wait_for(timeout=30_000)
     assert pg.locator("#wall-kpi_camera-label").inner_text() == "摄像头在线率"
