@@ -88,7 +88,7 @@ def test_a_phone_fix_moves_the_worker_on_the_console_without_a_refetch(wall_url,
     assert outside == [], f"requests left the server: {outside[:5]}"
 
 
-def test_a_road_is_named_on_the_console_at_street_zoom_and_not_below_it(wall_url, api, page):
+def test_a_road_is_named_on_the_console_at_street_zoom_and_not_below_it(wall_url, api, page, shot):
     pg, outside = page
     roads = [f["properties"] for f in api.get("/basemap/labels").json()["features"]
              if f["properties"]["layer"] == "road"]
@@ -103,4 +103,34 @@ def test_a_road_is_named_on_the_console_at_street_zoom_and_not_below_it(wall_url
     for target, shown in ((road["minzoom"], True), (road["minzoom"] - 1, False)):
         _zoom_to(pg, target)
         pg.wait_for_function(has_name, arg=[road["name"], shown], timeout=10_000)
+        shot(pg, f"console-z{target}")
     assert outside == [], f"requests left the server: {outside[:5]}"
+
+
+def test_a_lost_feed_makes_the_console_load_its_workers_again(wall_url, wall_db, page):
+    """The API's listening connection breaks: notices were lost, the feed says ``resync``, the console refetches
+    its workers (nothing else asks for them again: no worker moves here)."""
+    from sqlalchemy import text
+
+    from layers.db import make_engine
+
+    pg, outside = page
+    asked: list[str] = []
+    pg.on("request", lambda r: "_dash-update-component" in r.url
+          and asked.append(json.loads(r.post_data or "{}").get("output", "")))
+    pg.goto(f"{wall_url}/console", wait_until="domcontentloaded")
+    pg.wait_for_selector("body[data-live='open']", timeout=20_000)
+    _until(pg, lambda: any("console-workers-loaded" in o for o in asked), "the console loaded no workers")
+    before = sum("console-workers-loaded" in o for o in asked)
+    engine = make_engine(wall_db)
+    try:
+        with engine.begin() as conn:
+            cut = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                    " WHERE query = 'LISTEN gridwall_changes' AND datname = current_database()"
+                                    " AND pid <> pg_backend_pid()")).scalar_one()
+    finally:
+        engine.dispose()
+    assert cut >= 1, "no listening connection to break"
+    _until(pg, lambda: sum("console-workers-loaded" in o for o in asked) > before,
+           f"the console did not load its workers after the resync: {asked}")
+    assert outside == []
