@@ -8,8 +8,9 @@
      refreshes every REFRESH_MS rather than never —, a worker's move bumps `wall-refresh-workers` the same way,
      and a `resync` or `overflow` (notices were lost) or a reconnection bumps both at once.
    - The console takes each worker's notice itself (it carries the position and the status): the latest notice of
-     every worker seen, pushed into `console-worker-moves` at most every MOVES_MS, which a clientside callback lays
-     over the layer loaded; only a bulk notice or lost notices make it refetch the layer (`console-refresh-workers`). */
+     every worker seen, pushed into `console-worker-moves` at most every MOVES_MS (1 s), which a clientside callback
+     lays over the layer loaded; only a bulk notice or lost notices make it refetch the layer
+     (`console-refresh-workers`). */
 (function () {
   const KEEP = 30;
   const REFRESH_MS = 2500;
@@ -19,7 +20,7 @@
                    "console-live-anchor": {worker: "console-refresh-workers"}};
   //: where a page lays each worker's notice over its layer itself, rather than refetching on every move
   const MOVES = {"console-live-anchor": "console-worker-moves"};
-  const MOVES_MS = 250;
+  const MOVES_MS = 1000;  // at city scale (5,000 phones) one merge and one redraw a second, not one a fix
   const moves = new Map();  // worker id → its latest notice (bounded by the district's workers)
   let movesDue = null;
   let source = null;
