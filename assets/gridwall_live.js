@@ -6,13 +6,23 @@
    - The wall's figures follow a few seconds behind: an event change (or a bulk load) bumps the `wall-refresh`
      counter REFRESH_MS after the first change of a burst — later changes ride along, so a steady trickle still
      refreshes every REFRESH_MS rather than never —, a worker's move bumps `wall-refresh-workers` the same way,
-     and a `resync` or `overflow` (notices were lost) or a reconnection bumps both at once. */
+     and a `resync` or `overflow` (notices were lost) or a reconnection bumps both at once.
+   - The console takes each worker's notice itself (it carries the position and the status): the latest notice of
+     every worker seen, pushed into `console-worker-moves` at most every MOVES_MS (1 s), which a clientside callback
+     lays over the layer loaded; only a bulk notice or lost notices make it refetch the layer
+     (`console-refresh-workers`). */
 (function () {
   const KEEP = 30;
   const REFRESH_MS = 2500;
   const STORES = {"wall-live-anchor": "wall-live", "console-live-anchor": "console-live"};
   //: the counters a page's callbacks refresh on, by what moves them
-  const REFRESH = {"wall-live-anchor": {event: "wall-refresh", worker: "wall-refresh-workers"}};
+  const REFRESH = {"wall-live-anchor": {event: "wall-refresh", worker: "wall-refresh-workers"},
+                   "console-live-anchor": {worker: "console-refresh-workers"}};
+  //: where a page lays each worker's notice over its layer itself, rather than refetching on every move
+  const MOVES = {"console-live-anchor": "console-worker-moves"};
+  const MOVES_MS = 1000;  // at city scale (5,000 phones) one merge and one redraw a second, not one a fix
+  const moves = new Map();  // worker id → its latest notice (bounded by the district's workers)
+  let movesDue = null;
   let source = null;
   let lost = false;
   const recent = [];
@@ -48,8 +58,23 @@
   }
 
   function resync() {
+    moves.clear();  // the refetched layer is newer than every notice kept (and the page passes older ones over)
     bump("event", true);
     bump("worker", true);
+  }
+
+  function flushMoves() {
+    movesDue = null;
+    const target = MOVES[anchor()];
+    if (target) { setProps(target, {data: Array.from(moves.values())}); }
+  }
+
+  function onWorker(msg) {
+    let w = null;
+    try { w = JSON.parse(msg.data); } catch (e) { w = null; }
+    if (!MOVES[anchor()] || !w || w.id === undefined || w.op === "bulk") { bump("worker", false); return; }
+    moves.set(w.id, w);
+    if (!movesDue) { movesDue = setTimeout(flushMoves, MOVES_MS); }  // a burst of fixes: one redraw
   }
 
   function asEvent(msg) {
@@ -84,7 +109,7 @@
     const kinds = ["message", "event", "event.created", "event.updated", "event.moved", "event.dispatched",
                    "created", "transition", "dispatch"];
     kinds.forEach(function (k) { source.addEventListener(k, onEvent); });
-    source.addEventListener("worker", function () { bump("worker", false); });
+    source.addEventListener("worker", onWorker);
     source.addEventListener("resync", resync);
     source.addEventListener("overflow", resync);
     source.onopen = function () {

@@ -19,7 +19,12 @@ conflict it is, with fresh candidates.
 The queue of incoming events is live: ``assets/gridwall_live.js`` pushes
 each change from the feed into the ``console-live`` store, and a clientside
 callback merges it into the list loaded at start — a new event goes on top, an
-event closed elsewhere leaves — without a reload.
+event closed elsewhere leaves — without a reload. The workers follow the feed
+the same way: each worker's latest notice (it carries the position and the
+status) is laid over the layer loaded at start, in the browser; only a bulk
+change or a lost feed (``resync``) makes the page ask the API for the layer
+again. The map writes the district's names (:func:`app.mapview.label_layer`),
+each from its zoom.
 """
 
 from __future__ import annotations
@@ -48,6 +53,10 @@ PENDING = mapview.OPEN_STATES
 POINT_LAYERS = {"cameras": "#37d67a", "workers": "#ffd43b", "resources": "#c084fc", "components": "#94a3b8",
                 "events": "#ff6b3d"}
 _NEAR = 0.0004  # degrees: the box that finds the grid under a click
+#: the point layers loaded once at start (the workers follow the feed: see ``_workers``)
+_LOADED = tuple(n for n in POINT_LAYERS if n != "workers")
+#: the layers that follow the map's zoom (the console fills its roads itself: no casing)
+_ZOOMED = tuple(n for n in mapview.ZOOMED if n != "roads-casing")
 
 
 def layout(**_query: str) -> html.Div:
@@ -70,6 +79,7 @@ def layout(**_query: str) -> html.Div:
             mapview.point_layer("console", "workers", color=POINT_LAYERS["workers"], radius=5),
             mapview.point_layer("console", "events", color=POINT_LAYERS["events"], radius=7),
             dl.LayerGroup(id="console-marks"),
+            mapview.label_layer("console"),
         ])
     return html.Div([
         dcc.Store(id="console-boot", data=1),
@@ -84,6 +94,9 @@ def layout(**_query: str) -> html.Div:
         dcc.Store(id="console-hits", data=[]),
         dcc.Store(id="console-action-result", data=None),
         dcc.Store(id="console-refresh", data=0),
+        dcc.Store(id="console-workers-loaded", data=None),
+        dcc.Store(id="console-worker-moves", data=[]),
+        dcc.Store(id="console-refresh-workers", data=0),
         html.Div(id="console-live-anchor", hidden=True),
         html.Div([
             eventpanel.register_form(),
@@ -130,8 +143,7 @@ def _labels(lang: str):
     Output("console-district", "data"), Output("console-water", "data"), Output("console-blocks", "data"),
     Output("console-roads", "data"),
     Output("console-grids", "data"), Output("console-map", "viewport"),
-    Output("console-cameras", "data"), Output("console-workers", "data"), Output("console-resources", "data"),
-    Output("console-components", "data"), Output("console-events", "data"),
+    *[Output(f"console-{n}", "data") for n in _LOADED],
     Output("console-department", "options"), Output("console-kind", "options"), Output("console-queue-data", "data"),
     Input("console-boot", "data"),
 )
@@ -142,7 +154,7 @@ def _load(_boot: int):
         grids = mapview.slim(api.layer("grids"), ("code", "worker_id", "households", "population"))
         points = {n: mapview.slim(api.layer(n, filters=["state:" + "|".join(PENDING)] if n == "events" else None,
                                             limit=5000 if n == "events" else None), mapview.POINT_KEEP[n])
-                  for n in POINT_LAYERS}
+                  for n in _LOADED}
     for f in points["events"]["features"]:
         f["properties"]["cls"] = str(f["properties"].get("category_code") or "")[:2]
     view = mapview.fit(district_box(payloads_of(), settings_of())) or dash.no_update
@@ -151,7 +163,60 @@ def _load(_boot: int):
     kinds = sorted({f["properties"].get("kind") for f in points["cameras"]["features"]} - {None})
     newest = sorted(points["events"]["features"], key=lambda f: str(f["properties"].get("reported_at")))[-40:][::-1]
     queue = [_queue_item(f["id"], p) for f in newest if (p := f["properties"])]
-    return (outline, *base, grids, view, *(points[n] for n in POINT_LAYERS), depts, kinds, queue)
+    return (outline, *base, grids, view, *(points[n] for n in _LOADED), depts, kinds, queue)
+
+
+@dash.callback(Output("console-workers-loaded", "data"),
+               Input("console-boot", "data"), Input("console-refresh-workers", "data"))
+def _workers(_boot: int, _refresh: int) -> dict:
+    """The workers as the API has them now: at start, and again after a bulk change or a lost feed."""
+    with ApiClient(settings_of()) as api:
+        return mapview.slim(api.layer("workers"), (*mapview.POINT_KEEP["workers"], "updated_at"))
+
+
+dash.clientside_callback(
+    """
+    function (loaded, moves) {
+        /* each worker's latest notice from the feed over the layer loaded: its position and status; a worker
+           added since is drawn, a deleted one leaves; a notice older than the load (a refetch) is passed over */
+        if (!loaded) { return window.dash_clientside.no_update; }
+        const latest = {};
+        (moves || []).forEach(function (m) { latest[String(m.id)] = m; });
+        const stamp = function (s) { const t = Date.parse(s || ""); return isNaN(t) ? -Infinity : t; };
+        const moved = function (m, props) {
+            const at = m.lon === null || m.lon === undefined ? null : {type: "Point", coordinates: [m.lon, m.lat]};
+            return {type: "Feature", id: m.id, geometry: at,
+                    properties: Object.assign({}, props, {id: m.id, code: m.code, status: m.status,
+                                                          updated_at: m.updated_at})};
+        };
+        const out = [];
+        (loaded.features || []).forEach(function (f) {
+            const m = latest[String(f.id)];
+            delete latest[String(f.id)];
+            if (!m || stamp(m.updated_at) < stamp((f.properties || {}).updated_at)) { out.push(f); }
+            else if (m.op !== "delete") { out.push(moved(m, f.properties)); }
+        });
+        Object.keys(latest).forEach(function (k) {
+            if (latest[k].op !== "delete") { out.push(moved(latest[k], {})); }
+        });
+        return Object.assign({}, loaded, {features: out});
+    }
+    """,
+    Output("console-workers", "data"),
+    Input("console-workers-loaded", "data"), Input("console-worker-moves", "data"),
+)
+dash.clientside_callback(
+    """
+    function (zoom, ...hideouts) {
+        /* as on the wall: the road widths and which names are written follow the map's zoom, said on the page */
+        const box = document.getElementById("console-map");
+        if (box && zoom !== undefined && zoom !== null) { box.setAttribute("data-zoom", String(zoom)); }
+        return hideouts.map(function (h) { return Object.assign({}, h, {zoom: zoom}); });
+    }
+    """,
+    *[Output(f"console-{name}", "hideout") for name in _ZOOMED],
+    Input("console-map", "zoom"), *[State(f"console-{name}", "hideout") for name in _ZOOMED],
+)
 
 
 dash.clientside_callback(
