@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import dash
 import dash_leaflet as dl
+from dash import ClientsideFunction, Input, Output, State
 
 __all__ = [
     "fn", "fit", "basemap", "served_layer", "cell_layer", "point_layer", "slim", "bounds_of",
     "BASE_LAYERS", "OPEN_STATES", "DARK", "POINT_KEEP", "DEFAULT_BOX", "DEFAULT_CENTER",
-    "label_layer", "ROAD_CASING", "ZOOMED", "CAMERA_BADGES_ZOOM", "PALETTE",
+    "label_layer", "follow_zoom", "ROAD_CASING", "ZOOMED", "CAMERA_BADGES_ZOOM", "PALETTE",
 ]
 
 #: the wall's colours, one home for its layers and its legend's swatches (:mod:`app.legend`); roads are warm and
@@ -85,6 +87,20 @@ def basemap(prefix: str, *, served: bool = False) -> list:
     return [dl.GeoJSON(id=f"{prefix}-{name}", style=fn(style), hideout=hide, interactive=False,
                        **source(name.removesuffix("-casing")))
             for name, (style, hide) in layers.items()]
+
+
+def follow_zoom(prefix: str, names: Iterable[str] = ZOOMED) -> None:
+    """Register the browser callback that hands ``<prefix>-map``'s zoom to the ``names`` layers' hideouts.
+
+    Called once by a page module, beside its own callbacks (``followZoom`` in ``assets/gridwall_map.js``).
+    """
+    names = tuple(names)
+    dash.clientside_callback(
+        ClientsideFunction("gridwall", "followZoom"),
+        *[Output(f"{prefix}-{name}", "hideout") for name in names],
+        Input(f"{prefix}-map", "zoom"), State(f"{prefix}-map", "id"),
+        *[State(f"{prefix}-{name}", "hideout") for name in names],
+    )
 
 
 def label_layer(prefix: str) -> dl.GeoJSON:

@@ -174,3 +174,15 @@ window.dashExtensions = Object.assign({}, window.dashExtensions, {
     }
   }
 });
+
+/* Callbacks run in the browser (dash.clientside_callback(ClientsideFunction("gridwall", name), …)). */
+window.dash_clientside = Object.assign({}, window.dash_clientside);
+window.dash_clientside.gridwall = Object.assign({}, window.dash_clientside.gridwall, {
+  followZoom: function (zoom, mapId, ...hideouts) {
+    /* the layers that follow the zoom (road widths, which names are written) read it from their hideout; the map
+       says its zoom on the page too (data-zoom), for whoever watches it */
+    const box = document.getElementById(mapId);
+    if (box && zoom !== undefined && zoom !== null) { box.setAttribute("data-zoom", String(zoom)); }
+    return hideouts.map(function (h) { return Object.assign({}, h, {zoom: zoom}); });
+  }
+});

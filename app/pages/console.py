@@ -205,18 +205,7 @@ dash.clientside_callback(
     Output("console-workers", "data"),
     Input("console-workers-loaded", "data"), Input("console-worker-moves", "data"),
 )
-dash.clientside_callback(
-    """
-    function (zoom, ...hideouts) {
-        /* as on the wall: the road widths and which names are written follow the map's zoom, said on the page */
-        const box = document.getElementById("console-map");
-        if (box && zoom !== undefined && zoom !== null) { box.setAttribute("data-zoom", String(zoom)); }
-        return hideouts.map(function (h) { return Object.assign({}, h, {zoom: zoom}); });
-    }
-    """,
-    *[Output(f"console-{name}", "hideout") for name in _ZOOMED],
-    Input("console-map", "zoom"), *[State(f"console-{name}", "hideout") for name in _ZOOMED],
-)
+mapview.follow_zoom("console", _ZOOMED)
 
 
 dash.clientside_callback(

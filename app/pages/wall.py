@@ -145,19 +145,7 @@ def _legend(lang: str) -> list:
     return legend(lang)
 
 
-dash.clientside_callback(
-    """
-    function (zoom, ...hideouts) {
-        /* the layers that follow the zoom (road widths, which names are written) read it from their hideout;
-           the map says its zoom on the page too (data-zoom), for whoever watches it */
-        const box = document.getElementById("wall-map");
-        if (box && zoom !== undefined && zoom !== null) { box.setAttribute("data-zoom", String(zoom)); }
-        return hideouts.map(function (h) { return Object.assign({}, h, {zoom: zoom}); });
-    }
-    """,
-    *[Output(f"wall-{name}", "hideout") for name in mapview.ZOOMED],
-    Input("wall-map", "zoom"), *[State(f"wall-{name}", "hideout") for name in mapview.ZOOMED],
-)
+mapview.follow_zoom("wall")
 
 
 @dash.callback(Output("wall-map", "viewport"), Input("wall-boot", "data"))
