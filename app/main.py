@@ -78,10 +78,11 @@ def _panel3d() -> flask.Response:
 
 
 def _panel3d_data(name: str) -> flask.Response:
-    build = {"buildings": panel3d.buildings, "events": panel3d.columns}.get(name)
+    build, mimetype = {"buildings.bin": (panel3d.buildings, "application/octet-stream"),
+                       "events.json": (panel3d.columns, "application/json")}.get(name, (None, ""))
     if build is None:
         flask.abort(404)
-    return _send(build(payloads_of(), settings_of()))
+    return _send(build(payloads_of(), settings_of()), mimetype)
 
 
 def _vendor(name: str) -> flask.Response:
@@ -183,7 +184,7 @@ def create_wall_app(settings: WallSettings | None = None) -> dash.Dash:
     app.server.add_url_rule("/vendor/<name>", "gridwall_vendor", _vendor)
     app.server.add_url_rule("/basemap/<name>.geojson", "gridwall_basemap", _basemap)
     app.server.add_url_rule("/panel3d", "gridwall_panel3d", _panel3d)
-    app.server.add_url_rule("/panel3d/<name>.json", "gridwall_panel3d_data", _panel3d_data)
+    app.server.add_url_rule("/panel3d/<name>", "gridwall_panel3d_data", _panel3d_data)
     return app
 
 

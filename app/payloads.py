@@ -58,7 +58,7 @@ _EMPTY_MAX_AGE = 5
 
 @dataclass(frozen=True)
 class Payload:
-    """One cached answer: the GeoJSON (for the server's own use), its bytes, ETag and expiry."""
+    """One cached answer: the GeoJSON (for the server's own use) or packed bytes, its body, ETag and expiry."""
 
     data: object
     body: bytes
@@ -95,7 +95,7 @@ class PayloadCache:
             data = build()
             if not data or (isinstance(data, dict) and not data.get("features")):
                 max_age = min(max_age, _EMPTY_MAX_AGE)  # the API was away or the store empty: ask again soon
-            body = orjson.dumps(data)
+            body = data if isinstance(data, bytes) else orjson.dumps(data)  # bytes: a packed payload
             etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
             entry = Payload(data, body, etag, max_age, time.monotonic() + max_age)
             self._entries[name] = entry
