@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 import time
-from pathlib import Path
 
 from tests.app.conftest import wall_session
-
-SHOTS = Path(__file__).resolve().parents[2] / "assets" / "screenshots"
 
 
 def test_wall_renders_map_kpis_and_3d_offline(wall_url, page, shot):
@@ -26,9 +22,7 @@ def test_wall_renders_map_kpis_and_3d_offline(wall_url, page, shot):
     pg.wait_for_function("document.querySelector('#wall-dataday').textContent === '数据日 2026-10-31'",
                          timeout=20_000)
     pg.wait_for_timeout(800)
-    path = shot(pg, "wall")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, SHOTS / "wall.png")
+    shot(pg, "wall")
     # Chinese first, English one click away
     pg.locator("#shell-lang-toggle").click()
     pg.wait_for_function("document.querySelector('#wall-kpi_camera-label').textContent === 'Cameras online'",
