@@ -35,9 +35,10 @@ class WallSettings(BaseSettings):
     page_size:
         Features asked for per request (the API's ``page_limit_max`` caps it).
     max_buildings_3d:
-        Most buildings the 3-D panel extrudes: its focus area, the middle
-        of the district, shrinks until it holds no more (software WebGL on a
-        wall PC chokes on 50,000).
+        Buildings in the 3-D panel's first frame (the tallest); the rest are
+        drawn a few seconds later, once the wall has settled: software WebGL
+        on a wall PC takes ~3 s for a frame of 33,000, which held the wall's
+        first render when drawn at once.
     timeout_s:
         HTTP timeout towards the API.
     as_of:
