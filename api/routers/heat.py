@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from api.deps import ConnDep, Reader
-from api.heat import BANDWIDTH_M, CELL_M, heat_map
+from api.heat import BANDWIDTH_M, CELL_M, Hotspot, heat_map
 from command.lifecycle import OPEN_STATES
 from layers.errors import LoadError
 
-__all__ = ["router", "HeatQuery", "HeatOut", "HotspotOut"]
+__all__ = ["router", "HeatQuery", "HeatOut"]
 
 router = APIRouter(tags=["heat"])
 
@@ -40,18 +40,6 @@ class HeatQuery:
             raise LoadError("end must come after start", field="end")
 
 
-class HotspotOut(BaseModel):
-    """A hotspot: its point, density (events/km²), the events within a bandwidth, and its grid and street."""
-
-    lon: float
-    lat: float
-    density: float
-    events: int
-    grid_id: int | None
-    grid_code: str | None
-    street: str | None
-
-
 class HeatOut(BaseModel):
     """The heat map: a PNG (Web Mercator, transparent where there is nothing) between ``bounds``."""
 
@@ -62,7 +50,7 @@ class HeatOut(BaseModel):
     cell_m: float
     bandwidth_m: float
     image: str | None = Field(description="data:image/png;base64,… (null without a district or events).")
-    hotspots: list[HotspotOut]
+    hotspots: list[Hotspot]
 
 
 @router.get("/heat", summary="Heat map of events and their top hotspots")
@@ -74,4 +62,4 @@ def get_heat(query: Annotated[HeatQuery, Depends()], conn: ConnDep, user: Reader
     bounds = [list(corner) for corner in heat.overlay.bounds] if heat.overlay is not None else None
     return HeatOut(bounds=bounds, max=heat.peak, vmax=heat.overlay.vmax if heat.overlay else 0.0, events=heat.events,
                    cell_m=heat.cell_m, bandwidth_m=heat.bandwidth_m, image=heat.data_url,
-                   hotspots=[HotspotOut(**vars(h)) for h in heat.hotspots])
+                   hotspots=list(heat.hotspots))

@@ -262,3 +262,20 @@ def own_district(empty_engine) -> Iterator[str]:
     db = DatabaseSettings(url=empty_engine.url.render_as_string(hide_password=False), fsync=False)
     with serve_api(db) as url:
         yield url
+
+
+def break_feed(db_settings) -> int:
+    """End the API's listening connections on the wall's database (as a restart or a network cut would), so its
+    feed resyncs; how many were ended. Only this database's: other suites' APIs share the cluster."""
+    from sqlalchemy import text
+
+    from layers.db import make_engine
+
+    engine = make_engine(db_settings)
+    try:
+        with engine.begin() as conn:
+            return conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                     " WHERE query = 'LISTEN gridwall_changes' AND datname = current_database()"
+                                     " AND pid <> pg_backend_pid()")).scalar_one()
+    finally:
+        engine.dispose()

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from tests.app.conftest import break_feed
 from tests.app.test_wall_live import _grid_centres, _metres, _until
 
 #: the ``data`` of a component as the page holds it (what dash-leaflet draws)
@@ -110,10 +111,6 @@ def test_a_road_is_named_on_the_console_at_street_zoom_and_not_below_it(wall_url
 def test_a_lost_feed_makes_the_console_load_its_workers_again(wall_url, wall_db, page):
     """The API's listening connection breaks: notices were lost, the feed says ``resync``, the console refetches
     its workers (nothing else asks for them again: no worker moves here)."""
-    from sqlalchemy import text
-
-    from layers.db import make_engine
-
     pg, outside = page
     asked: list[str] = []
     pg.on("request", lambda r: "_dash-update-component" in r.url
@@ -122,15 +119,7 @@ def test_a_lost_feed_makes_the_console_load_its_workers_again(wall_url, wall_db,
     pg.wait_for_selector("body[data-live='open']", timeout=20_000)
     _until(pg, lambda: any("console-workers-loaded" in o for o in asked), "the console loaded no workers")
     before = sum("console-workers-loaded" in o for o in asked)
-    engine = make_engine(wall_db)
-    try:
-        with engine.begin() as conn:
-            cut = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                                    " WHERE query = 'LISTEN gridwall_changes' AND datname = current_database()"
-                                    " AND pid <> pg_backend_pid()")).scalar_one()
-    finally:
-        engine.dispose()
-    assert cut >= 1, "no listening connection to break"
+    assert break_feed(wall_db) >= 1, "no listening connection to break"
     _until(pg, lambda: sum("console-workers-loaded" in o for o in asked) > before,
            f"the console did not load its workers after the resync: {asked}")
     assert outside == []

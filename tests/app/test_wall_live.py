@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import Error as PlaywrightError
 
 from app.i18n import t
+from tests.app.conftest import break_feed
 
 #: inside the wall's pinned day (the demo's last, 18:00), so the event counts in its figures
 REPORTED_AT = "2026-10-31T17:00:00+08:00"
@@ -147,10 +148,6 @@ def test_a_resync_of_the_feed_refreshes_the_wall_at_once(wall_url, wall_db, page
     Asserted on the worker layer's counter, which nothing but a worker's move or a resync bumps (no worker moves
     here; the overdue supervisor touches events only).
     """
-    from sqlalchemy import text
-
-    from layers.db import make_engine
-
     pg, outside = page
     asked: list[list[str]] = []
     pg.on("request", lambda r: "_dash-update-component" in r.url
@@ -158,15 +155,7 @@ def test_a_resync_of_the_feed_refreshes_the_wall_at_once(wall_url, wall_db, page
     _loaded(pg, wall_url)
     before = len(asked)
     assert not any("wall-refresh-workers.data" in ids for ids in asked)
-    engine = make_engine(wall_db)
-    try:
-        with engine.begin() as conn:
-            cut = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                                    " WHERE query = 'LISTEN gridwall_changes' AND datname = current_database()"
-                                    " AND pid <> pg_backend_pid()")).scalar_one()
-    finally:
-        engine.dispose()
-    assert cut >= 1, "no listening connection to break"
+    assert break_feed(wall_db) >= 1, "no listening connection to break"
     _until(pg, lambda: any("wall-refresh-workers.data" in ids for ids in asked[before:]),
            f"the wall did not refresh after the resync: {asked}")
     assert outside == []
