@@ -279,3 +279,27 @@ def break_feed(db_settings) -> int:
                                      " AND pid <> pg_backend_pid()")).scalar_one()
     finally:
         engine.dispose()
+
+
+def zoom_map_to(pg, map_id: str, target: int, bound_s: float = 60.0) -> int:
+    """Zoom a page's map with the keyboard (as a person at the hall's desk would) to ``target``.
+
+    The map says its zoom in ``data-zoom``. A key pressed while Leaflet is still zooming is dropped, so a key that
+    moved nothing is pressed again (within ``bound_s``).
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    zoom = f"Number(document.querySelector('#{map_id}').dataset.zoom)"
+    pg.wait_for_function(f"!isNaN({zoom})", timeout=20_000)
+    deadline = time.monotonic() + bound_s
+    pg.locator(f"#{map_id}").focus()
+    now = pg.evaluate(zoom)
+    while now != target:
+        assert time.monotonic() < deadline, f"#{map_id} did not reach zoom {target} (at {now})"
+        pg.keyboard.press("Equal" if now < target else "Minus")  # without Shift: one zoom level a key
+        try:
+            pg.wait_for_function(f"{zoom} !== {now}", timeout=3_000)
+        except PlaywrightTimeout:
+            pass
+        now = pg.evaluate(zoom)
+    return now

@@ -5,21 +5,7 @@ from __future__ import annotations
 from app.i18n import t
 from app.legend import LEGEND
 from app.mapview import CAMERA_BADGES_ZOOM
-from tests.app.conftest import wall_session
-
-ZOOM = "Number(document.querySelector('#wall-map').dataset.zoom)"
-
-
-def _zoom_to(pg, target: int) -> int:
-    """Zoom the wall's map with the keyboard (as a person at the hall's desk would) to ``target``."""
-    pg.wait_for_function(f"!isNaN({ZOOM})", timeout=20_000)
-    pg.locator("#wall-map").focus()
-    now = pg.evaluate(ZOOM)
-    while now != target:
-        pg.keyboard.press("+" if now < target else "-")
-        pg.wait_for_function(f"{ZOOM} !== {now}", timeout=10_000)
-        now = pg.evaluate(ZOOM)
-    return now
+from tests.app.conftest import wall_session, zoom_map_to
 
 
 def test_the_wall_serves_its_labels_from_the_cache(wall_url, api):
@@ -42,7 +28,7 @@ def test_a_road_is_named_at_street_zoom_and_not_below_it(wall_url, api, page, sh
     pg.goto(f"{wall_url}/wall", wait_until="domcontentloaded")
     pg.wait_for_selector("#wall-map .leaflet-overlay-pane canvas", timeout=20_000)
 
-    _zoom_to(pg, max(road["minzoom"], CAMERA_BADGES_ZOOM))
+    zoom_map_to(pg, "wall-map", max(road["minzoom"], CAMERA_BADGES_ZOOM))
     pg.wait_for_function("name => [...document.querySelectorAll('#wall-map .gw-label-road')]"
                          ".some(e => e.textContent === name)", arg=road["name"], timeout=10_000)
     label = pg.locator("#wall-map .gw-label-road", has_text=road["name"]).first
@@ -50,7 +36,7 @@ def test_a_road_is_named_at_street_zoom_and_not_below_it(wall_url, api, page, sh
     pg.wait_for_selector("#wall-map .gw-cluster-cam", timeout=20_000)  # from the badges' zoom, counted badges
     shot(pg, "wall-street-zoom")
 
-    _zoom_to(pg, road["minzoom"] - 1)
+    zoom_map_to(pg, "wall-map", road["minzoom"] - 1)
     pg.wait_for_function("name => ![...document.querySelectorAll('#wall-map .gw-label-road')]"
                          ".some(e => e.textContent === name)", arg=road["name"], timeout=10_000)
     pg.wait_for_selector("#wall-map[data-cameras='tint']", timeout=20_000)  # below the badges' zoom, a tint

@@ -8,14 +8,10 @@ asking the server for the layer again. Waits are bounded, never timed.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-from tests.app.conftest import break_feed
+from tests.app.conftest import break_feed, zoom_map_to
 from tests.app.test_wall_live import _grid_centres, _metres, _until
 
 #: the ``data`` of a component as the page holds it (what dash-leaflet draws)
@@ -28,20 +24,6 @@ _DATA = """id => {
     return node && node.props ? node.props.data : null;
 }"""
 ZOOM = "Number(document.querySelector('#console-map').dataset.zoom)"
-
-
-def _zoom_to(pg, target: int, bound_s: float = 60.0) -> None:
-    """Zoom the console's map with the keyboard to ``target``; a key pressed while the map is still zooming is
-    dropped by Leaflet, so a key that moved nothing is pressed again (within ``bound_s``)."""
-    deadline = time.monotonic() + bound_s
-    pg.locator("#console-map").focus()
-    now = pg.evaluate(ZOOM)
-    while now != target:
-        assert time.monotonic() < deadline, f"the map did not reach zoom {target} (at {now})"
-        pg.keyboard.press("Equal" if now < target else "Minus")  # without Shift: one zoom level a key
-        with contextlib.suppress(PlaywrightTimeout):
-            pg.wait_for_function(f"{ZOOM} !== {now}", timeout=3_000)
-        now = pg.evaluate(ZOOM)
 
 
 def _drawn(pg, worker_id: int) -> dict | None:
@@ -102,7 +84,7 @@ def test_a_road_is_named_on_the_console_at_street_zoom_and_not_below_it(wall_url
                 ".some(e => e.textContent === name) === shown")
 
     for target, shown in ((road["minzoom"], True), (road["minzoom"] - 1, False)):
-        _zoom_to(pg, target)
+        zoom_map_to(pg, "console-map", target)
         pg.wait_for_function(has_name, arg=[road["name"], shown], timeout=10_000)
         shot(pg, f"console-z{target}")
     assert outside == [], f"requests left the server: {outside[:5]}"
