@@ -54,6 +54,7 @@ from layers.errors import (
     NotFound,
     PartitionError,
     StoreBusy,
+    UnknownCalendarYear,
 )
 
 __all__ = [
@@ -105,6 +106,7 @@ STATUS_CODES: dict[type[GridwallError], int] = {
     HeadersTooLarge: 431,
     ConfigError: 500,
     StoreBusy: 503,
+    UnknownCalendarYear: 503,  # the service lacks data an admin must load, not a fault of the request
     DatabaseError: 503,
 }
 

@@ -25,7 +25,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from api.labels import label
-from layers.errors import GridwallError, fill
+from layers.errors import GridwallError, UnknownCalendarYear, fill
 
 __all__ = ["LANGUAGES", "ZH", "FRAMES", "LABELLED", "negotiate", "language", "say", "render"]
 
@@ -199,6 +199,9 @@ ZH: dict[str, str] = {
     "the store refused a value: {reason}": "数据库拒绝了一个值：{reason}",
     "the write breaks a rule of the store: {reason}": "写入违反数据库约束：{reason}",
     "the store is unreachable or the query took too long; try again": "数据库暂不可用或查询超时，请稍后重试",
+    UnknownCalendarYear.TEMPLATE:
+        "工作日历缺少 {year} 年的节假日和调休安排（chinesecalendar 未收录，库中也未声明）；请按国务院办公厅当年通知"
+        "制作 CSV（表头 date,working,name）并执行：gridwall calendar load FILE.csv --actor 姓名",
     "the service failed on this request; it has been logged": "服务处理此请求时出错，已记录",
     "{size:,} bytes is more than the {limit:,} bytes a request may carry; send smaller batches":
         "请求体 {size:,} 字节，超过单个请求上限 {limit:,} 字节，请分批发送",
@@ -225,6 +228,7 @@ FRAMES: dict[str, str] = {
     "PartitionError": "无法完成网格划分：{message}",
     "StoreBusy": "系统繁忙，请稍后重试：{message}",
     "DatabaseError": "数据库不可用：{message}",
+    "UnknownCalendarYear": "工作日历不完整：{message}",
     "ConfigError": "服务配置有误：{message}",
     "PayloadTooLarge": "请求过大：{message}",
     "TooManyRequests": "请求过于频繁：{message}",

@@ -14,7 +14,9 @@ history load:
   community not found falling back to its street, said in the report);
 - keeps the source's state, closing time and on-time verdict (``on_time``:
   the KPIs use it instead of comparing the closing time with the deadline);
-- computes the deadline from the taxonomy's calendar at the time reported;
+- computes the deadline from the taxonomy's calendar at the time reported
+  (on weekdays alone for a year the calendar does not know, e.g. before 2004:
+  counted per year in ``provisional_deadlines`` and the audit row);
 - merges nothing: it reports the pairs intake would have merged;
 - is idempotent on ``(channel, external_id)`` like intake.
 
@@ -61,6 +63,7 @@ class HistoryResult:
     street_fallbacks: int = 0
     would_merge: int = 0
     ids: list[int] = field(default_factory=list)
+    provisional_deadlines: Counter = field(default_factory=Counter)  # year the calendar lacks -> deadlines
 
 
 def _aware(value: object, zone: ZoneInfo) -> datetime | None:
@@ -145,11 +148,14 @@ def import_events(conn: Connection, rows: pd.DataFrame, *, actor: str, source: s
         reported = _aware(row["reported_at"], zone)
         closed = _aware(row.get("closed_at"), zone)
         try:
-            deadline = taxonomy.calendar.add_hours(reported, leaf.deadline_hours, clock_hours=leaf.calendar_hours)
+            due = taxonomy.calendar.deadline(reported, leaf.deadline_hours, clock_hours=leaf.calendar_hours)
         except (OverflowError, ValueError):  # a reported time near the end of the calendar (9999-12-31)
             refuse(label, LoadError(f"reported_at {reported.isoformat()} leaves no room for a deadline",
                                     field="reported_at"))
             continue
+        deadline = due.at
+        if due.provisional:
+            result.provisional_deadlines[due.unknown_year] += 1
         state = _text(row.get("state")) or ("closed" if closed is not None else "reported")
         on_time = row.get("on_time")
         result.by_location[place.kind] += 1
@@ -176,7 +182,9 @@ def import_events(conn: Connection, rows: pd.DataFrame, *, actor: str, source: s
     audit(conn, actor=actor, action="import_history", entity="event", entity_id=None,
           detail={"source": source, "created": result.created, "existing": result.existing,
                   "rejected": len(result.rejected), "would_merge": result.would_merge,
-                  "street_fallbacks": result.street_fallbacks})
+                  "street_fallbacks": result.street_fallbacks,
+                  **({"provisional_deadlines": {str(y): n for y, n in result.provisional_deadlines.items()}}
+                     if result.provisional_deadlines else {})})
     log.info("%s: %d past events written, %d already there, %d refused", source, result.created, result.existing,
              len(result.rejected))
     return result

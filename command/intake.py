@@ -38,6 +38,7 @@ from command.audit import sql
 from command.duplicates import find_duplicate, pad_degrees
 from command.routing import Location, locate
 from command.taxonomy import Leaf, Taxonomy, current_taxonomy, last_taxonomy
+from command.workhours import Deadline
 from layers import models as m
 from layers.errors import Conflict, DatabaseError, LoadError
 
@@ -277,10 +278,11 @@ def _intake_point(conn: Connection, event: EventIn, actor: str, taxonomy: Taxono
     for _ in range(_TAXONOMY_TRIES):
         leaf, refusal = _resolve(taxonomy, event)
         params = _point_params(event, leaf, reported_at)
-        deadline = None if leaf is None else _deadline(taxonomy, leaf, reported_at, where)
+        due = None if leaf is None else _deadline(taxonomy, leaf, reported_at, where)
+        deadline = due.at if due else None
         params.update(
             accept=leaf is not None, taxonomy_id=taxonomy.version_id, checksum=taxonomy.checksum,
-            alias_rev=taxonomy.district_rev,
+            alias_rev=taxonomy.district_rev, calendar_rev=taxonomy.calendar_rev,
             category_code=leaf.code if leaf else None, title=event.title, description=event.description,
             address=event.address, department=leaf.department if leaf else None,
             priority=leaf.priority if leaf else None, reported_at=reported_at, deadline_at=deadline,
@@ -289,7 +291,7 @@ def _intake_point(conn: Connection, event: EventIn, actor: str, taxonomy: Taxono
             detail=json.dumps({"channel": event.channel, "external_id": event.external_id,
                                "category": event.category, "leaf": leaf.code if leaf else None,
                                "location_kind": "point", "duplicate_of": None, "building_id": None,
-                               "payload": fingerprint(event)}, ensure_ascii=False),
+                               "payload": fingerprint(event), **_provisional(due)}, ensure_ascii=False),
         )
         hit = conn.execute(sql("intake_point"), params).one()
         if hit.existing_id is not None:  # a repeat: answer with the first registration
@@ -313,13 +315,32 @@ def _intake_point(conn: Connection, event: EventIn, actor: str, taxonomy: Taxono
                         "try again")
 
 
-def _deadline(taxonomy: Taxonomy, leaf: Leaf, reported_at: datetime, where: str, feature: int | None = None):
-    """The leaf's deadline from ``reported_at``; LoadError on ``reported_at`` when the calendar cannot hold it."""
+def _deadline(taxonomy: Taxonomy, leaf: Leaf, reported_at: datetime, where: str,
+              feature: int | None = None) -> Deadline:
+    """The leaf's deadline from ``reported_at``; LoadError on ``reported_at`` when the calendar cannot hold it.
+
+    A deadline running into a year the calendar does not know is counted on
+    the weekly rhythm and marked provisional (see :func:`_provisional`): the
+    event is filed all the same, since losing a 12345 call because nobody
+    loaded next year's holidays is worse than a deadline a holiday too early.
+    """
     try:
-        return taxonomy.calendar.add_hours(reported_at, leaf.deadline_hours, clock_hours=leaf.calendar_hours)
+        due = taxonomy.calendar.deadline(reported_at, leaf.deadline_hours, clock_hours=leaf.calendar_hours)
     except (OverflowError, ValueError) as exc:  # 9999-12-31 plus a few hours is past the end of the calendar
         raise LoadError("reported_at {at} leaves no room for a deadline", at=reported_at.isoformat(), source=where,
                         feature=feature, field="reported_at") from exc
+    if due.provisional:
+        log.warning("%s: deadline %s is provisional: the working calendar does not know %s "
+                    "(gridwall calendar load FILE.csv)", where, due.at.isoformat(), due.unknown_year)
+    return due
+
+
+def _provisional(due: Deadline | None) -> dict:
+    """What the audit row says of a provisional deadline (nothing for a counted one)."""
+    if due is None or not due.provisional:
+        return {}
+    return {"deadline_provisional": f"counted on weekdays only: the working calendar does not know "
+                                    f"{due.unknown_year} (load it with: gridwall calendar load FILE.csv)"}
 
 
 def _point_params(event: EventIn, leaf: Leaf | None, at: datetime) -> dict:
@@ -334,11 +355,12 @@ def _point_params(event: EventIn, leaf: Leaf | None, at: datetime) -> dict:
 
 
 def _insert(conn, event: EventIn, code: str, department: str, priority: int, place: Location,
-            reported_at: datetime, deadline: datetime, root: int | None, actor: str,
+            reported_at: datetime, due: Deadline, root: int | None, actor: str,
             reporter: str | None = None) -> IntakeResult:
+    deadline = due.at
     detail = {"channel": event.channel, "external_id": event.external_id, "category": event.category,
               "leaf": code, "location_kind": place.kind, "duplicate_of": root, "building_id": place.building_id,
-              "payload": fingerprint(event)}
+              "payload": fingerprint(event), **_provisional(due)}
     row = conn.execute(sql("insert_event"), {
         "channel": event.channel, "external_id": event.external_id, "category_code": code, "title": event.title,
         "description": event.description, "address": event.address, "grid_id": place.grid_id,
@@ -447,17 +469,18 @@ def _burst(conn: Connection, events: list[EventIn], actor: str, taxonomy: Taxono
         e, leaf, hit = events[i], leaves[i], hits[i]
         root, stored = root_of.get(i, (None, False))
         dup = root if stored or root is None else id_of[root]
-        deadline = _deadline(taxonomy, leaf, at[i], f"{e.channel}:{e.external_id}", i)
+        due = _deadline(taxonomy, leaf, at[i], f"{e.channel}:{e.external_id}", i)
         rows.append(dict(
             id=id_of[i], channel=e.channel, external_id=e.external_id, category_code=leaf.code, title=e.title,
             description=e.description, address=e.address, grid_id=hit.grid_id, community_id=hit.community_id,
             street_id=hit.street_id, department=leaf.department, priority=leaf.priority, reported_at=at[i],
-            deadline_at=deadline, duplicate_of_id=dup, duplicate_count=counts.get(i, 0), lon=e.lon, lat=e.lat,
+            deadline_at=due.at, duplicate_of_id=dup, duplicate_count=counts.get(i, 0), lon=e.lon, lat=e.lat,
             source_class=e.category, stored_root=stored and dup is not None,
             note=f"via {e.channel}" + (f", duplicate of event {dup}" if dup else ""),
             detail=json.dumps({"channel": e.channel, "external_id": e.external_id, "category": e.category,
                                "leaf": leaf.code, "location_kind": "point", "duplicate_of": dup,
-                               "building_id": None, "payload": fingerprint(e)}, ensure_ascii=False),
+                               "building_id": None, "payload": fingerprint(e), **_provisional(due)},
+                              ensure_ascii=False),
         ))
     codes = {}
     if rows:

@@ -52,6 +52,7 @@ from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from command.audit import audit, sql
+from command.holidays import working_calendar
 from command.workhours import WorkCalendar
 from layers import models as m
 from layers.errors import DatabaseError, LoadError, NotFound
@@ -168,6 +169,8 @@ class Taxonomy:
 
     ``district`` holds only the district aliases whose leaf this version
     has; ``district_rev`` is the store's alias revision they were read at.
+    ``calendar`` is the version's own calendar settings with the holidays and
+    调休 days of :mod:`command.holidays`, read at ``calendar_rev``.
     """
 
     version_id: int
@@ -181,6 +184,7 @@ class Taxonomy:
     aliases: Mapping[tuple[str, str], str]  # (source, normalised alias) -> leaf code, from the file
     district: Mapping[tuple[str, str], str] = field(default_factory=dict)  # the same, from district_alias
     district_rev: int = 0
+    calendar_rev: int = 0  # the store's calendar days the calendar was built with (command.holidays)
 
     def resolve(self, name: str, source: str | None = None) -> Leaf:
         """The leaf a class name or code from ``source`` means (the order is in the module docstring).
@@ -398,10 +402,10 @@ def load_taxonomy(
 
 # -- reading back ---------------------------------------------------------------------
 class _Cache:
-    """Taxonomies read back, by (version row id, checksum, district alias revision).
+    """Taxonomies read back, by (version row id, checksum, district alias revision, calendar revision).
 
     The content of a stored version never changes, and every change to the
-    district's aliases sets the revision to a number never used before, in
+    district's aliases (or the calendar's days) sets its revision to a number never used before, in
     the same transaction, so a key always means one content. Also remembers the last taxonomy found current
     (:func:`last_taxonomy`), for callers that check it against the store in a
     statement of their own rather than asking first.
@@ -409,15 +413,15 @@ class _Cache:
 
     def __init__(self, size: int = 4) -> None:
         self._size = size
-        self._items: dict[tuple[int, str, int], Taxonomy] = {}
+        self._items: dict[tuple[int, str, int, int], Taxonomy] = {}
         self._latest: Taxonomy | None = None
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[int, str, int]) -> Taxonomy | None:
+    def get(self, key: tuple[int, str, int, int]) -> Taxonomy | None:
         with self._lock:
             return self._items.get(key)
 
-    def put(self, key: tuple[int, str, int], value: Taxonomy) -> None:
+    def put(self, key: tuple[int, str, int, int], value: Taxonomy) -> None:
         with self._lock:
             if key not in self._items and len(self._items) >= self._size:
                 self._items.pop(next(iter(self._items)))
@@ -437,8 +441,10 @@ class _Cache:
 _CACHE = _Cache()  # empty until the first read: nothing is read at import
 
 # which version is current, and the district aliases' revision: one indexed row and a one-row table
-_CURRENT = text("SELECT t.id, t.checksum, coalesce(r.rev, 0) AS rev"
-                " FROM taxonomy_version t LEFT JOIN district_alias_revision r ON r.id = 1 WHERE t.is_current")
+# (and the calendar's revision, migration 0012: the taxonomy carries the calendar)
+_CURRENT = text("SELECT t.id, t.checksum, coalesce(r.rev, 0) AS rev, coalesce(c.rev, 0) AS cal_rev"
+                " FROM taxonomy_version t LEFT JOIN district_alias_revision r ON r.id = 1"
+                " LEFT JOIN calendar_revision c ON c.id = 1 WHERE t.is_current")
 
 
 def current_taxonomy(conn: Connection, *, cached: bool = True) -> Taxonomy:
@@ -458,11 +464,11 @@ def current_taxonomy(conn: Connection, *, cached: bool = True) -> Taxonomy:
     row = conn.execute(_CURRENT).one_or_none()
     if row is None:
         raise DatabaseError("no event taxonomy is loaded: run command.taxonomy.load_taxonomy first")
-    key = (row.id, row.checksum, row.rev)
+    key = (row.id, row.checksum, row.rev, row.cal_rev)
     if cached and (hit := _CACHE.get(key)) is not None:
         _CACHE.latest = hit
         return hit
-    taxonomy = _read_taxonomy(conn, row.id, row.rev)
+    taxonomy = _read_taxonomy(conn, row.id, row.rev, row.cal_rev)
     if cached:
         _CACHE.put(key, taxonomy)
         _CACHE.latest = taxonomy
@@ -481,7 +487,7 @@ def last_taxonomy(conn: Connection) -> Taxonomy:
     return _CACHE.latest or current_taxonomy(conn)
 
 
-def _read_taxonomy(conn: Connection, version_id: int, district_rev: int) -> Taxonomy:
+def _read_taxonomy(conn: Connection, version_id: int, district_rev: int, calendar_rev: int = 0) -> Taxonomy:
     """A version's classes and file aliases, and the district aliases whose leaf it has.
 
     ``district_rev`` is the revision the caller read with the version: should
@@ -506,8 +512,9 @@ def _read_taxonomy(conn: Connection, version_id: int, district_rev: int) -> Taxo
     da = m.DistrictAlias.__table__
     district = {(r.source, normalise_name(r.alias)): r.code
                 for r in conn.execute(select(da.c.source, da.c.alias, da.c.code)) if r.code in leaves}
-    return Taxonomy(row.id, row.version, row.aliases_version, row.checksum,
-                    WorkCalendar.model_validate(row.calendar), leaves, inner, names, aliases, district, district_rev)
+    calendar = working_calendar(conn, WorkCalendar.model_validate(row.calendar))
+    return Taxonomy(row.id, row.version, row.aliases_version, row.checksum, calendar, leaves, inner, names, aliases,
+                    district, district_rev, calendar_rev)
 
 
 # -- the district's own aliases -------------------------------------------------------

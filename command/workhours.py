@@ -8,16 +8,27 @@ a day, public holidays and the weekend days worked instead (调休). Leaves whos
 priority is listed in ``calendar_hours_priorities`` (priority 1 by default)
 run on plain clock hours instead, because a gas leak or a fire does not wait
 for Monday.
+
+The holidays and 调休 days themselves come from the ``chinesecalendar``
+package and the store's calendar table (:mod:`command.holidays` builds the
+calendar the taxonomy carries); such a calendar also knows which years it
+holds (``known_years``) and refuses to count across any other year with
+:class:`~layers.errors.UnknownCalendarYear`, rather than treat that year's
+holidays as working days. :meth:`WorkCalendar.deadline` is what intake uses: it
+still gives an event a deadline then, counted on the weekly rhythm, and says so.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["WorkCalendar", "DEFAULT_CALENDAR"]
+from layers.errors import UnknownCalendarYear
+
+__all__ = ["WorkCalendar", "Deadline", "DEFAULT_CALENDAR"]
 
 _MAX_DAYS = 3660  # ten years of days: a deadline further out is a data error
 
@@ -39,6 +50,10 @@ class WorkCalendar(BaseModel):
         Dates that are not worked although their weekday is.
     extra_working_days
         Dates that are worked although their weekday is not (调休).
+    known_years
+        The years whose holidays are all given; counting a working day of
+        any other year raises :class:`~layers.errors.UnknownCalendarYear`.
+        ``None`` (a calendar read from the taxonomy file alone) checks nothing.
 
     Examples
     --------
@@ -58,6 +73,7 @@ class WorkCalendar(BaseModel):
     calendar_hours_priorities: tuple[int, ...] = (1,)
     holidays: frozenset[date] = Field(default_factory=frozenset)
     extra_working_days: frozenset[date] = Field(default_factory=frozenset)
+    known_years: frozenset[int] | None = Field(default=None, exclude=True)
 
     @field_validator("working_weekdays")
     @classmethod
@@ -89,7 +105,15 @@ class WorkCalendar(BaseModel):
         return ZoneInfo(self.timezone)
 
     def is_working_day(self, day: date) -> bool:
-        """True when ``day`` is worked: a working weekday not a holiday, or a 调休 day."""
+        """True when ``day`` is worked: a working weekday not a holiday, or a 调休 day.
+
+        Raises
+        ------
+        UnknownCalendarYear
+            When ``known_years`` is set and does not hold ``day``'s year.
+        """
+        if self.known_years is not None and day.year not in self.known_years:
+            raise UnknownCalendarYear(day.year)
         if day in self.extra_working_days:
             return True
         return day.isoweekday() in self.working_weekdays and day not in self.holidays
@@ -110,6 +134,8 @@ class WorkCalendar(BaseModel):
         ValueError
             For a naive ``start``, negative hours, or a deadline more than ten
             years out (a calendar without working days, in effect).
+        UnknownCalendarYear
+            When the count runs into a year outside ``known_years``.
         """
         if start.tzinfo is None:
             raise ValueError("start must be timezone-aware")
@@ -135,6 +161,20 @@ class WorkCalendar(BaseModel):
             cursor = datetime.combine(day, time(0), tzinfo=self.zone)
         raise ValueError(f"no deadline within {_MAX_DAYS} days: does the calendar have working days?")
 
+    def deadline(self, start: datetime, hours: float, *, clock_hours: bool = False) -> Deadline:
+        """:meth:`add_hours`, or, when that runs into a year the calendar does not know, a provisional answer.
+
+        The provisional deadline is counted on the weekly rhythm plus whatever
+        days of that year are given, and carries the year, so that the
+        caller files the event (losing a 12345 call because nobody loaded the
+        holidays is worse than a deadline a holiday too early) and says so.
+        """
+        try:
+            return Deadline(self.add_hours(start, hours, clock_hours=clock_hours), None)
+        except UnknownCalendarYear as gap:
+            weekly = self.model_copy(update={"known_years": None})
+            return Deadline(weekly.add_hours(start, hours, clock_hours=clock_hours), gap.year)
+
     def working_hours_between(self, start: datetime, end: datetime) -> float:
         """Working hours elapsed from ``start`` to ``end`` (0 when ``end`` is earlier)."""
         if end <= start:
@@ -151,6 +191,18 @@ class WorkCalendar(BaseModel):
                         total += hi - lo
             day += timedelta(days=1)
         return total.total_seconds() / 3600
+
+
+class Deadline(NamedTuple):
+    """A deadline, and the year it was counted without holidays for (``None``: counted with all of them)."""
+
+    at: datetime
+    unknown_year: int | None
+
+    @property
+    def provisional(self) -> bool:
+        """True when a year the calendar does not know was counted on the weekly rhythm."""
+        return self.unknown_year is not None
 
 
 DEFAULT_CALENDAR = WorkCalendar()

@@ -14,7 +14,8 @@ table, and the command line prints ``str(err)`` and exits non-zero.
     ├── NotFound           a thing asked for by code or id does not exist
     ├── Conflict           the write would break a rule someone else's write holds
     ├── PartitionError     a partition or rebalance cannot run on what it was given
-    └── InvalidTransition  an event cannot move from its state to the one asked for
+    ├── InvalidTransition  an event cannot move from its state to the one asked for
+    └── UnknownCalendarYear  the working calendar holds no holidays for a year a deadline runs into
 
 ``LoadError`` carries where the fault is (``source``, ``feature`` index,
 ``field``) so that a client can point at it; ``str()`` spells all of it out.
@@ -43,6 +44,7 @@ __all__ = [
     "Conflict",
     "PartitionError",
     "InvalidTransition",
+    "UnknownCalendarYear",
     "fill",
 ]
 
@@ -204,3 +206,21 @@ class LoadError(GridwallError):
             "feature": self.feature,
             "field": self.field,
         }
+
+
+class UnknownCalendarYear(GridwallError):
+    """A deadline (or a calendar query) runs into a year whose holidays and 调休 days nobody has given.
+
+    Neither the ``chinesecalendar`` package nor a year declared in the store
+    covers ``year``; counting it on weekdays alone would treat its holidays
+    as working days. Carries ``year``; the message says how to load it.
+    """
+
+    TEMPLATE = ("the working calendar does not know {year}: its holidays and 调休 days are neither in the "
+                "chinesecalendar package nor declared in the store; load the year's State Council notice with: "
+                "gridwall calendar load FILE.csv --actor NAME (a CSV with header date,working,name listing every "
+                "holiday and 调休 day of {year})")
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+        super().__init__(self.TEMPLATE, year=year)

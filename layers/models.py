@@ -19,13 +19,14 @@ that adding a camera kind or an event state is a one-line migration.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -78,6 +79,9 @@ __all__ = [
     "EventClassAlias",
     "DistrictAlias",
     "DistrictAliasRevision",
+    "CalendarDay",
+    "CalendarYear",
+    "CalendarRevision",
     "Assignment",
 ]
 
@@ -585,6 +589,49 @@ class DistrictAliasRevision(Base):
     """
 
     __tablename__ = "district_alias_revision"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default=text("1"))
+    rev: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+
+class CalendarDay(Base):
+    """A day an admin declared worked or not (a holiday, a 调休 day), overriding ``chinesecalendar``.
+
+    Why in the store: the package lags the State Council's notice (published
+    each November) and a district may close or open a day of its own; an admin
+    sets it (``gridwall calendar``) without editing a package file.
+    """
+
+    __tablename__ = "calendar_day"
+    __table_args__ = (CheckConstraint("set_by <> ''", name="named_actor"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    set_by: Mapped[str] = mapped_column(Text)
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CalendarYear(Base):
+    """A year declared whole (its notice loaded): the calendar knows it even where the package does not."""
+
+    __tablename__ = "calendar_year"
+    __table_args__ = (
+        CheckConstraint("year BETWEEN 1900 AND 2200", name="plausible"),
+        CheckConstraint("declared_by <> ''", name="named_actor"),
+    )
+
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    declared_by: Mapped[str] = mapped_column(Text)
+    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CalendarRevision(Base):
+    """One row, set to a fresh random number by every calendar change (as :class:`DistrictAliasRevision`)."""
+
+    __tablename__ = "calendar_revision"
     __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
 
     id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default=text("1"))

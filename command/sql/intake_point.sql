@@ -7,7 +7,8 @@
 -- :code within :radius_m and :window_s (as in find_duplicate.sql; skipped when
 -- :code is NULL); and whether the taxonomy the caller resolved the class with
 -- (:taxonomy_id, :checksum) is still the current one, read with the district's
--- aliases as they are now (:alias_rev, migration 0007).
+-- aliases as they are now (:alias_rev, migration 0007) and the calendar's days
+-- as they are now (:calendar_rev, migration 0012: the deadline was counted with them).
 --
 -- The write, only for a new event that is inside the district, whose class
 -- was resolved (:accept) against the current taxonomy: the event, its first
@@ -19,7 +20,9 @@ look AS (
     SELECT
         r.inside, r.grid_id, r.community_id, r.street_id,
         (SELECT t.id = :taxonomy_id AND t.checksum = :checksum AND coalesce(r.rev, 0) = :alias_rev
+                AND coalesce(c.rev, 0) = :calendar_rev
          FROM taxonomy_version t LEFT JOIN district_alias_revision r ON r.id = 1
+              LEFT JOIN calendar_revision c ON c.id = 1
          WHERE t.is_current) AS taxonomy_ok,
         (
             SELECT coalesce(e.duplicate_of_id, e.id)
