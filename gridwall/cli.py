@@ -128,6 +128,8 @@ def db_status() -> None:
             with engine.connect() as conn:
                 for name, count in layer_counts(conn).items():
                     click.echo(f"  {name:<14}{count:>10,}")
+                if h.schema_revision == h.schema_head:
+                    _echo_calendar_notices(conn)
 
 
 @db.command("migrate")
@@ -715,6 +717,68 @@ def user_passwd(login: str, password_stdin: bool, generate: bool) -> None:
 
 def _progress_echo(share: float, stage: str) -> None:
     log.info("%3.0f%% %s", share * 100, stage)
+
+
+# -- the working calendar -----------------------------------------------------------
+@cli.group()
+def calendar() -> None:
+    """Holidays and 调休 days: chinesecalendar, overridden by the days an admin sets here.
+
+    \b
+    gridwall calendar show --year 2027
+    gridwall calendar load 2027.csv --actor NAME      (header: date,working,name; declares the year)
+    gridwall calendar set 2027-02-05 --off --name 春节 --actor NAME
+    """
+
+
+@calendar.command("show")
+@click.option("--year", type=int, required=True, help="The year to list.")
+def calendar_show(year: int) -> None:
+    """The YEAR's holidays and 调休 days with their source; fails for a year the calendar does not know."""
+    from command.holidays import year_days
+
+    with _engine() as engine, engine.connect() as conn:
+        days = year_days(conn, year)
+    for d in days:
+        click.echo(f"{d.day:%Y-%m-%d} {'一二三四五六日'[d.day.weekday()]}  {'班' if d.working else '休'}  "
+                   f"{d.name or '-'}\t{d.source}")
+    off = sum(not d.working for d in days)
+    click.echo(f"{year}: {off} days off, {len(days) - off} 调休 days worked")
+
+
+@calendar.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--year", type=int, default=None, help="The year the file declares (default: its latest date's).")
+@click.option("--actor", required=True, help="Who loads it, for the audit log.")
+def calendar_load(file: Path, year: int | None, actor: str) -> None:
+    """Load a year's holidays and 调休 days from FILE (a CSV of the State Council's notice), all or none."""
+    from command.holidays import load_year
+
+    with _engine() as engine, engine.begin() as conn:
+        done = load_year(conn, file, actor=actor, year=year)
+    click.echo(f"{done.year} declared from {done.source}: {done.off} days off, {done.work} 调休 days worked"
+               + (f" ({done.removed} earlier days of {done.year} replaced)" if done.removed else ""))
+
+
+@calendar.command("set")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--off/--work", "off", required=True, help="A day off (holiday) or a day worked (调休).")
+@click.option("--name", default="", help="What the day is (春节, 国庆节调休 …).")
+@click.option("--actor", required=True, help="Who sets it, for the audit log.")
+def calendar_set(day, off: bool, name: str, actor: str) -> None:
+    """Declare DAY a day off or a day worked, overriding chinesecalendar."""
+    from command.holidays import set_day
+
+    with _engine() as engine, engine.begin() as conn:
+        set_day(conn, day.date(), working=not off, name=name, actor=actor)
+    click.echo(f"{day:%Y-%m-%d}: {'off' if off else 'worked'}" + (f" ({name})" if name else ""))
+
+
+def _echo_calendar_notices(conn) -> None:
+    from command.holidays import calendar_notices, today_in
+
+    for notice in calendar_notices(conn, today_in()):
+        click.echo(f"warning: {notice}")
 
 
 def main() -> None:

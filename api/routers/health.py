@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import ConnDep, EngineDep, MaybeUser
+from command.holidays import calendar_notices, today_in
 from layers.db import health
 from layers.queries import layer_counts
 
@@ -19,6 +20,8 @@ def get_health(engine: EngineDep, user: MaybeUser) -> JSONResponse:
     """Store reachable, PostGIS present, schema current: 200; else 503.
 
     Without a key the answer is only the status: versions tell an attacker which published faults to try.
+    With a key, ``warnings`` (the status still ok) names what the working calendar lacks: this year, and from
+    1 December next year (a deadline into a year nobody loaded is only provisional).
     """
     h = health(engine)
     ok = h.ok and h.postgis is not None and h.migrated
@@ -27,6 +30,7 @@ def get_health(engine: EngineDep, user: MaybeUser) -> JSONResponse:
         return JSONResponse({"status": status}, status_code=200 if ok else 503)
     body = {
         "status": status,
+        "warnings": _calendar_warnings(engine) if ok else [],
         "postgres": h.postgres,
         "postgis": h.postgis,
         "schema_revision": h.schema_revision,
@@ -34,6 +38,11 @@ def get_health(engine: EngineDep, user: MaybeUser) -> JSONResponse:
         "current_grid_version": h.current_grid_version,
     }
     return JSONResponse(body, status_code=200 if ok else 503)
+
+
+def _calendar_warnings(engine) -> list[str]:
+    with engine.connect() as conn:
+        return calendar_notices(conn, today_in())
 
 
 @router.get("/layers/counts")
