@@ -99,7 +99,7 @@ def _package() -> tuple[str, dict[date, tuple[bool, str]], frozenset[int]]:
     """The package's version, its days (date -> (working, Chinese name)) and the years it covers; read once."""
     from chinese_calendar import constants as cc
 
-    zh = {h.value[0]: h.value[1] for h in cc.Holiday}
+    zh = {h.value: h.chinese for h in cc.Holiday}
     days = {d: (False, zh.get(n, n)) for d, n in cc.holidays.items()}
     days.update({d: (True, f"{zh.get(n, n)}调休") for d, n in cc.workdays.items()})
     years = frozenset(range(min(cc.holidays).year, max(cc.holidays).year + 1))
@@ -129,10 +129,10 @@ def _stored(conn: Connection, year: int | None = None):
 def _merged(conn: Connection, base: WorkCalendar, year: int | None = None) -> dict[date, CalendarDay]:
     label, package, _ = _package()
     days = {d: CalendarDay(d, w, n, label) for d, (w, n) in package.items() if year is None or d.year == year}
-    for d in base.holidays:
-        days[d] = CalendarDay(d, False, days[d].name if d in days else "", "taxonomy file")
-    for d in base.extra_working_days:
-        days[d] = CalendarDay(d, True, days[d].name if d in days else "", "taxonomy file")
+    for working, listed in ((False, base.holidays), (True, base.extra_working_days)):
+        for d in listed:  # the file overrides where it says otherwise; where it agrees the package stays the source
+            if d not in days or days[d].working != working:
+                days[d] = CalendarDay(d, working, days[d].name if d in days else "", "taxonomy file")
     if year is not None:
         days = {d: v for d, v in days.items() if d.year == year}
     for r in _stored(conn, year):
