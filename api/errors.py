@@ -106,7 +106,7 @@ STATUS_CODES: dict[type[GridwallError], int] = {
     HeadersTooLarge: 431,
     ConfigError: 500,
     StoreBusy: 503,
-    UnknownCalendarYear: 503,  # the service lacks data an admin must load, not a fault of the request
+    UnknownCalendarYear: 404,  # no such year in the calendar; not 503, which would make a balancer drop the service
     DatabaseError: 503,
 }
 

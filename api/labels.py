@@ -94,6 +94,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "add_alias": ("新增分类别名", "add an alias"),
         "replace_alias": ("替换分类别名", "replace an alias"),
         "remove_alias": ("删除分类别名", "remove an alias"),
+        "calendar_load": ("导入节假日安排", "load a year's holidays"),
+        "calendar_set": ("设置节假日或调休", "set a holiday or working day"),
         "transition": ("状态流转", "move an event"),
         "supervise": ("督办", "supervise"),
         "release": ("释放网格员", "release a worker"),

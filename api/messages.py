@@ -228,7 +228,7 @@ FRAMES: dict[str, str] = {
     "PartitionError": "无法完成网格划分：{message}",
     "StoreBusy": "系统繁忙，请稍后重试：{message}",
     "DatabaseError": "数据库不可用：{message}",
-    "UnknownCalendarYear": "工作日历不完整：{message}",
+    "UnknownCalendarYear": "未找到该年工作日历：{message}",
     "ConfigError": "服务配置有误：{message}",
     "PayloadTooLarge": "请求过大：{message}",
     "TooManyRequests": "请求过于频繁：{message}",

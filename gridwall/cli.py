@@ -761,12 +761,12 @@ def calendar_load(file: Path, year: int | None, actor: str) -> None:
 
 
 @calendar.command("set")
-@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("day", metavar="DATE", type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--off/--work", "off", required=True, help="A day off (holiday) or a day worked (调休).")
 @click.option("--name", default="", help="What the day is (春节, 国庆节调休 …).")
 @click.option("--actor", required=True, help="Who sets it, for the audit log.")
 def calendar_set(day, off: bool, name: str, actor: str) -> None:
-    """Declare DAY a day off or a day worked, overriding chinesecalendar."""
+    """Declare DATE (YYYY-MM-DD) a day off or a day worked, overriding chinesecalendar."""
     from command.holidays import set_day
 
     with _engine() as engine, engine.begin() as conn:

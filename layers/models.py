@@ -443,7 +443,7 @@ AUDIT_ACTIONS = (
     "dispatch_worker", "link_cameras", "dispatch_resources", "positions", "draw_cells", "start_partition_job",
     "cancel_partition_job", "fail_partition_job", "intake", "intake_duplicate", "overdue",
     "release_resources", "person_add", "person_disable", "person_enable", "person_password", "sign_in",
-    "sign_in_failed", "sign_out",
+    "sign_in_failed", "sign_out", "calendar_load", "calendar_set",
 )
 
 # lookups the event loop makes many times a second (intake, dispatch, camera search)

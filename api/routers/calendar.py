@@ -1,8 +1,10 @@
 """The working calendar over HTTP: a year's holidays and 调休 days, each with its source. Any reader.
 
 Read only: an admin sets days with ``gridwall calendar`` (:mod:`command.holidays`).
-A year the calendar does not know is a 503 (``UnknownCalendarYear``) whose
-message says how to load it: the service lacks data, the request is fine.
+A year the calendar does not know is a 404 (``UnknownCalendarYear``) whose
+message says how to load it: that year's calendar is not there. Not a 503:
+the service is up, and a balancer or monitor must not take it down because
+next year's notice has not been loaded (``/health`` warns of that instead).
 """
 
 from __future__ import annotations

@@ -13,9 +13,9 @@ def test_a_known_year_lists_its_holidays_and_tiaoxiu_days_with_their_source(clie
     assert days["2026-10-10"]["working"] is True and days["2026-10-10"]["source"].startswith("chinesecalendar")
 
 
-def test_a_year_the_calendar_does_not_know_is_a_503_that_says_how_to_load_it(client, auth):
+def test_a_year_the_calendar_does_not_know_is_a_404_that_says_how_to_load_it(client, auth):
     response = client.get("/calendar/2031", headers={**auth("operator"), "Accept-Language": "en"})
-    assert response.status_code == 503
+    assert response.status_code == 404
     error = response.json()["error"]
     assert error["type"] == "UnknownCalendarYear"
     assert "2031" in error["message"] and "gridwall calendar load" in error["message"]
