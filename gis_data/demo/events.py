@@ -110,7 +110,7 @@ _NOTE = {
 
 @dataclass(frozen=True)
 class WorkCalendar:
-    """The taxonomy file's ``calendar``, in the shape vectorised arithmetic wants.
+    """The taxonomy file's ``calendar`` with ``chinesecalendar``'s days, in the shape vectorised arithmetic wants.
 
     Defaults are those of :class:`command.workhours.WorkCalendar`: Monday to Friday,
     09:00–12:00 and 13:30–17:30, priority-1 leaves on clock hours.
@@ -137,6 +137,13 @@ class WorkCalendar:
         def days(dates) -> tuple[int, ...]:
             return tuple(int(pd.Timestamp(d).value // (86400 * 10**9)) for d in dates)
 
+        # the days of the maintained package, the file's own lists overriding them (command.holidays, less the
+        # store's table: a demo is generated before any admin sets a day)
+        from chinese_calendar import constants as cc
+
+        file_off, file_work = set(cal.get("holidays", ())), set(cal.get("extra_working_days", ()))
+        off = {d.isoformat() for d in cc.holidays} - file_work | file_off
+        work = {d.isoformat() for d in cc.workdays} - file_off | file_work
         default = cls()
         return cls(
             utc_offset_s=offset,
@@ -144,7 +151,7 @@ class WorkCalendar:
             periods=tuple((secs(a), secs(b)) for a, b in cal["working_periods"]) if "working_periods" in cal
             else default.periods,
             clock_priorities=tuple(cal.get("calendar_hours_priorities", default.clock_priorities)),
-            holidays=days(cal.get("holidays", ())), extra_working_days=days(cal.get("extra_working_days", ())),
+            holidays=days(sorted(off)), extra_working_days=days(sorted(work)),
         )
 
 
