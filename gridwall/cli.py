@@ -326,11 +326,21 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
 
 @cli.command()
-def wall() -> None:
-    """Serve the wall, console and planner (GRIDWALL_WALL_API_URL points at the API)."""
-    from app import run_wall
+@click.option("--dev", is_flag=True, help="Werkzeug's development server in this process, not gunicorn.")
+def wall(dev: bool) -> None:
+    """Serve the wall, console and planner (GRIDWALL_WALL_API_URL points at the API).
 
-    run_wall()
+    Under gunicorn: GRIDWALL_WALL_WORKERS processes of GRIDWALL_WALL_THREADS threads (2 × 32).
+    """
+    import logging.config
+
+    from app import run_wall
+    from app.serving import ACTOR_ENVIRON
+    from gridwall.requestlog import WsgiAccessLog, logging_config
+
+    config = logging_config(logging.getLogger().level <= logging.DEBUG)
+    logging.config.dictConfig(config)
+    run_wall(dev=dev, wrap=lambda app: WsgiAccessLog(app, ACTOR_ENVIRON), log_config=config)
 
 
 @cli.command()
@@ -440,6 +450,7 @@ def _serve(settings) -> None:
     import uvicorn
 
     from api.main import create_app
+    from gridwall.requestlog import AccessLog, logging_config
 
     db = _db_settings()
     sessions = settings.workers * (db.pool_size + db.pool_overflow + 1)
@@ -451,13 +462,15 @@ def _serve(settings) -> None:
                f"{settings.workers} worker(s), {db.pool_size} connections each)")
     # open live-feed streams (walls) would otherwise hold Ctrl-C up indefinitely
     # the head of a request (request line and headers) is bounded by the same limit the app holds headers to
+    # one line per request, keys redacted (gridwall.requestlog), in every worker: uvicorn's own access log is off
     options = dict(host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=5,
-                   h11_max_incomplete_event_size=settings.max_header_bytes)
+                   h11_max_incomplete_event_size=settings.max_header_bytes, access_log=False,
+                   log_config=logging_config(logging.getLogger().level <= logging.DEBUG))
     if settings.workers == 1:
-        uvicorn.run(create_app(settings, db), **options)
+        uvicorn.run(AccessLog(create_app(settings, db)), **options)
         return
     os.environ.update(_environment_of(settings))
-    uvicorn.run("api.main:create_app", factory=True, workers=settings.workers, **options)
+    uvicorn.run("gridwall.requestlog:logged_api", factory=True, workers=settings.workers, **options)
 
 
 def _environment_of(settings) -> dict[str, str]:
