@@ -348,8 +348,17 @@ def wall(dev: bool) -> None:
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)
 @click.option("--simulate", is_flag=True, help="File a new demo event every 20–60 s (actor operator:simulator).")
-def up(scale: str, host: str | None, port: int | None, simulate: bool) -> None:
-    """Everything for a first look: store up, demo district if empty (its events ending now), the API and the wall."""
+@click.option("--production", is_flag=True,
+              help="Serve as the systemd units do: the API under uvicorn workers, the wall under gunicorn.")
+@click.option("--workers", type=click.IntRange(1, 32), default=None,
+              help="With --production: API processes (default GRIDWALL_API_WORKERS, else 2).")
+def up(scale: str, host: str | None, port: int | None, simulate: bool, production: bool,
+       workers: int | None) -> None:
+    """Everything for a first look: store up, demo district if empty (its events ending now), the API and the wall.
+
+    With ``--production`` the wall runs under gunicorn in a process of its own (``gridwall wall``) and the API
+    under ``--workers`` uvicorn processes: what ``gridwall-api.service`` and ``gridwall-wall.service`` run.
+    """
     import os
     import threading
 
@@ -373,17 +382,26 @@ def up(scale: str, host: str | None, port: int | None, simulate: bool) -> None:
         keys_file = _secret_path("api-keys.toml")
         keys_file.touch(mode=0o600)
         keys_file.write_text(keys_file_entry(sim_key))
+    if production and workers is None and "GRIDWALL_API_WORKERS" not in os.environ:
+        workers = 2
     api = _api_settings(host, port, admin_key=key, wall_key=wall_key, session_secret=_local_secret("session-secret"),
-                        keys_file=keys_file)
+                        keys_file=keys_file, workers=workers)
     first = _first_admin()
     # the wall's day (today, or the demo's last day) is the wall's own to find: it asks the API. The wall server
     # reads with a key of role wall; people sign in and act with their own sessions.
     wall_settings = WallSettings(api_url=f"http://{api.host}:{api.port}", api_key=wall_key,
                                  secret_key=_local_secret("wall-cookie-secret"))
-    wall_app = create_wall_app(wall_settings)  # Dash registers its pages on the main thread only
-    threading.Thread(target=run_simple, name="wall", daemon=True,
-                     args=(wall_settings.host, wall_settings.port, wall_app.server),
-                     kwargs={"threaded": True, "use_reloader": False}).start()
+    wall_proc = None
+    if production:  # gunicorn owns its process (signals, forked workers): `gridwall wall` beside this one
+        import subprocess
+
+        wall_proc = subprocess.Popen([sys.executable, "-c", "from gridwall.cli import main; main()", "wall"],
+                                     env={**os.environ, **_environment_of(wall_settings)})
+    else:
+        wall_app = create_wall_app(wall_settings)  # Dash registers its pages on the main thread only
+        threading.Thread(target=run_simple, name="wall", daemon=True,
+                         args=(wall_settings.host, wall_settings.port, wall_app.server),
+                         kwargs={"threaded": True, "use_reloader": False}).start()
     click.echo(f"gridwall wall on http://{wall_settings.host}:{wall_settings.port}/  (console: /console, "
                f"planner: /planner)")
     click.echo(f"admin API key for this machine: {_secret_path('api-admin-key')}")
@@ -392,7 +410,12 @@ def up(scale: str, host: str | None, port: int | None, simulate: bool) -> None:
     if sim_key:
         _simulator(api, sim_key).start()
         click.echo("simulator on: a new demo event every 20–60 s")
-    _serve(api)
+    try:
+        _serve(api)
+    finally:
+        if wall_proc is not None:
+            wall_proc.terminate()
+            wall_proc.wait(timeout=30)
 
 
 def _api_settings(host: str | None, port: int | None, **extra):
@@ -474,7 +497,8 @@ def _serve(settings) -> None:
 
 
 def _environment_of(settings) -> dict[str, str]:
-    """The ``GRIDWALL_API_*`` variables that make a worker's ``ApiSettings()`` equal ``settings``."""
+    """The variables (``GRIDWALL_API_*``, ``GRIDWALL_WALL_*``: the settings' prefix) that make a worker's
+    ``ApiSettings()`` or ``WallSettings()`` equal ``settings``."""
     from pydantic import BaseModel, SecretStr
 
     env = {}
@@ -488,7 +512,7 @@ def _environment_of(settings) -> dict[str, str]:
             import json
 
             value = json.dumps(value)
-        env[f"GRIDWALL_API_{name.upper()}"] = str(value)
+        env[f"{settings.model_config['env_prefix']}{name.upper()}"] = str(value)
     return env
 
 
