@@ -130,7 +130,9 @@ def install(server: flask.Flask, cache: CompressedCache | None = None) -> None:
 
     @server.after_request
     def _serve(response: flask.Response) -> flask.Response:
-        who = auth.person()
+        # only where the request read the session already: reading it marks the answer ``Vary: Cookie``, which
+        # would tie the cached bundles to one sign-in
+        who = auth.person() if flask.session.accessed else None
         if who:
             flask.request.environ[ACTOR_ENVIRON] = who.get("login")
         if response.status_code in (200, 304) and _immutable(flask.request):

@@ -2,14 +2,15 @@
 
 ::
 
-    gridwall up [--simulate]          embedded PostGIS + demo district (if empty) + service (+ a trickle of events)
+    gridwall up [--simulate] [--production [--workers N]]
+                                      embedded PostGIS + demo district (if empty) + service (+ a trickle of events)
     gridwall db up | down | status | migrate
     gridwall demo [--scale small|default|city] [--seed N] [--end now|reference|ISO-TIME]
     gridwall simulate [--api URL] [--every 20-60] [--rounds N]
     gridwall district init OUTLINE [--code ADCODE | --name NAME] [--crs gcj02|bd09|EPSG:xxxx]
     gridwall load FILE --layer NAME [--map MAPPING.toml] [--crs …] [--on-error skip --rejects R.csv] [--dry-run]
     gridwall serve [--host H] [--port P] [--workers N]
-    gridwall wall
+    gridwall wall [--dev]
     gridwall partition UNITS.gpkg --out assignment.csv [--rebalance] [--report report.json]
     gridwall taxonomy alias add ALIAS CODE [--source S] [--actor A]
     gridwall taxonomy alias import FILE.csv [--actor A]        (header: source,alias,code)
@@ -398,7 +399,10 @@ def up(scale: str, host: str | None, port: int | None, simulate: bool, productio
         wall_proc = subprocess.Popen([sys.executable, "-c", "from gridwall.cli import main; main()", "wall"],
                                      env={**os.environ, **_environment_of(wall_settings)})
     else:
+        from app.serving import install
+
         wall_app = create_wall_app(wall_settings)  # Dash registers its pages on the main thread only
+        install(wall_app.server)  # compression and cache headers, as in production
         threading.Thread(target=run_simple, name="wall", daemon=True,
                          args=(wall_settings.host, wall_settings.port, wall_app.server),
                          kwargs={"threaded": True, "use_reloader": False}).start()
