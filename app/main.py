@@ -205,17 +205,29 @@ def _warm(app: dash.Dash, settings: WallSettings, tries: int = 30) -> None:
         time.sleep(1.0 + attempt)  # the API is not up yet, or holds no district
 
 
-def run_wall(settings: WallSettings | None = None) -> None:
+def run_wall(settings: WallSettings | None = None, *, dev: bool = False, wrap=None,
+             log_config: dict | None = None) -> None:
     """Serve the app until interrupted (``gridwall wall`` calls this).
 
-    Uses a threaded WSGI server: each browser keeps one streaming ``/live``
-    connection open, so requests must not wait on each other. The payload
-    cache is filled in the background as the server starts.
+    Under gunicorn (:func:`app.serving.serve`: worker processes of many
+    threads, since each browser keeps one streaming ``/live`` connection
+    open), or with ``dev`` under Werkzeug's threaded development server in
+    this process. Both compress and set cache headers
+    (:func:`app.serving.install`), and fill the payload cache in the
+    background as they start. ``wrap`` is WSGI middleware the entry point
+    puts around the app (its request log).
     """
     from werkzeug.serving import run_simple
 
+    from app import serving
+
     settings = settings or WallSettings()
-    app = create_wall_app(settings)
-    threading.Thread(target=_warm, args=(app, settings), daemon=True, name="wall-warm").start()
     log.info("wall on http://%s:%d (API %s)", settings.host, settings.port, settings.api_url)
-    run_simple(settings.host, settings.port, app.server, threaded=True, use_reloader=False)
+    if not dev:
+        serving.serve(settings, wrap=wrap, log_config=log_config)
+        return
+    app = create_wall_app(settings)
+    serving.install(app.server)
+    threading.Thread(target=_warm, args=(app, settings), daemon=True, name="wall-warm").start()
+    run_simple(settings.host, settings.port, wrap(app.server) if wrap else app.server, threaded=True,
+               use_reloader=False)

@@ -57,6 +57,12 @@ class WallSettings(BaseSettings):
     session_days:
         The longest a browser stays signed in; the API's own session (shorter, except for a ``wall`` display
         account) ends it sooner.
+    workers, threads:
+        Processes of the wall's server (gunicorn, ``GRIDWALL_WALL_WORKERS``) and threads in each
+        (``GRIDWALL_WALL_THREADS``). Every open browser holds one thread for its live feed for as long as it is
+        open, and a page's first render runs a handful of callbacks at once: ``workers × threads`` must be well
+        above the screens and consoles open at once (2 × 32 by default). Each process keeps its own payload
+        cache, filled when it starts, so more processes cost the API as many first loads.
     """
 
     model_config = SettingsConfigDict(env_prefix="GRIDWALL_WALL_", extra="ignore")
@@ -77,6 +83,8 @@ class WallSettings(BaseSettings):
     secret_key: SecretStr | None = None
     secure_cookies: bool = False
     session_days: float = Field(default=31.0, gt=0, le=366)
+    workers: int = Field(default=2, ge=1, le=32)
+    threads: int = Field(default=32, ge=4, le=1000)
 
     @model_validator(mode="after")
     def _key_not_placeholder(self) -> WallSettings:

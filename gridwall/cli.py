@@ -2,14 +2,15 @@
 
 ::
 
-    gridwall up [--simulate]          embedded PostGIS + demo district (if empty) + service (+ a trickle of events)
+    gridwall up [--simulate] [--production [--workers N]]
+                                      embedded PostGIS + demo district (if empty) + service (+ a trickle of events)
     gridwall db up | down | status | migrate
     gridwall demo [--scale small|default|city] [--seed N] [--end now|reference|ISO-TIME]
     gridwall simulate [--api URL] [--every 20-60] [--rounds N]
     gridwall district init OUTLINE [--code ADCODE | --name NAME] [--crs gcj02|bd09|EPSG:xxxx]
     gridwall load FILE --layer NAME [--map MAPPING.toml] [--crs …] [--on-error skip --rejects R.csv] [--dry-run]
     gridwall serve [--host H] [--port P] [--workers N]
-    gridwall wall
+    gridwall wall [--dev]
     gridwall partition UNITS.gpkg --out assignment.csv [--rebalance] [--report report.json]
     gridwall taxonomy alias add ALIAS CODE [--source S] [--actor A]
     gridwall taxonomy alias import FILE.csv [--actor A]        (header: source,alias,code)
@@ -328,11 +329,21 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
 
 @cli.command()
-def wall() -> None:
-    """Serve the wall, console and planner (GRIDWALL_WALL_API_URL points at the API)."""
-    from app import run_wall
+@click.option("--dev", is_flag=True, help="Werkzeug's development server in this process, not gunicorn.")
+def wall(dev: bool) -> None:
+    """Serve the wall, console and planner (GRIDWALL_WALL_API_URL points at the API).
 
-    run_wall()
+    Under gunicorn: GRIDWALL_WALL_WORKERS processes of GRIDWALL_WALL_THREADS threads (2 × 32).
+    """
+    import logging.config
+
+    from app import run_wall
+    from app.serving import ACTOR_ENVIRON
+    from gridwall.requestlog import WsgiAccessLog, logging_config
+
+    config = logging_config(logging.getLogger().level <= logging.DEBUG)
+    logging.config.dictConfig(config)
+    run_wall(dev=dev, wrap=lambda app: WsgiAccessLog(app, ACTOR_ENVIRON), log_config=config)
 
 
 @cli.command()
@@ -340,8 +351,17 @@ def wall() -> None:
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)
 @click.option("--simulate", is_flag=True, help="File a new demo event every 20–60 s (actor operator:simulator).")
-def up(scale: str, host: str | None, port: int | None, simulate: bool) -> None:
-    """Everything for a first look: store up, demo district if empty (its events ending now), the API and the wall."""
+@click.option("--production", is_flag=True,
+              help="Serve as the systemd units do: the API under uvicorn workers, the wall under gunicorn.")
+@click.option("--workers", type=click.IntRange(1, 32), default=None,
+              help="With --production: API processes (default GRIDWALL_API_WORKERS, else 2).")
+def up(scale: str, host: str | None, port: int | None, simulate: bool, production: bool,
+       workers: int | None) -> None:
+    """Everything for a first look: store up, demo district if empty (its events ending now), the API and the wall.
+
+    With ``--production`` the wall runs under gunicorn in a process of its own (``gridwall wall``) and the API
+    under ``--workers`` uvicorn processes: what ``gridwall-api.service`` and ``gridwall-wall.service`` run.
+    """
     import os
     import threading
 
@@ -365,17 +385,29 @@ def up(scale: str, host: str | None, port: int | None, simulate: bool) -> None:
         keys_file = _secret_path("api-keys.toml")
         keys_file.touch(mode=0o600)
         keys_file.write_text(keys_file_entry(sim_key))
+    if production and workers is None and "GRIDWALL_API_WORKERS" not in os.environ:
+        workers = 2
     api = _api_settings(host, port, admin_key=key, wall_key=wall_key, session_secret=_local_secret("session-secret"),
-                        keys_file=keys_file)
+                        keys_file=keys_file, workers=workers)
     first = _first_admin()
     # the wall's day (today, or the demo's last day) is the wall's own to find: it asks the API. The wall server
     # reads with a key of role wall; people sign in and act with their own sessions.
     wall_settings = WallSettings(api_url=f"http://{api.host}:{api.port}", api_key=wall_key,
                                  secret_key=_local_secret("wall-cookie-secret"))
-    wall_app = create_wall_app(wall_settings)  # Dash registers its pages on the main thread only
-    threading.Thread(target=run_simple, name="wall", daemon=True,
-                     args=(wall_settings.host, wall_settings.port, wall_app.server),
-                     kwargs={"threaded": True, "use_reloader": False}).start()
+    wall_proc = None
+    if production:  # gunicorn owns its process (signals, forked workers): `gridwall wall` beside this one
+        import subprocess
+
+        wall_proc = subprocess.Popen([sys.executable, "-c", "from gridwall.cli import main; main()", "wall"],
+                                     env={**os.environ, **_environment_of(wall_settings)})
+    else:
+        from app.serving import install
+
+        wall_app = create_wall_app(wall_settings)  # Dash registers its pages on the main thread only
+        install(wall_app.server)  # compression and cache headers, as in production
+        threading.Thread(target=run_simple, name="wall", daemon=True,
+                         args=(wall_settings.host, wall_settings.port, wall_app.server),
+                         kwargs={"threaded": True, "use_reloader": False}).start()
     click.echo(f"gridwall wall on http://{wall_settings.host}:{wall_settings.port}/  (console: /console, "
                f"planner: /planner)")
     click.echo(f"admin API key for this machine: {_secret_path('api-admin-key')}")
@@ -384,7 +416,12 @@ def up(scale: str, host: str | None, port: int | None, simulate: bool) -> None:
     if sim_key:
         _simulator(api, sim_key).start()
         click.echo("simulator on: a new demo event every 20–60 s")
-    _serve(api)
+    try:
+        _serve(api)
+    finally:
+        if wall_proc is not None:
+            wall_proc.terminate()
+            wall_proc.wait(timeout=30)
 
 
 def _api_settings(host: str | None, port: int | None, **extra):
@@ -442,6 +479,7 @@ def _serve(settings) -> None:
     import uvicorn
 
     from api.main import create_app
+    from gridwall.requestlog import AccessLog, logging_config
 
     db = _db_settings()
     sessions = settings.workers * (db.pool_size + db.pool_overflow + 1)
@@ -453,17 +491,20 @@ def _serve(settings) -> None:
                f"{settings.workers} worker(s), {db.pool_size} connections each)")
     # open live-feed streams (walls) would otherwise hold Ctrl-C up indefinitely
     # the head of a request (request line and headers) is bounded by the same limit the app holds headers to
+    # one line per request, keys redacted (gridwall.requestlog), in every worker: uvicorn's own access log is off
     options = dict(host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=5,
-                   h11_max_incomplete_event_size=settings.max_header_bytes)
+                   h11_max_incomplete_event_size=settings.max_header_bytes, access_log=False,
+                   log_config=logging_config(logging.getLogger().level <= logging.DEBUG))
     if settings.workers == 1:
-        uvicorn.run(create_app(settings, db), **options)
+        uvicorn.run(AccessLog(create_app(settings, db)), **options)
         return
     os.environ.update(_environment_of(settings))
-    uvicorn.run("api.main:create_app", factory=True, workers=settings.workers, **options)
+    uvicorn.run("gridwall.requestlog:logged_api", factory=True, workers=settings.workers, **options)
 
 
 def _environment_of(settings) -> dict[str, str]:
-    """The ``GRIDWALL_API_*`` variables that make a worker's ``ApiSettings()`` equal ``settings``."""
+    """The variables (``GRIDWALL_API_*``, ``GRIDWALL_WALL_*``: the settings' prefix) that make a worker's
+    ``ApiSettings()`` or ``WallSettings()`` equal ``settings``."""
     from pydantic import BaseModel, SecretStr
 
     env = {}
@@ -477,7 +518,7 @@ def _environment_of(settings) -> dict[str, str]:
             import json
 
             value = json.dumps(value)
-        env[f"GRIDWALL_API_{name.upper()}"] = str(value)
+        env[f"{settings.model_config['env_prefix']}{name.upper()}"] = str(value)
     return env
 
 
