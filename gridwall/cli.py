@@ -60,13 +60,16 @@ def _engine() -> Iterator[Engine]:
 
 
 @click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+@click.version_option(package_name="gridwall", prog_name="gridwall", message="%(prog)s %(version)s")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages, the migration tool's (alembic) among them.")
 def cli(verbose: bool) -> None:
     """gridwall: the command platform for city grid governance (网格化管理)."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:  # alembic tells at INFO each plugin it sets up and each step it takes: noise at a command line
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 # -- db ---------------------------------------------------------------------------
@@ -393,7 +396,10 @@ def _api_settings(host: str | None, port: int | None, **extra):
 
 
 def _secret_path(name: str) -> Path:
-    return _db_settings().data_dir.parent / name
+    """Where one of this machine's secrets lives: in the gridwall home (``GRIDWALL_HOME``), beside ``pg/``."""
+    from layers.settings import HomeSettings
+
+    return HomeSettings().secret(name)
 
 
 def _local_secret(name: str) -> str:
@@ -402,7 +408,7 @@ def _local_secret(name: str) -> str:
 
     path = _secret_path(name)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o711, parents=True, exist_ok=True)  # the postgres user walks through to pg/
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(32))
     return path.read_text().strip()
