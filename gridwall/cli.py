@@ -17,6 +17,7 @@
     gridwall taxonomy alias remove ALIAS [--source S] [--actor A]
     gridwall user add LOGIN --name N --role R [--department D …] [--worker CODE] [--generate | --password-stdin]
     gridwall user list | disable LOGIN | enable LOGIN | passwd LOGIN
+    gridwall --version | -v COMMAND …                          (-v: debug messages, alembic's among them)
 """
 
 from __future__ import annotations
@@ -70,6 +71,30 @@ def cli(verbose: bool) -> None:
     )
     if not verbose:  # alembic tells at INFO each plugin it sets up and each step it takes: noise at a command line
         logging.getLogger("alembic").setLevel(logging.WARNING)
+    _check_import_names()
+
+
+#: the distribution's other top-level packages: generic names, so each must come from where ``gridwall`` came from
+_PACKAGES = ("api", "app", "command", "gis_data", "grid_partition", "layers")
+
+
+def _check_import_names() -> None:
+    """Refuse to run on a folder or another distribution's package that shadows one of ours (``app``, ``api``…).
+
+    The install keeps the names apart by living in a venv of its own (README: import names); this catches what
+    still gets in the way — a ``PYTHONPATH``, or the working folder under ``python -m gridwall`` — in a few
+    milliseconds, without importing anything.
+    """
+    from importlib.util import find_spec
+
+    home = Path(__file__).resolve().parents[1]
+    for name in _PACKAGES:
+        spec = find_spec(name)
+        found = Path(spec.origin).resolve().parent if spec is not None and spec.origin else None
+        if found is None or found.parent != home:
+            raise click.ClickException(
+                f"the package '{name}' is {found or 'missing'}, not gridwall's (in {home}): another folder or "
+                f"package of that name comes first on sys.path; run gridwall from its own venv, without PYTHONPATH")
 
 
 # -- db ---------------------------------------------------------------------------

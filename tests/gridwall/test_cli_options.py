@@ -36,3 +36,15 @@ def test_store_commands_print_no_migration_noise_unless_verbose(cluster):
     verbose = _gridwall("-v", "db", "migrate", env=env)
     assert verbose.returncode == 0, verbose.stderr
     assert "alembic.runtime.migration" in verbose.stderr
+
+
+def test_a_folder_that_shadows_one_of_the_packages_is_refused_by_name(cluster, tmp_path):
+    """``python -m gridwall`` puts the working folder first on sys.path: an ``app/`` there is not the wall's."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    shadowed = subprocess.run([sys.executable, "-m", "gridwall", "db", "migrate"], cwd=tmp_path,
+                              env=os.environ | {"PYTHONPATH": str(REPO),
+                                                "GRIDWALL_DATABASE_URL": cluster.create_database("cli_shadow")},
+                              capture_output=True, text=True, timeout=120, check=False)
+    assert shadowed.returncode == 1
+    assert f"the package 'app' is {tmp_path / 'app'}, not gridwall's (in {REPO})" in shadowed.stderr
