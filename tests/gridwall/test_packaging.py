@@ -7,8 +7,8 @@ the PostGIS cluster is the test session's. Chromium then signs in and checks tha
 a rule of ``gridwall.css`` applies, the two scripts of ``assets/`` ran, and the vendored deck.gl answers 200.
 
 The install takes its dependencies from the package index the machine is set up with, as a district's install would
-(on an idle machine about 10 s to download 250 MB of wheels and 50 s to unpack and byte-compile them; the whole
-module takes 1.5–2.5 min depending on what else runs). Nothing of the test's own venv is shared with it: a dependency
+(250 MB of wheels: the build and install take about 40 s on an idle machine, the whole module about 1 min, and up
+to 2.5 min while other suites load the machine). Nothing of the test's own venv is shared with it: a dependency
 missing from pyproject.toml fails here.
 """
 
