@@ -37,7 +37,10 @@ __all__ = ["create_wall_app", "run_wall", "settings_of", "payloads_of", "ASSETS"
 
 log = logging.getLogger(__name__)
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
+#: the wall's static files, found the same way in a checkout and in an installed wheel: in the repository
+#: ``app/assets`` is a link to the top-level ``assets/`` (where the card keeps them), and the wheel carries the files
+#: themselves as ``app/assets`` (``[tool.setuptools.package-data]`` in pyproject.toml)
+ASSETS = Path(__file__).resolve().parent / "assets"
 VENDOR = ASSETS / "vendor"
 PAGES = Path(__file__).resolve().parent / "pages"
 _CONFIG_KEY = "GRIDWALL_WALL"

@@ -18,6 +18,7 @@
     gridwall taxonomy alias remove ALIAS [--source S] [--actor A]
     gridwall user add LOGIN --name N --role R [--department D …] [--worker CODE] [--generate | --password-stdin]
     gridwall user list | disable LOGIN | enable LOGIN | passwd LOGIN
+    gridwall --version | -v COMMAND …                          (-v: debug messages, alembic's among them)
 """
 
 from __future__ import annotations
@@ -61,13 +62,40 @@ def _engine() -> Iterator[Engine]:
 
 
 @click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+@click.version_option(package_name="gridwall", prog_name="gridwall", message="%(prog)s %(version)s")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages, the migration tool's (alembic) among them.")
 def cli(verbose: bool) -> None:
     """gridwall: the command platform for city grid governance (网格化管理)."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:  # alembic tells at INFO each plugin it sets up and each step it takes: noise at a command line
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    _check_import_names()
+
+
+#: the distribution's other top-level packages: generic names, so each must come from where ``gridwall`` came from
+_PACKAGES = ("api", "app", "command", "gis_data", "grid_partition", "layers")
+
+
+def _check_import_names() -> None:
+    """Refuse to run on a folder or another distribution's package that shadows one of ours (``app``, ``api``…).
+
+    The install keeps the names apart by living in a venv of its own (README: import names); this catches what
+    still gets in the way — a ``PYTHONPATH``, or the working folder under ``python -m gridwall`` — in a few
+    milliseconds, without importing anything.
+    """
+    from importlib.util import find_spec
+
+    home = Path(__file__).resolve().parents[1]
+    for name in _PACKAGES:
+        spec = find_spec(name)
+        found = Path(spec.origin).resolve().parent if spec is not None and spec.origin else None
+        if found is None or found.parent != home:
+            raise click.ClickException(
+                f"the package '{name}' is {found or 'missing'}, not gridwall's (in {home}): another folder or "
+                f"package of that name comes first on sys.path; run gridwall from its own venv, without PYTHONPATH")
 
 
 # -- db ---------------------------------------------------------------------------
@@ -432,7 +460,10 @@ def _api_settings(host: str | None, port: int | None, **extra):
 
 
 def _secret_path(name: str) -> Path:
-    return _db_settings().data_dir.parent / name
+    """Where one of this machine's secrets lives: in the gridwall home (``GRIDWALL_HOME``), beside ``pg/``."""
+    from layers.settings import HomeSettings
+
+    return HomeSettings().secret(name)
 
 
 def _local_secret(name: str) -> str:
@@ -441,7 +472,7 @@ def _local_secret(name: str) -> str:
 
     path = _secret_path(name)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o711, parents=True, exist_ok=True)  # the postgres user walks through to pg/
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(32))
     return path.read_text().strip()

@@ -1,12 +1,15 @@
-"""Database settings: which PostGIS to use and where the embedded one lives.
+"""Where this machine's gridwall keeps its things, and which PostGIS to use.
 
 With ``GRIDWALL_DATABASE_URL`` unset, gridwall runs its own PostGIS cluster in
-``data_dir`` (``var/pg`` of the working folder by default). With the URL set,
-every command uses that server instead and never starts or stops it.
+``data_dir``: ``pg/`` of the gridwall home (:class:`HomeSettings`), which is
+per user, not per working folder, so ``gridwall db up`` run anywhere and a
+notebook opened in ``notebooks/`` find the same store. With the URL set, every
+command uses that server instead and never starts or stops it.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
@@ -14,7 +17,61 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from layers.errors import ConfigError
 
-__all__ = ["DatabaseSettings"]
+__all__ = ["DatabaseSettings", "HomeSettings", "default_home"]
+
+
+def default_home() -> Path:
+    """The gridwall home when ``GRIDWALL_HOME`` is unset: ``$XDG_DATA_HOME/gridwall``, else
+    ``~/.local/share/gridwall`` — or ``/var/lib/gridwall`` for root.
+
+    Why root differs: PostgreSQL will not run as root, so the embedded cluster
+    runs as the ``postgres`` user, which cannot enter root's home (mode 700).
+    """
+    data_home = os.environ.get("XDG_DATA_HOME", "")
+    if Path(data_home).is_absolute():  # the XDG rule: a relative value is ignored
+        return Path(data_home) / "gridwall"
+    if os.geteuid() == 0:
+        return Path("/var/lib/gridwall")
+    return Path.home() / ".local" / "share" / "gridwall"
+
+
+class HomeSettings(BaseSettings):
+    """The folder of this machine's gridwall: its embedded store and its secrets.
+
+    Attributes
+    ----------
+    home:
+        ``GRIDWALL_HOME``; :func:`default_home` when unset. Holds ``pg/``
+        (the embedded cluster, unless ``GRIDWALL_DATABASE_DATA_DIR`` puts it
+        elsewhere) and beside it the secrets ``gridwall up`` makes once for
+        this machine (``api-admin-key``, ``api-wall-key``, ``session-secret``,
+        ``wall-cookie-secret``, ``first-admin-password``…), each readable by
+        its owner only. A developer's checkout may keep its own with
+        ``GRIDWALL_HOME=$PWD/var``.
+
+    Examples
+    --------
+    >>> HomeSettings(home="/srv/gridwall").secret("api-admin-key")
+    PosixPath('/srv/gridwall/api-admin-key')
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GRIDWALL_", extra="ignore")
+
+    home: Path = Field(default_factory=default_home)
+
+    @field_validator("home")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the embedded cluster lives unless ``GRIDWALL_DATABASE_DATA_DIR`` says otherwise."""
+        return self.home / "pg"
+
+    def secret(self, name: str) -> Path:
+        """The file of one of this machine's secrets."""
+        return self.home / name
 
 
 class DatabaseSettings(BaseSettings):
@@ -26,7 +83,9 @@ class DatabaseSettings(BaseSettings):
         An external PostGIS (``postgresql+psycopg://user:pass@host:port/db``).
         ``None`` means the embedded cluster.
     data_dir:
-        Folder of the embedded cluster (its PGDATA, credentials and log).
+        Folder of the embedded cluster (its PGDATA, credentials and log):
+        ``GRIDWALL_DATABASE_DATA_DIR``, else ``pg/`` of the gridwall home
+        (``GRIDWALL_HOME``, see :class:`HomeSettings`).
     name:
         Database name inside the embedded cluster.
     fsync:
@@ -69,7 +128,7 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRIDWALL_DATABASE_", extra="ignore")
 
     url: str | None = None
-    data_dir: Path = Field(default_factory=lambda: Path.cwd() / "var" / "pg")
+    data_dir: Path = Field(default_factory=lambda: HomeSettings().data_dir)
     name: str = "gridwall"
     fsync: bool = True
     pool_size: int = Field(default=20, ge=1, le=100)

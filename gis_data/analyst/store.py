@@ -65,7 +65,8 @@ def connect(settings: DatabaseSettings | None = None) -> Engine:
     ----------
     settings
         Defaults to :class:`~layers.settings.DatabaseSettings` from the environment: ``GRIDWALL_DATABASE_URL``
-        when set, else the embedded cluster of ``GRIDWALL_DATABASE_DATA_DIR`` (start it with ``gridwall db up``).
+        when set, else the embedded cluster in the gridwall home (``GRIDWALL_HOME``, per user, the same from any
+        folder; ``GRIDWALL_DATABASE_DATA_DIR`` when set), started with ``gridwall db up``.
 
     Raises
     ------

@@ -21,7 +21,7 @@ def test_up_starts_the_store_loads_the_demo_and_serves(tmp_path):
     data_dir = home / "pg"
     port, wall_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDWALL_")}
-    env |= {"GRIDWALL_DATABASE_DATA_DIR": str(data_dir), "GRIDWALL_API_PORT": str(port),
+    env |= {"GRIDWALL_HOME": str(home), "GRIDWALL_API_PORT": str(port),
             "GRIDWALL_WALL_PORT": str(wall_port)}
     gridwall = Path(sys.executable).parent / "gridwall"
     log = tmp_path / "up.log"
@@ -31,7 +31,7 @@ def test_up_starts_the_store_loads_the_demo_and_serves(tmp_path):
     try:
         deadline = time.monotonic() + 240
         body = None
-        key_file = data_dir.parent / "api-admin-key"
+        key_file = home / "api-admin-key"
         while time.monotonic() < deadline and proc.poll() is None:
             try:  # with a key: a stranger is told only up or down, not the grid version
                 known = {"X-API-Key": key_file.read_text().strip()} if key_file.exists() else {}
