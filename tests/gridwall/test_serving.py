@@ -238,9 +238,9 @@ def test_the_environment_example_names_only_settings_gridwall_reads():
     silently by pydantic-settings, the service running on the default)."""
     from api.settings import ApiSettings
     from app.settings import WallSettings
-    from layers.settings import DatabaseSettings
+    from layers.settings import DatabaseSettings, HomeSettings
 
     known = {f"{cls.model_config['env_prefix']}{field}".upper()
-             for cls in (ApiSettings, WallSettings, DatabaseSettings) for field in cls.model_fields}
+             for cls in (ApiSettings, WallSettings, DatabaseSettings, HomeSettings) for field in cls.model_fields}
     named = re.findall(r"^#?\s*(GRIDWALL_[A-Z0-9_]+)=", (DEPLOY / "gridwall.env.example").read_text(), re.M)
     assert named and set(named) <= known, set(named) - known
