@@ -230,7 +230,7 @@ def run_wall(settings: WallSettings | None = None, *, dev: bool = False, wrap=No
         serving.serve(settings, wrap=wrap, log_config=log_config)
         return
     app = create_wall_app(settings)
-    serving.install(app.server)
+    serving.ready(app)
     threading.Thread(target=_warm, args=(app, settings), daemon=True, name="wall-warm").start()
     run_simple(settings.host, settings.port, wrap(app.server) if wrap else app.server, threaded=True,
                use_reloader=False)

@@ -36,7 +36,7 @@ import flask
 from app import auth
 from app.settings import WallSettings
 
-__all__ = ["install", "serve", "CompressedCache", "ACTOR_ENVIRON", "IMMUTABLE"]
+__all__ = ["ready", "install", "serve", "CompressedCache", "ACTOR_ENVIRON", "IMMUTABLE"]
 
 #: the WSGI environ entry holding the signed-in person's login (read by the request log)
 ACTOR_ENVIRON = "gridwall.actor"
@@ -116,6 +116,18 @@ def _compress(response: flask.Response, cache: CompressedCache) -> None:
     response.headers["Content-Encoding"] = encoding
 
 
+def ready(dash_app) -> None:
+    """Make the wall ready to serve: Dash set up before any request, then :func:`install` on its server.
+
+    Dash sets itself up on a process's first request (it registers the bundles it may serve, then the callbacks)
+    and flags that done before doing it: two threads' first requests at once had the second answer a bundle with
+    a 500 ("dash is not a registered library"; seen under gunicorn, where a worker's first requests come together).
+    """
+    with dash_app.server.test_request_context("/"):
+        dash_app._setup_server()
+    install(dash_app.server)
+
+
 def install(server: flask.Flask, cache: CompressedCache | None = None) -> None:
     """Compress the answers of ``server``, mark its fingerprinted files immutable and note who asked.
 
@@ -183,7 +195,7 @@ def serve(settings: WallSettings, *, wrap=None, log_config: dict | None = None) 
     from app.main import create_wall_app
 
     dash_app = create_wall_app(settings)
-    install(dash_app.server)
+    ready(dash_app)  # in the master: every worker is forked set up
     wsgi = wrap(dash_app.server) if wrap else dash_app.server
     options = {"bind": [f"{settings.host}:{settings.port}"], "worker_class": "gthread", "workers": settings.workers,
                "threads": settings.threads, "preload_app": True, "graceful_timeout": 5, "keepalive": 5,

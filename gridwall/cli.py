@@ -429,10 +429,10 @@ def up(scale: str, host: str | None, port: int | None, simulate: bool, productio
         wall_proc = subprocess.Popen([sys.executable, "-c", "from gridwall.cli import main; main()", "wall"],
                                      env={**os.environ, **_environment_of(wall_settings)})
     else:
-        from app.serving import install
+        from app.serving import ready
 
         wall_app = create_wall_app(wall_settings)  # Dash registers its pages on the main thread only
-        install(wall_app.server)  # compression and cache headers, as in production
+        ready(wall_app)  # compression and cache headers, as in production
         threading.Thread(target=run_simple, name="wall", daemon=True,
                          args=(wall_settings.host, wall_settings.port, wall_app.server),
                          kwargs={"threaded": True, "use_reloader": False}).start()

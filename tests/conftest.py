@@ -28,6 +28,10 @@ from layers.db import make_engine, migrate
 from layers.settings import DatabaseSettings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+CHROMIUM = "/usr/bin/chromium"
+CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run", "--disable-default-apps", "--use-gl=swiftshader",
+               "--enable-unsafe-swiftshader"]
 
 
 @pytest.fixture(scope="session")
@@ -93,3 +97,15 @@ def empty_engine(cluster: LocalCluster, request: pytest.FixtureRequest) -> Itera
     migrate(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless (never a downloaded one): one per test process, for every folder's browser tests
+    (Playwright's sync API runs one session per thread: a second ``sync_playwright()`` beside it fails)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROME_ARGS)
+        yield b
+        b.close()

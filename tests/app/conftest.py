@@ -22,13 +22,9 @@ from pydantic import SecretStr
 
 log = logging.getLogger(__name__)
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 KEY = "wall-test-key-0123456789abcdef-xyz"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
-CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run", "--disable-default-apps", "--use-gl=swiftshader",
-               "--enable-unsafe-swiftshader"]
 
 
 #: the people of the browser tests: login → (name, role); all with :data:`PASSWORD`
@@ -140,26 +136,17 @@ def wall_url(api_url: str) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     from app import WallSettings, create_wall_app
+    from app.serving import ready
 
     port = _free_port()
     app = create_wall_app(WallSettings(api_url=api_url, api_key=SecretStr(KEY), port=port, as_of=DEMO_DAY))
+    ready(app)  # set up, compressed, cached: as gridwall wall serves it
     server = make_server("127.0.0.1", port, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="wall")
     thread.start()
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
     thread.join(10)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Debian's Chromium, headless (never a downloaded one)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROME_ARGS)
-        yield b
-        b.close()
 
 
 class Outside(list):

@@ -31,9 +31,6 @@ import pytest
 from layers.cluster import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
 KEY = "packaging-test-key-0123456789abcdef"
 PASSWORD = "packaging-password-0123"
 #: what the wheel is built from: the repository less what is not the package's (its tests, benchmarks, notebooks,
@@ -169,35 +166,32 @@ def servers(installed, cluster) -> Iterator[str]:
             proc.wait(timeout=30)
 
 
-def test_the_installed_wall_renders_with_its_styles(servers):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROME_ARGS)
-        try:
-            pg = browser.new_page(viewport={"width": 1920, "height": 1080})
-            answers: dict[str, int] = {}
-            pg.on("response", lambda r: answers.__setitem__(r.url.removeprefix(servers).split("?")[0], r.status))
-            pg.goto(f"{servers}/login", wait_until="load")
-            # a rule of assets/gridwall.css (the sign-in page links it itself)
-            assert pg.eval_on_selector(".login-form", "e => getComputedStyle(e).backgroundColor") == "rgb(14, 23, 41)"
-            pg.fill("#login", "admin")
-            pg.fill("#password", PASSWORD)
-            with pg.expect_response(lambda r: "/vendor/deck.gl-" in r.url, timeout=60_000) as deck:
-                with pg.expect_navigation(wait_until="domcontentloaded"):
-                    pg.click("#login-submit")
-            assert deck.value.status == 200  # the 3-D panel's vendored bundle, from the wheel's app/assets/vendor
-            assert pg.url == f"{servers}/wall"
-            pg.wait_for_selector("#shell-nav", timeout=30_000)
-            nav = pg.eval_on_selector("#shell-nav", "e => [getComputedStyle(e).display, "
-                                                    "getComputedStyle(e).backgroundColor]")
-            assert nav == ["flex", "rgb(14, 23, 41)"]
-            # gridwall_map.js styled the map's layers (it marks the map once it draws the cameras) and
-            # gridwall_live.js opened the live feed
-            pg.wait_for_selector("#wall-map[data-cameras]", state="attached", timeout=30_000)
-            pg.wait_for_selector("body[data-live='open']", state="attached", timeout=30_000)
-        finally:
-            browser.close()
+def test_the_installed_wall_renders_with_its_styles(servers, browser):
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    try:
+        pg = context.new_page()
+        answers: dict[str, int] = {}
+        pg.on("response", lambda r: answers.__setitem__(r.url.removeprefix(servers).split("?")[0], r.status))
+        pg.goto(f"{servers}/login", wait_until="load")
+        # a rule of assets/gridwall.css (the sign-in page links it itself)
+        assert pg.eval_on_selector(".login-form", "e => getComputedStyle(e).backgroundColor") == "rgb(14, 23, 41)"
+        pg.fill("#login", "admin")
+        pg.fill("#password", PASSWORD)
+        with pg.expect_response(lambda r: "/vendor/deck.gl-" in r.url, timeout=60_000) as deck:
+            with pg.expect_navigation(wait_until="domcontentloaded"):
+                pg.click("#login-submit")
+        assert deck.value.status == 200  # the 3-D panel's vendored bundle, from the wheel's app/assets/vendor
+        assert pg.url == f"{servers}/wall"
+        pg.wait_for_selector("#shell-nav", timeout=30_000)
+        nav = pg.eval_on_selector("#shell-nav", "e => [getComputedStyle(e).display, "
+                                                "getComputedStyle(e).backgroundColor]")
+        assert nav == ["flex", "rgb(14, 23, 41)"]
+        # gridwall_map.js styled the map's layers (it marks the map once it draws the cameras) and
+        # gridwall_live.js opened the live feed
+        pg.wait_for_selector("#wall-map[data-cameras]", state="attached", timeout=30_000)
+        pg.wait_for_selector("body[data-live='open']", state="attached", timeout=30_000)
+    finally:
+        context.close()
     for name in ("/assets/gridwall.css", "/assets/gridwall_basemap.css", "/assets/gridwall_map.js",
                  "/assets/gridwall_live.js"):
         assert answers.get(name) == 200, (name, sorted(answers.items()))
