@@ -142,7 +142,12 @@ awk -v list="$minbase" '
 ' "$packages_file" > "$apt_dir/status"
 
 # "Inst perl-base [old] (5.36.0-7+deb12u4 Debian-Security:12/stable-security [amd64])" -> "perl-base 5.36.0-7+deb12u4 amd64"
-plan_of() { awk '/^Inst /{ for (i = 3; i <= NF; i++) if ($i ~ /^\(/) { a = $NF; gsub(/[][)]/, "", a); print $2, substr($i, 2), a; break } }'; }
+# (a line may end in "[]" too: apt's note on its ordering)
+plan_of() {
+  awk '/^Inst /{ for (i = 3; i <= NF; i++) if ($i ~ /^\(/) break
+                 for (j = i; j <= NF; j++) if ($j ~ /\]\)$/) break
+                 a = $j; gsub(/[][)]/, "", a); print $2, substr($i, 2), a }'
+}
 
 wanted=(postgresql-15-postgis-3 python3 python3-venv fonts-wqy-microhei)
 [ $with_browser -eq 1 ] && wanted+=(chromium)
