@@ -11,7 +11,8 @@
 #      Where this brings PostgreSQL first, Debian's default cluster (main, port 5432) is not created: gridwall runs
 #      its own embedded cluster (`gridwall db up`).
 #   2. A virtual environment at $GRIDWALL_PREFIX/venv (/opt/gridwall/venv) with gridwall and its dependencies from
-#      wheels/ (pip --no-index), and /usr/local/bin/gridwall pointing into it.
+#      wheels/ (pip --no-index), and /usr/local/bin/gridwall pointing into it; the bundle's MANIFEST and README.md
+#      beside the venv (BUNDLE, README.md).
 #   3. A `gridwall` system user with its home /var/lib/gridwall (the services' store lives there).
 #   4. deploy/'s systemd units into /etc/systemd/system and deploy/gridwall.env.example as /etc/gridwall/gridwall.env
 #      (never over an existing one), when the bundle has them.
@@ -82,6 +83,7 @@ if [ -n "$before" ]; then
 fi
 ln -sfn "$venv/bin/gridwall" /usr/local/bin/gridwall
 cp "$here/MANIFEST" "$prefix/BUNDLE"
+[ ! -f "$here/README.md" ] || cp "$here/README.md" "$prefix/README.md"   # the units' Documentation=
 say "gridwall $("$venv/bin/python" -c 'from importlib.metadata import version; print(version("gridwall"))') in $venv;" \
     "/usr/local/bin/gridwall points at it"
 
@@ -99,6 +101,7 @@ shopt -s nullglob
 units=("$here"/deploy/*.service "$here"/deploy/*.socket "$here"/deploy/*.target "$here"/deploy/*.timer)
 shopt -u nullglob
 if [ ${#units[@]} -gt 0 ]; then
+  install -d -m 755 /etc/systemd/system
   install -m 644 "${units[@]}" /etc/systemd/system/
   names=$(for u in "${units[@]}"; do basename "$u"; done | tr '\n' ' ')
   say "systemd units installed: $names"

@@ -7,7 +7,7 @@
 #
 # OUT is the archive to write (default dist/gridwall-offline-<version>-bookworm-amd64.tar; a folder: that name in
 # it). The archive holds one folder with
-#   install.sh          the installer (deploy/install.sh), run as root on the target
+#   install.sh          the installer (deploy/install.sh), run as root on the target; README.md
 #   wheels/             the gridwall wheel built from this checkout and a wheel of every runtime dependency, pinned
 #                       as in pyproject.toml (CPython 3.11, manylinux x86_64: what bookworm's python3 runs)
 #   debs/               PostgreSQL 15 + PostGIS 3, python3 + python3-venv, a CJK font (and Chromium with
@@ -61,6 +61,8 @@ out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 
 cache=${GRIDWALL_BUNDLE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gridwall-bundle}
 mkdir -p "$cache"
+exec 9> "$cache/lock"    # one build at a time per cache: apt's state there is not shared safely
+flock 9
 work=$(mktemp -d "$(dirname "$out")/.bundle-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 top=$work/$name
@@ -177,6 +179,7 @@ apt-get "${check_opts[@]}" -s install "${wanted[@]}" > "$check/plan" ||
 # 3. The installer, the service files another part of the project writes (when present), and a manifest.
 cp deploy/install.sh "$top/install.sh"
 chmod 755 "$top/install.sh"
+cp README.md "$top/README.md"
 shopt -s nullglob
 deploy_files=(deploy/*.service deploy/*.socket deploy/*.target deploy/*.timer deploy/gridwall.env.example)
 shopt -u nullglob    # (a name with no wildcard stays when absent: keep what exists)

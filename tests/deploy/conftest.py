@@ -16,6 +16,7 @@ bundle builds, since both mostly wait on the network.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import os
 import shutil
@@ -35,6 +36,11 @@ MIRROR = "http://deb.debian.org/debian"
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
+def _die_with_parent() -> None:
+    """In a child before exec: the kernel kills it when the test process dies, even by SIGKILL (PR_SET_PDEATHSIG)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+
+
 def cache_dir() -> Path:
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gridwall-bundle"
     return Path(os.environ.get("GRIDWALL_BUNDLE_CACHE", default))
@@ -52,7 +58,7 @@ class CleanImage:
         if self.making is not None:
             code = self.making.wait(timeout=1800)
             self.making = None
-            if code != 0:
+            if code != 0 and not self.path.is_dir():
                 raise RuntimeError(f"debootstrap failed ({code}): {self.log.read_text()[-2000:]}")
         return self.path
 
@@ -65,25 +71,29 @@ def clean_image() -> Iterator[CleanImage]:
     cache = cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
     image = cache / f"bookworm-minbase-{dt.date.today():%Y%m%d}"
-    log = cache / "debootstrap.log"
     if image.is_dir():
-        yield CleanImage(image, None, log)
+        yield CleanImage(image, None, cache)
         return
-    for old in cache.glob("bookworm-minbase-*"):  # yesterday's image, or a half-made one
+    for old in cache.glob("bookworm-minbase-*"):  # an earlier day's image
         shutil.rmtree(old, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(prefix="bookworm-minbase-making-", dir=cache))
-    # its own mount namespace: debootstrap's /proc and /sys mounts in the target vanish with it, even on failure
+    for abandoned in cache.glob("making-bookworm-minbase-*"):  # a session killed while making one
+        if time.time() - abandoned.stat().st_mtime > 3 * 3600:
+            shutil.rmtree(abandoned, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix="making-bookworm-minbase-", dir=cache))
+    # its own mount namespace: debootstrap's /proc and /sys mounts in the target vanish with it, even on failure;
+    # mv -T fails rather than nest when another session made today's image meanwhile (ready() then takes that one)
     script = (f"debootstrap --variant=minbase --arch=amd64 bookworm {staging}/root {MIRROR} "
-              f"&& mv {staging}/root {image}")
+              f"&& mv -T {staging}/root {image}")
+    log = staging / "debootstrap.log"
     with log.open("w") as out:
         making = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
-                                  stdout=out, stderr=subprocess.STDOUT)
+                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     made = CleanImage(image, making, log)
     try:
         yield made
     finally:
-        if made.making is not None:
-            made.making.kill()
+        if made.making is not None:  # the module ended early: debootstrap and what it runs go too
+            os.killpg(made.making.pid, signal.SIGKILL)
             made.making.wait()
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -114,6 +124,7 @@ class Machine:
         self.holder = subprocess.Popen(
             ["unshare", "--net", "--mount", "--pid", "--fork", "--kill-child", f"--mount-proc={root}/proc",
              "sleep", "infinity"],
+            preexec_fn=_die_with_parent,
         )
         try:
             self.pid = self._first_process()
@@ -197,5 +208,6 @@ def machine(clean_image: CleanImage, bundle: Path, tmp_path_factory: pytest.Temp
     finally:
         box.close()
         left = box.mounts(), box.processes()
-        shutil.rmtree(root, ignore_errors=True)
+        # rm's --one-file-system: never into a mount, were one left inside the root
+        subprocess.run(["rm", "-rf", "--one-file-system", str(root)], check=False)
         assert left == ([], []), f"the clean machine left mounts or processes behind: {left}"

@@ -137,6 +137,24 @@ def test_gridwall_is_installed_from_the_bundled_wheel(installed):
     assert f"gridwall {version} in /opt/gridwall/venv" in installed.output
 
 
+def test_the_checkout_s_service_files_are_installed_and_an_existing_environment_file_is_kept(installed):
+    root = installed.machine.root
+    shipped = installed.bundle / "deploy"
+    units = sorted(p.name for p in shipped.glob("*.service")) if shipped.is_dir() else []
+    assert units == sorted(p.name for p in root.joinpath("etc/systemd/system").glob("gridwall*.service"))
+    for unit in units:
+        assert root.joinpath("etc/systemd/system", unit).read_bytes() == shipped.joinpath(unit).read_bytes()
+    example = shipped / "gridwall.env.example"
+    env = root / "etc/gridwall/gridwall.env"
+    assert env.exists() == example.exists()
+    if example.exists():
+        assert env.read_bytes() == example.read_bytes() and env.stat().st_mode & 0o777 == 0o640
+        env.write_text("GRIDWALL_API_PORT=8001\n")  # the operator's own; a second install leaves it alone
+        installed.machine.run(["bash", f"/root/{installed.bundle.name}/install.sh"])
+        assert env.read_text() == "GRIDWALL_API_PORT=8001\n"
+    assert root.joinpath("opt/gridwall/README.md").read_bytes() == installed.bundle.joinpath("README.md").read_bytes()
+
+
 def test_the_store_and_the_api_start_and_answer_health_with_the_bundled_postgis(installed):
     machine = installed.machine
     bundled = _manifest_debs(installed.bundle)
