@@ -39,30 +39,33 @@ codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 [ "$codename" = bookworm ] || die "this bundle is for Debian bookworm (12); this machine is '${codename:-unknown}'"
 
 # -- 1. Debian packages ------------------------------------------------------------------------------------------
+# apt sees the bundle's folder only, with lists and cache of its own; what is installed at the bundle's version
+# already is left alone, an older version is upgraded (a newer bundle unpacked over an older one)
 mapfile -t wanted < "$here/debs/WANTED"
-installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
-missing=()
-for pkg in "${wanted[@]}"; do installed "$pkg" || missing+=("$pkg"); done
-if [ ${#missing[@]} -eq 0 ]; then
-  say "Debian packages already installed (${wanted[*]})"
+state=$(mktemp -d)
+trap 'rm -rf "$state"' EXIT
+mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
+echo "deb [trusted=yes] file:$here/debs ./" > "$state/sources.list"
+apt_opts=(
+  -o "Dir::Etc::SourceList=$state/sources.list" -o Dir::Etc::SourceParts=/dev/null
+  -o "Dir::State::Lists=$state/lists" -o "Dir::Cache=$state/cache" -o Acquire::Languages=none
+  -o APT::Sandbox::User=root -o APT::Install-Recommends=false
+  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold
+)
+quietly apt-get "${apt_opts[@]}" update
+if [ "$(dpkg-query -W -f='${db:Status-Status}' postgresql-common 2>/dev/null)" != installed ]; then
+  say "installing postgresql-common; Debian's default cluster will not be created (gridwall runs its own)"
+  quietly apt-get "${apt_opts[@]}" -y install postgresql-common
+  quietly pg_conftool /etc/postgresql-common/createcluster.conf set create_main_cluster off
+fi
+plan=$(apt-get "${apt_opts[@]}" -s install "${wanted[@]}" 2>&1) ||
+  die "the bundle's packages do not install on this machine: $(tail -n 5 <<< "$plan")"
+changes=$(grep -c '^Inst ' <<< "$plan" || true)
+if [ "$changes" -eq 0 ]; then
+  say "Debian packages already installed at the bundle's versions (${wanted[*]})"
 else
-  state=$(mktemp -d)
-  trap 'rm -rf "$state"' EXIT
-  mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
-  echo "deb [trusted=yes] file:$here/debs ./" > "$state/sources.list"
-  apt_opts=(
-    -o "Dir::Etc::SourceList=$state/sources.list" -o Dir::Etc::SourceParts=/dev/null
-    -o "Dir::State::Lists=$state/lists" -o "Dir::Cache=$state/cache" -o Acquire::Languages=none
-    -o APT::Sandbox::User=root -o APT::Install-Recommends=false -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold
-  )
-  quietly apt-get "${apt_opts[@]}" update
-  if ! installed postgresql-common; then
-    say "installing postgresql-common; Debian's default cluster will not be created (gridwall runs its own)"
-    quietly apt-get "${apt_opts[@]}" -y install postgresql-common
-    quietly pg_conftool /etc/postgresql-common/createcluster.conf set create_main_cluster off
-  fi
-  say "installing ${missing[*]} and what they need from the bundle ($(grep -c '^Package:' "$here/debs/Packages") .debs)"
-  quietly apt-get "${apt_opts[@]}" -y install "${missing[@]}"
+  say "installing ${wanted[*]}: $changes packages from the bundle"
+  quietly apt-get "${apt_opts[@]}" -y install "${wanted[@]}"
 fi
 
 # -- 2. gridwall in its own virtual environment -----------------------------------------------------------------

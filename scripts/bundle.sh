@@ -73,8 +73,9 @@ mkdir -p "$top/wheels" "$top/debs"
 step "building the gridwall wheel from $repo"
 src=$work/src
 mkdir -p "$src"
+git rev-parse --is-inside-work-tree >/dev/null 2>&1 || die "$repo is not a git checkout: the wheel is built from its files"
 git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
-  [ -e "$f" ] && printf '%s\0' "$f"     # a file deleted but not yet committed is left out
+  if [ -e "$f" ]; then printf '%s\0' "$f"; fi     # a file deleted but not yet committed is left out
 done | tar --null -T - -cf - | tar -xf - -C "$src"
 "$python" -m pip wheel -q --no-deps --wheel-dir "$work/own" "$src" >/dev/null
 own=$(ls "$work"/own/gridwall-*.whl)

@@ -191,7 +191,7 @@ def test_install_runs_again_and_keeps_what_is_there(installed):
     machine = installed.machine
     packages = _packages(machine)
     again = machine.run(["bash", f"/root/{installed.bundle.name}/install.sh"], timeout=600)
-    assert "Debian packages already installed" in again.stdout
+    assert "Debian packages already installed at the bundle's versions" in again.stdout
     assert "user gridwall exists" in again.stdout
     assert _packages(machine) == packages
     assert not machine.root.joinpath("etc/postgresql/15/main").exists()  # no stray default cluster
