@@ -11,6 +11,10 @@ missing=()
 dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1 || missing+=(postgresql-15-postgis-3)
 dpkg -s chromium >/dev/null 2>&1 || missing+=(chromium)
 dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)   # Chinese labels in Chromium
+# the offline bundle (scripts/bundle.sh) and its test: a clean bookworm image, a flat apt index
+dpkg -s debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+dpkg -s dpkg-dev >/dev/null 2>&1 || missing+=(dpkg-dev)
+dpkg -s iproute2 >/dev/null 2>&1 || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   as_root apt-get update -qq
