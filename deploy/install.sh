@@ -115,12 +115,30 @@ if [ -f "$here/deploy/gridwall.env.example" ]; then
   if [ -f /etc/gridwall/gridwall.env ]; then
     say "/etc/gridwall/gridwall.env exists: left as it is"
   else
-    install -m 640 -o root -g gridwall "$here/deploy/gridwall.env.example" /etc/gridwall/gridwall.env
-    say "wrote /etc/gridwall/gridwall.env from the example: set its keys and secrets before starting the services"
+    # the example's secrets filled in, each of its own (the wall's key once, for the API and the wall alike)
+    "$venv/bin/python" - "$here/deploy/gridwall.env.example" /etc/gridwall/gridwall.env.new <<'PY'
+import re, secrets, sys
+text, wall = open(sys.argv[1], encoding="utf-8").read(), secrets.token_urlsafe(32)
+def fill(m):
+    value = wall if m[1] in ("GRIDWALL_API_WALL_KEY", "GRIDWALL_WALL_API_KEY") else secrets.token_urlsafe(32)
+    return f"{m[1]}={value}"
+open(sys.argv[2], "w", encoding="utf-8").write(re.sub(r"(?m)^(GRIDWALL_[A-Z0-9_]+)=change-me$", fill, text))
+PY
+    install -m 640 -o root -g gridwall /etc/gridwall/gridwall.env.new /etc/gridwall/gridwall.env
+    rm -f /etc/gridwall/gridwall.env.new
+    say "wrote /etc/gridwall/gridwall.env from the example, with secrets of its own: review its settings"
+  fi
+  if [ ! -f /etc/gridwall/api-keys.toml ]; then
+    # an admin key for this machine's operator: the hash in the keys file, the key itself readable by root only
+    made=$("$venv/bin/python" -m api.security new admin installer)
+    umask 077; printf '%s\n' "$made" | sed -n 's/^# give this key to the client (shown once): //p' > /etc/gridwall/admin-key
+    umask 022; printf '%s\n' "$made" | grep -v '^# give this key' > /etc/gridwall/api-keys.toml
+    chown root:gridwall /etc/gridwall/api-keys.toml; chmod 640 /etc/gridwall/api-keys.toml
+    say "wrote /etc/gridwall/api-keys.toml with an admin key (the key: /etc/gridwall/admin-key, root only)"
   fi
 fi
 if [ ${#units[@]} -gt 0 ]; then
-  say "done. Next: edit /etc/gridwall/gridwall.env, then systemctl enable --now $names"
+  say "done. Next: systemctl enable --now $names; then add the hall's people (gridwall user add, README)"
 else
   say "done. Next: gridwall db up, then gridwall serve (see the README)"
 fi

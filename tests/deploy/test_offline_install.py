@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -23,25 +22,25 @@ import pytest
 
 from tests.deploy.conftest import Machine
 
-ADMIN_KEY = secrets.token_urlsafe(32)
-# the store and the service as root in the machine: GRIDWALL_HOME for where the store lives (the data_dir setting
-# says the same for now), a production service with an admin key from the environment
-SERVICE_ENV = {
-    "GRIDWALL_HOME": "/srv/gridwall",
-    "GRIDWALL_DATABASE_DATA_DIR": "/srv/gridwall/pg",
-    "GRIDWALL_API_ENVIRONMENT": "production",
-    "GRIDWALL_API_ADMIN_KEY": ADMIN_KEY,
-}
+# a command as the units run it: as the user gridwall, with the settings of the environment file the install wrote
+AS_SERVICE = "set -a; . /etc/gridwall/gridwall.env; set +a; cd /var/lib/gridwall; exec gridwall {}"
+
+
+def _as_service(command: str) -> list[str]:
+    return ["runuser", "-u", "gridwall", "--", "sh", "-c", AS_SERVICE.format(command)]
+
 
 # GET /health from inside the machine, once the port answers (a connection refused while uvicorn starts is retried)
 HEALTH = """
 import json, sys, time, urllib.error, urllib.request
-request = urllib.request.Request("http://127.0.0.1:8000/health", headers={"X-API-Key": sys.argv[1]})
+request = urllib.request.Request(sys.argv[2], headers={"X-API-Key": sys.argv[1]})
 deadline = time.monotonic() + 120
 while True:
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
-            print(json.dumps({"status": answer.status, "body": json.load(answer)}))
+            body = answer.read().decode()
+            print(json.dumps({"status": answer.status, "body": json.loads(body) if "json" in answer.headers.get(
+                "Content-Type", "") else body}))
             break
     except urllib.error.HTTPError as refused:
         print(json.dumps({"status": refused.code, "body": refused.read().decode()}))
@@ -148,43 +147,66 @@ def test_the_checkout_s_service_files_are_installed_and_an_existing_environment_
     env = root / "etc/gridwall/gridwall.env"
     assert env.exists() == example.exists()
     if example.exists():
-        assert env.read_bytes() == example.read_bytes() and env.stat().st_mode & 0o777 == 0o640
-        env.write_text("GRIDWALL_API_PORT=8001\n")  # the operator's own; a second install leaves it alone
+        assert env.stat().st_mode & 0o777 == 0o640
+        # the example line by line, each placeholder secret filled with one of its own, the wall's key twice
+        written, shipped_lines = env.read_text().splitlines(), example.read_text().splitlines()
+        filled = {a.split("=")[0]: b.split("=", 1)[1] for a, b in zip(shipped_lines, written) if a != b}
+        assert len(written) == len(shipped_lines) and all(a.endswith("=change-me") for a in shipped_lines
+                                                          if a.split("=")[0] in filled)
+        assert {"GRIDWALL_API_SESSION_SECRET", "GRIDWALL_API_WALL_KEY", "GRIDWALL_WALL_SECRET_KEY"} <= filled.keys()
+        assert filled["GRIDWALL_API_WALL_KEY"] == filled["GRIDWALL_WALL_API_KEY"]
+        assert len(set(filled.values())) == len(filled) - 1 and min(map(len, filled.values())) >= 32
+        keys = root / "etc/gridwall/admin-key"
+        assert keys.stat().st_mode & 0o777 == 0o600 and len(keys.read_text().strip()) >= 32
+        assert 'role = "admin"' in root.joinpath("etc/gridwall/api-keys.toml").read_text()
+        kept = env.read_text()
+        env.write_text(kept + "GRIDWALL_API_PORT=8000\n")  # the operator's own; a second install leaves it alone
         installed.machine.run(["bash", f"/root/{installed.bundle.name}/install.sh"])
-        assert env.read_text() == "GRIDWALL_API_PORT=8001\n"
+        assert env.read_text() == kept + "GRIDWALL_API_PORT=8000\n"
     assert root.joinpath("opt/gridwall/README.md").read_bytes() == installed.bundle.joinpath("README.md").read_bytes()
 
 
-def test_the_store_and_the_api_start_and_answer_health_with_the_bundled_postgis(installed):
+def test_the_store_the_api_and_the_wall_start_as_the_units_run_them(installed):
+    """As the units do: the user gridwall, the installed environment file and keys; /health answers with the
+    bundle's PostgreSQL and PostGIS, and the wall (gunicorn) its sign-in page and its styles, from the wheel."""
     machine = installed.machine
     bundled = _manifest_debs(installed.bundle)
-    machine.run(["mkdir", "-p", "/srv/gridwall"])
-    up = machine.run(["sh", "-c", "cd /srv/gridwall && gridwall db up"], env=SERVICE_ENV, timeout=300)
+    up = machine.run(_as_service("db up"), timeout=300)
     assert "store up and migrated" in up.stdout
-    status = machine.run(["sh", "-c", "cd /srv/gridwall && gridwall db status"], env=SERVICE_ENV).stdout
+    status = machine.run(_as_service("db status")).stdout
     versions = re.search(r"PostgreSQL (\S+) .*PostGIS (\S+),", status)
     assert versions, status
-    log = machine.root.parent / "serve.log"
-    with log.open("w") as out:
-        # a session of its own: nsenter forks the command into the namespace, and the group holds both
-        serve = subprocess.Popen(machine.command(["sh", "-c", "cd /srv/gridwall && exec gridwall serve"],
-                                                 SERVICE_ENV), stdout=out, stderr=subprocess.STDOUT,
-                                 start_new_session=True)
+    admin_key = machine.root.joinpath("etc/gridwall/admin-key").read_text().strip()
+    servers, logs = [], []
     try:
-        asked = machine.run(["/opt/gridwall/venv/bin/python", "-c", HEALTH, ADMIN_KEY], timeout=180, check=False)
-        assert asked.returncode == 0 and serve.poll() is None, f"{asked.stderr}\n{log.read_text()[-3000:]}"
-        health = json.loads(asked.stdout)
+        for command in ("serve", "wall"):
+            logs.append(machine.root.parent / f"{command}.log")
+            with logs[-1].open("w") as out:
+                # a session of its own: nsenter forks the command into the namespace, and the group holds both
+                servers.append(subprocess.Popen(machine.command(_as_service(command)), stdout=out,
+                                                stderr=subprocess.STDOUT, start_new_session=True))
+        answers = {}
+        for name, url in (("health", "http://127.0.0.1:8000/health"), ("login", "http://127.0.0.1:8050/login"),
+                          ("css", "http://127.0.0.1:8050/assets/gridwall.css")):
+            asked = machine.run(["/opt/gridwall/venv/bin/python", "-c", HEALTH, admin_key, url], timeout=180,
+                                check=False)
+            said = "\n".join(log.read_text()[-3000:] for log in logs)
+            assert asked.returncode == 0 and all(s.poll() is None for s in servers), f"{asked.stderr}\n{said}"
+            answers[name] = json.loads(asked.stdout)
     finally:
-        os.killpg(serve.pid, signal.SIGTERM)
-        serve.wait(timeout=60)
-        machine.run(["sh", "-c", "cd /srv/gridwall && gridwall db down"], env=SERVICE_ENV, check=False)
-    said = log.read_text()
-    assert health["status"] == 200, (health, said[-3000:])
-    body = health["body"]
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+        for server in servers:
+            server.wait(timeout=60)
+        machine.run(_as_service("db down"), check=False)
+    assert answers["health"]["status"] == 200, answers["health"]
+    body = answers["health"]["body"]
     assert body["status"] == "ok" and body["schema_revision"] == body["schema_head"]
     # the server runs the bundle's PostgreSQL and PostGIS: 15.20-0+deb12u1 and 3.3.2+dfsg-1+b1 in the bundle
     assert body["postgres"].split()[0] == bundled["postgresql-15"].split("-")[0] == versions.group(1)
     assert body["postgis"] == bundled["postgresql-15-postgis-3"].split("+")[0] == versions.group(2)
+    assert answers["login"]["status"] == 200 and 'href="/assets/gridwall.css"' in answers["login"]["body"]
+    assert answers["css"]["status"] == 200 and ".shell-nav" in answers["css"]["body"]
 
 
 def test_install_runs_again_and_keeps_what_is_there(installed):
