@@ -111,8 +111,9 @@ def _wait(url: str, proc, seconds: float = 60) -> None:
 
 
 @contextmanager
-def _servers(db_url: str, as_of: str | None):
-    """The API and the wall as two processes of their own, as they run in a hall."""
+def _servers(db_url: str, as_of: str | None, wall_server: str = "gunicorn"):
+    """The API and the wall as two processes of their own, as they run in a hall: the wall under gunicorn as
+    ``gridwall wall`` serves it, or (``wall_server="dev"``) on Werkzeug's development server, the baseline."""
     api_port, wall_port = _port(), _port()
     env = {**os.environ, "GRIDWALL_DATABASE_URL": db_url, "GRIDWALL_API_ADMIN_KEY": KEY,
            "GRIDWALL_WALL_API_URL": f"http://127.0.0.1:{api_port}", "GRIDWALL_WALL_API_KEY": KEY,
@@ -122,7 +123,8 @@ def _servers(db_url: str, as_of: str | None):
     api_cmd = ("import uvicorn; from api.main import create_app; "
                f"uvicorn.run(create_app(), host='127.0.0.1', port={api_port}, log_level='warning')")
     procs = [subprocess.Popen([sys.executable, "-c", api_cmd], cwd=ROOT, env=env),
-             subprocess.Popen([sys.executable, "-c", "from app import run_wall; run_wall()"], cwd=ROOT, env=env,
+             subprocess.Popen([sys.executable, "-c", f"from app import run_wall; run_wall(dev={wall_server == 'dev'})"],
+                              cwd=ROOT, env=env,
                               stderr=subprocess.DEVNULL)]
     try:
         _wait(f"http://127.0.0.1:{api_port}/health", procs[0])
@@ -244,12 +246,43 @@ def _soak(browser, wall_url: str, api, pids: list[int], minutes: float, every: t
     return rows
 
 
+def _runs(browser, wall_url: str, api, args, outside: list) -> tuple[list, list, list]:
+    """``args.repeat`` fresh signed-in browser contexts: first full render, intake → ticker, intake → KPI."""
+    renders, lags, kpi_lags = [], [], []
+    places = _points(api, 2 * args.repeat)
+    for run in range(args.repeat):
+        (lon, lat), (klon, klat) = places[2 * run], places[2 * run + 1]
+        ctx = _signed_in(browser, wall_url)
+        pg = ctx.new_page()
+        pg.on("request", lambda r: r.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))
+              or outside.append(r.url))
+        pg.goto(f"{wall_url}/wall", wait_until="commit")
+        pg.wait_for_function(READY_JS, timeout=120_000, polling=50)
+        renders.append(pg.evaluate("performance.now()") / 1000)
+        pg.wait_for_selector("body[data-live='open']", timeout=20_000)
+        t0 = time.perf_counter()
+        r = api.post("/events", json={"channel": "hotline", "external_id": f"bench-{time.time_ns()}",
+                                      "category": "020101", "lon": lon, "lat": lat})
+        r.raise_for_status()
+        pg.wait_for_selector(f"#wall-ticker-{r.json()['id']}", timeout=20_000, state="attached")
+        lags.append(time.perf_counter() - t0)
+        kpi_lags.append(_kpi_lag(pg, api, klon, klat, args.kpi_timeout))
+        if run == 0:
+            pg.screenshot(path=str(ROOT / "bench" / "out" / "wall_bench.png"))
+        ctx.close()
+        log.info("run %d: render %.2f s, intake→wall %.3f s, intake→KPI %s", run + 1, renders[-1], lags[-1],
+                 "none" if kpi_lags[-1] is None else f"{kpi_lags[-1]:.2f} s")
+    return renders, lags, kpi_lags
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", default="default")
     ap.add_argument("--cameras", type=int, default=30_000)
     ap.add_argument("--workers", type=int, default=5_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--wall-server", nargs="+", choices=["dev", "gunicorn"], default=["dev", "gunicorn"],
+                    help="Which wall servers to measure, in this order (default: the baseline, then gridwall wall's).")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--as-of", default="",
                     help="Pin the wall's day (e.g. 2026-10-31T18:00:00+08:00); default: on the clock, the demo's "
@@ -269,41 +302,25 @@ def main() -> None:
     low, _, high = args.soak_every.partition("-")
     with throwaway_cluster(fsync=False) as cluster:
         db_url, counts = _load(cluster, args.scale, args.cameras, args.workers, args.seed, end)
-        renders, lags, kpi_lags, outside, soak = [], [], [], [], []
-        with _servers(db_url, args.as_of) as (api_url, wall_url, pids), sync_playwright() as pw, \
-                httpx.Client(base_url=api_url, headers={"X-API-Key": KEY}, timeout=60) as api:
+        outside, soak, figures = [], [], {}
+        with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROME_ARGS)
-            places = _points(api, 2 * args.repeat)
-            for run in range(args.repeat):
-                (lon, lat), (klon, klat) = places[2 * run], places[2 * run + 1]
-                ctx = _signed_in(browser, wall_url)
-                pg = ctx.new_page()
-                pg.on("request", lambda r: r.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))
-                      or outside.append(r.url))
-                pg.goto(f"{wall_url}/wall", wait_until="commit")
-                pg.wait_for_function(READY_JS, timeout=120_000, polling=50)
-                renders.append(pg.evaluate("performance.now()") / 1000)
-                pg.wait_for_selector("body[data-live='open']", timeout=20_000)
-                t0 = time.perf_counter()
-                r = api.post("/events", json={"channel": "hotline", "external_id": f"bench-{time.time_ns()}",
-                                              "category": "020101", "lon": lon, "lat": lat})
-                r.raise_for_status()
-                pg.wait_for_selector(f"#wall-ticker-{r.json()['id']}", timeout=20_000, state="attached")
-                lags.append(time.perf_counter() - t0)
-                kpi_lags.append(_kpi_lag(pg, api, klon, klat, args.kpi_timeout))
-                if run == 0:
-                    pg.screenshot(path=str(ROOT / "bench" / "out" / "wall_bench.png"))
-                ctx.close()
-                log.info("run %d: render %.2f s, intake→wall %.3f s, intake→KPI %s", run + 1, renders[-1], lags[-1],
-                         "none" if kpi_lags[-1] is None else f"{kpi_lags[-1]:.2f} s")
-            if args.soak_minutes > 0:
-                soak = _soak(browser, wall_url, api, pids, args.soak_minutes, (float(low), float(high or low)))
+            for kind in args.wall_server:  # the baseline first, side by side on the same store
+                with _servers(db_url, args.as_of, kind) as (api_url, wall_url, pids), \
+                        httpx.Client(base_url=api_url, headers={"X-API-Key": KEY}, timeout=60) as api:
+                    figures[kind] = _runs(browser, wall_url, api, args, outside)
+                    if args.soak_minutes > 0 and kind == args.wall_server[-1]:
+                        soak = _soak(browser, wall_url, api, pids, args.soak_minutes, (float(low), float(high or low)))
             browser.close()
-    rows = [("/wall first full render (s)", f"{median(renders):.2f}", ", ".join(f"{v:.2f}" for v in renders), "3.0"),
-            ("intake → on the wall (s)", f"{median(lags):.3f}", ", ".join(f"{v:.3f}" for v in lags), "1.0")]
-    moved = [v for v in kpi_lags if v is not None]
-    rows.append(("intake → KPI on the wall (s)", f"{median(moved):.2f}" if moved else "no change",
-                 ", ".join("—" if v is None else f"{v:.2f}" for v in kpi_lags), "3.0"))
+    rows = []
+    for kind, (renders, lags, kpi_lags) in figures.items():
+        moved = [v for v in kpi_lags if v is not None]
+        rows += [(f"{kind}: /wall first full render (s)", f"{median(renders):.2f}",
+                  ", ".join(f"{v:.2f}" for v in renders), "3.0"),
+                 (f"{kind}: intake → on the wall (s)", f"{median(lags):.3f}", ", ".join(f"{v:.3f}" for v in lags),
+                  "1.0"),
+                 (f"{kind}: intake → KPI on the wall (s)", f"{median(moved):.2f}" if moved else "no change",
+                  ", ".join("—" if v is None else f"{v:.2f}" for v in kpi_lags), "3.0")]
     head = (f"district {args.scale}: cameras {counts.get('cameras')}, workers {counts.get('workers')}, "
             f"buildings {counts.get('buildings')}, events {counts.get('events')}; requests off the machine: "
             f"{len(outside)}")
