@@ -39,6 +39,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 from common import ROOT, median, table, throwaway_cluster
 
@@ -171,11 +172,13 @@ def _points(client, n: int) -> list[tuple[float, float]]:
 
 
 def _rss_mb(pid: int) -> float:
-    """A process's resident memory (MB), from ``/proc``."""
+    """The resident memory (MB) of a process and its children (gunicorn's workers, uvicorn's), from ``/proc``."""
+    total = 0.0
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+            total = int(line.split()[1]) / 1024
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return total + sum(_rss_mb(int(c)) for c in (children.read_text().split() if children.exists() else ()))
 
 
 def _slope_per_hour(minutes: list[float], values: list[float]) -> float:
@@ -246,10 +249,11 @@ def _soak(browser, wall_url: str, api, pids: list[int], minutes: float, every: t
     return rows
 
 
-def _runs(browser, wall_url: str, api, args, outside: list) -> tuple[list, list, list]:
-    """``args.repeat`` fresh signed-in browser contexts: first full render, intake → ticker, intake → KPI."""
+def _runs(browser, wall_url: str, api, args, outside: list, places: list) -> tuple[list, list, list]:
+    """``args.repeat`` fresh signed-in browser contexts: first full render, intake → ticker, intake → KPI; the
+    events at ``places``, two a run (places of their own: a second event at a spot is a duplicate, which moves no
+    figure)."""
     renders, lags, kpi_lags = [], [], []
-    places = _points(api, 2 * args.repeat)
     for run in range(args.repeat):
         (lon, lat), (klon, klat) = places[2 * run], places[2 * run + 1]
         ctx = _signed_in(browser, wall_url)
@@ -305,10 +309,13 @@ def main() -> None:
         outside, soak, figures = [], [], {}
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROME_ARGS)
-            for kind in args.wall_server:  # the baseline first, side by side on the same store
+            places = []
+            for n, kind in enumerate(args.wall_server):  # the baseline first, side by side on the same store
                 with _servers(db_url, args.as_of, kind) as (api_url, wall_url, pids), \
                         httpx.Client(base_url=api_url, headers={"X-API-Key": KEY}, timeout=60) as api:
-                    figures[kind] = _runs(browser, wall_url, api, args, outside)
+                    places = places or _points(api, 2 * args.repeat * len(args.wall_server))
+                    mine = places[2 * args.repeat * n: 2 * args.repeat * (n + 1)]
+                    figures[kind] = _runs(browser, wall_url, api, args, outside, mine)
                     if args.soak_minutes > 0 and kind == args.wall_server[-1]:
                         soak = _soak(browser, wall_url, api, pids, args.soak_minutes, (float(low), float(high or low)))
             browser.close()

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
-
-from layers.cluster import LocalCluster, free_port
 
 
 def _answers(url: str) -> bool:
@@ -22,14 +18,8 @@ def _answers(url: str) -> bool:
         return False
 
 
-def test_up_production_serves_the_api_with_workers_and_the_wall_with_gunicorn_and_stops_both(tmp_path):
-    home = Path(tempfile.mkdtemp(prefix="gridwall-up-prod-", dir="/tmp"))
-    home.chmod(0o711)  # the postgres user walks through it to its data folder
-    data_dir = home / "pg"
-    port, wall_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDWALL_")}
-    env |= {"GRIDWALL_DATABASE_DATA_DIR": str(data_dir), "GRIDWALL_API_PORT": str(port),
-            "GRIDWALL_WALL_PORT": str(wall_port), "GRIDWALL_DATABASE_POOL_SIZE": "4"}
+def test_up_production_serves_the_api_with_workers_and_the_wall_with_gunicorn_and_stops_both(tmp_path, up_home):
+    port, wall_port, env = up_home.port, up_home.wall_port, {**up_home.env, "GRIDWALL_DATABASE_POOL_SIZE": "4"}
     log = tmp_path / "up.log"
     with log.open("w") as out:
         proc = subprocess.Popen([str(Path(sys.executable).parent / "gridwall"), "up", "--production", "--scale",
@@ -49,10 +39,4 @@ def test_up_production_serves_the_api_with_workers_and_the_wall_with_gunicorn_an
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-        try:
-            assert not _answers(f"http://127.0.0.1:{wall_port}/login"), "the wall outlived `gridwall up`"
-        finally:
-            LocalCluster(data_dir).destroy()
-            for secret in ("api-admin-key", "api-wall-key", "session-secret", "wall-cookie-secret",
-                           "first-admin-password"):
-                (home / secret).unlink(missing_ok=True)
+    assert not _answers(f"http://127.0.0.1:{wall_port}/login"), "the wall outlived `gridwall up`"

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from layers.cluster import LocalCluster, free_port
 
-
-def test_up_starts_the_store_loads_the_demo_and_serves(tmp_path):
-    home = Path(tempfile.mkdtemp(prefix="gridwall-up-", dir="/tmp"))
-    home.chmod(0o711)  # the postgres user walks through it to its data folder
-    data_dir = home / "pg"
-    port, wall_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDWALL_")}
-    env |= {"GRIDWALL_HOME": str(home), "GRIDWALL_API_PORT": str(port),
-            "GRIDWALL_WALL_PORT": str(wall_port)}
+def test_up_starts_the_store_loads_the_demo_and_serves(tmp_path, up_home):
+    home, port, wall_port, env = up_home.home, up_home.port, up_home.wall_port, up_home.env
     gridwall = Path(sys.executable).parent / "gridwall"
     log = tmp_path / "up.log"
     with log.open("w") as out:
@@ -69,6 +59,3 @@ def test_up_starts_the_store_loads_the_demo_and_serves(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-        LocalCluster(data_dir).destroy()
-        for secret in ("api-admin-key", "api-wall-key", "session-secret", "wall-cookie-secret", "first-admin-password"):
-            (home / secret).unlink(missing_ok=True)
