@@ -39,6 +39,7 @@ from api.routers import (
     dispatch,
     duplicates,
     events,
+    export,
     health,
     heat,
     kpi,
@@ -67,7 +68,7 @@ log = logging.getLogger(__name__)
 #: (tiles, intake, dispatch) right after the tiny health router, since each request walks the list until a route
 #: matches. ``health`` stays before ``layers``: its ``/layers/counts`` would otherwise be read as a layer name.
 _ROUTERS = (health, tiles, events, dispatch, layers, ogc, open311, duplicates, kpi, heat, coverage, workers, live,
-            partition, taxonomy, auth, addresses, audit, labels, basemap, calendar)
+            partition, taxonomy, auth, addresses, audit, labels, basemap, calendar, export)
 
 
 #: threads of the pool that sync routes run in, beyond one per connection: work that needs no connection (a keys
