@@ -865,3 +865,72 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+
+
+# --- gridwall export: a layer or every area's figures as a file (api.export, the same rows as the API's) ---
+
+
+@cli.command("export")
+@click.argument("layer")
+@click.option("--format", "fmt", required=True, help="csv, xlsx, gpkg, shp (a zip), parquet; kpis: csv or xlsx.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The file to write.")
+@click.option("--filter", "filters", multiple=True, help="property:value or property:a|b (repeatable), as /layers.")
+@click.option("--bbox", default=None, help="minx,miny,maxx,maxy in WGS 84 degrees.")
+@click.option("--version", "grid_version", type=int, default=None, help="Grid version (grids only).")
+@click.option("--department", "departments", multiple=True,
+              help="Export only what a key of this department sees (repeatable); default: everything.")
+@click.option("--level", type=click.Choice(["street", "community", "grid"]), default=None,
+              help="kpis only: one row per area of this level.")
+@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="kpis only: first day.")
+@click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="kpis only: day after the last.")
+def export(layer: str, fmt: str, out: Path, filters: tuple[str, ...], bbox: str | None, grid_version: int | None,
+           departments: tuple[str, ...], level: str | None, start, end) -> None:
+    """Write LAYER (a map layer, or ``kpis`` for every area's figures) to a file.
+
+    \b
+    gridwall export cameras --format gpkg --out cameras.gpkg --filter kind:dome
+    gridwall export events --format xlsx --out events.xlsx --department 城管局
+    gridwall export kpis --level street --start 2026-10-01 --end 2026-11-01 --format csv --out streets.csv
+    """
+    from api.security import Principal
+
+    if layer == "kpis" and (filters or bbox or grid_version is not None):
+        raise click.UsageError("kpis takes --level, --start, --end and --department, not --filter, --bbox or --version")
+    if layer != "kpis" and (level or start or end):
+        raise click.UsageError("--level, --start and --end are for kpis only")
+    principal = Principal(name="cli-export", role="department" if departments else "admin",
+                          departments=tuple(departments))
+    with _engine() as engine, engine.connect() as conn:
+        file = (_export_kpis(conn, principal, fmt, level, start, end) if layer == "kpis"
+                else _export_layer(conn, principal, layer, fmt, filters, bbox, grid_version))
+    out.write_bytes(file.content)
+    click.echo(f"{out}: {len(file.content)} bytes ({file.media_type.split(';')[0]})")
+
+
+def _export_layer(conn, principal, layer: str, fmt: str, filters, bbox, grid_version):
+    from api.export import check_format, export_layer, layer_frame
+    from api.features import Scope, parse_filters, served
+    from api.params import parse_bbox
+
+    sl = served(layer)
+    check_format(fmt)
+    scope = Scope(principal, parse_bbox(bbox), parse_filters(sl, list(filters)), grid_version)
+    return export_layer(layer_frame(conn, sl, scope), sl.name, fmt)
+
+
+def _export_kpis(conn, principal, fmt: str, level: str | None, start, end):
+    from zoneinfo import ZoneInfo
+
+    from api.access import kpi_departments
+    from api.export import TABLE_FORMATS, check_format, export_table
+    from command.kpi import area_kpis
+    from command.taxonomy import current_taxonomy
+
+    check_format(fmt, TABLE_FORMATS)
+    if level is None or start is None or end is None:
+        raise click.UsageError("kpis needs --level, --start and --end")
+    columns = ["id", "code", "name", "total", "closed", "overdue", "closure_rate", "on_time_rate"]
+    zone = ZoneInfo(current_taxonomy(conn).calendar.timezone)  # the days are the district's days
+    figures = area_kpis(conn, level, start.replace(tzinfo=zone), end.replace(tzinfo=zone),
+                        departments=kpi_departments(principal))
+    return export_table(columns, [[getattr(a, c) for c in columns] for a in figures.areas], f"kpis_{level}", fmt)
