@@ -126,3 +126,36 @@ def test_kpis_of_every_street_in_one_table_equal_kpis_areas(client, auth, fmt):
         got = [tuple(r[header.index(c)] for c in ("id", "code", "total", "closed")) for r in rows]
     assert got == [(a["id"], a["code"], a["total"], a["closed"]) for a in areas]
     assert len(got) > 1
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "gpkg", "shp", "parquet"])
+def test_an_export_matching_nothing_is_an_empty_file_not_an_error(client, auth, fmt, tmp_path):
+    response = client.get("/export/cameras", params={"format": fmt, "filter": "kind:no-such-kind"},
+                          headers=auth("analyst"))
+    assert response.status_code == 200, response.text
+    content = response.content
+    if fmt == "csv":
+        assert list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))[1:] == []
+    elif fmt == "xlsx":
+        assert len(list(load_workbook(io.BytesIO(content), read_only=True)["cameras"].iter_rows())) == 1
+    elif fmt == "parquet":
+        assert pq.read_table(io.BytesIO(content)).num_rows == 0
+    else:
+        path = tmp_path / f"empty.{fmt}"
+        if fmt == "shp":
+            with zipfile.ZipFile(io.BytesIO(content)) as zf:
+                zf.extractall(tmp_path)
+            path = tmp_path / "cameras.shp"
+        else:
+            path.write_bytes(content)
+        assert len(pyogrio.read_dataframe(path)) == 0
+
+
+def test_a_department_exports_only_its_events_as_the_layer_shows_them(client, auth):
+    page = client.get("/layers/events", params={"limit": 10000}, headers=auth("department")).json()
+    rows = list(csv.DictReader(io.StringIO(_get(client, auth, "csv", role="department", layer="events")
+                                           .content.decode("utf-8-sig"))))
+    assert [int(r["id"]) for r in rows] == [f["id"] for f in page["features"]]
+    assert rows and {r["department"] for r in rows} == {DEPARTMENT}
+    everyone = client.get("/layers/events", params={"limit": 1}, headers=auth("operator")).json()["numberMatched"]
+    assert len(rows) < everyone
