@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
-from sqlalchemy import Connection
+import pandas as pd
+from sqlalchemy import Connection, DateTime
 
 from api.features import Scope, ServedLayer, feature_page
 from layers.errors import LoadError
@@ -74,7 +75,9 @@ def layer_frame(conn: Connection, layer: ServedLayer, scope: Scope) -> gpd.GeoDa
     from shapely.geometry import shape
 
     geoms = [shape(f["geometry"]) if f["geometry"] else None for f in features]
-    return gpd.GeoDataFrame(rows, columns=list(layer.properties), geometry=geoms, crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(rows, columns=list(layer.properties), geometry=geoms, crs="EPSG:4326")
+    frame.attrs["times"] = [c for c in layer.properties if isinstance(layer.table.c[c].type, DateTime)]
+    return frame
 
 
 def _flat(value: object) -> object:
@@ -88,6 +91,10 @@ def export_layer(frame: gpd.GeoDataFrame, name: str, fmt: str) -> ExportFile:
         table = frame.drop(columns="geometry")
         table["geometry"] = [g.wkt if g is not None else None for g in frame.geometry]
         return export_table(list(table.columns), table.itertuples(index=False), name, fmt)
+    frame = frame.copy()
+    for column in frame.attrs.get("times", ()):
+        # typed in the formats that carry a time (CSV and Excel keep the ISO text, offset and all)
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     with tempfile.TemporaryDirectory() as tmp:
         if fmt == "parquet":
             buf = io.BytesIO()

@@ -7,6 +7,7 @@ import io
 import zipfile
 
 import geopandas as gpd
+import pandas as pd
 import pyarrow.parquet as pq
 import pyogrio
 import pytest
@@ -159,3 +160,22 @@ def test_a_department_exports_only_its_events_as_the_layer_shows_them(client, au
     assert rows and {r["department"] for r in rows} == {DEPARTMENT}
     everyone = client.get("/layers/events", params={"limit": 1}, headers=auth("operator")).json()["numberMatched"]
     assert len(rows) < everyone
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "parquet"])
+def test_times_are_typed_in_gpkg_and_parquet(client, auth, tmp_path, fmt):
+    content = _get(client, auth, fmt, layer="events").content
+    if fmt == "parquet":
+        frame = gpd.read_parquet(io.BytesIO(content))
+    else:
+        (tmp_path / "e.gpkg").write_bytes(content)
+        frame = pyogrio.read_dataframe(tmp_path / "e.gpkg")
+    assert len(frame) > 0 and pd.api.types.is_datetime64_any_dtype(frame["reported_at"])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "gpkg", "shp", "parquet"])
+def test_every_layer_exports_in_every_format(client, auth, fmt):
+    for layer in (entry["name"] for entry in client.get("/layers", headers=auth("analyst")).json()):
+        response = client.get(f"/export/{layer}", params={"format": fmt}, headers=auth("analyst"))
+        assert response.status_code == 200, (layer, response.text)
+        assert f'filename="{layer}.' in response.headers["content-disposition"]
