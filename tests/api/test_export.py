@@ -179,3 +179,10 @@ def test_every_layer_exports_in_every_format(client, auth, fmt):
         response = client.get(f"/export/{layer}", params={"format": fmt}, headers=auth("analyst"))
         assert response.status_code == 200, (layer, response.text)
         assert f'filename="{layer}.' in response.headers["content-disposition"]
+
+
+def test_a_grid_worker_exports_only_itself_of_the_workers(client, auth, worker_code):
+    rows = list(csv.DictReader(io.StringIO(_get(client, auth, "csv", role="grid_worker", layer="workers")
+                                           .content.decode("utf-8-sig"))))
+    assert [r["code"] for r in rows] == [worker_code]
+    assert client.get("/export/workers", params={"format": "csv"}, headers=auth("department")).text.count("\n") == 1
