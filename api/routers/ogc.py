@@ -4,24 +4,31 @@ Why: QGIS, ArcGIS and GDAL (``ogrinfo OAPIF:http://host/ogc``) read a
 standard server with no plug-in; planners and analysts open the live layers
 beside their own files. The collections are the served layers (grids: the
 current version), in CRS84, paged with ``limit``/``offset`` and ``next``
-links, filtered with ``bbox`` — with the same access scope (:mod:`api.access`) as every
+links, filtered with ``bbox`` — unknown query parameters are a 400 naming them and an unknown
+collection a 404 (:mod:`api.ogc`) — with the same access scope (:mod:`api.access`) as every
 other read.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
 from api.deps import ConnDep, Reader
 from api.features import SERVED, Scope, ServedLayer, extent, feature_by_id, feature_page, served
-from api.params import BBoxDep, BigId, LayerName, PagingDep
+from api.ogc import CRS84, strict_query
+from api.params import BBoxDep, BigId, PagingDep
 
 __all__ = ["router", "CONFORMANCE", "CRS84"]
 
-router = APIRouter(prefix="/ogc", tags=["ogc api features"])
+router = APIRouter(prefix="/ogc", tags=["ogc api features"], dependencies=[Depends(strict_query)])
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+#: a collection by name: an unknown one is a 404 naming the collections there are (Core), not a 422
+CollectionId = Annotated[str, Path(max_length=100, description="A collection: " + ", ".join(SERVED) + ".",
+                                   examples=["cameras"])]
+
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
@@ -75,17 +82,17 @@ def collections(request: Request, conn: ConnDep, user: Reader) -> dict:
 
 
 @router.get("/collections/{collection_id}", summary="One collection")
-def collection(collection_id: LayerName, request: Request, conn: ConnDep, user: Reader) -> dict:
+def collection(collection_id: CollectionId, request: Request, conn: ConnDep, user: Reader) -> dict:
     """A layer's metadata and extent."""
-    return _collection(request, conn, served(collection_id.value), Scope(user))
+    return _collection(request, conn, served(collection_id), Scope(user))
 
 
 @router.get("/collections/{collection_id}/items", response_class=Response,
             responses={200: {"content": {_GEOJSON: {}}}}, summary="Features of a collection")
-def items(collection_id: LayerName, request: Request, conn: ConnDep, user: Reader,
+def items(collection_id: CollectionId, request: Request, conn: ConnDep, user: Reader,
           box: BBoxDep, page: PagingDep) -> Response:
     """A page of features with ``numberMatched``, ``numberReturned`` and a ``next`` link while more follow."""
-    sl = served(collection_id.value)
+    sl = served(collection_id)
     result = feature_page(conn, sl, Scope(user, box.box), limit=page.limit, offset=page.offset)
     links = [_link(str(request.url), "self", _GEOJSON, "This page")]
     if result.has_next:
@@ -96,8 +103,8 @@ def items(collection_id: LayerName, request: Request, conn: ConnDep, user: Reade
 
 @router.get("/collections/{collection_id}/items/{feature_id}", response_class=Response,
             responses={200: {"content": {_GEOJSON: {}}}}, summary="One feature")
-def item(collection_id: LayerName, feature_id: BigId, conn: ConnDep, user: Reader) -> Response:
+def item(collection_id: CollectionId, feature_id: BigId, conn: ConnDep, user: Reader) -> Response:
     """One feature by id."""
-    return Response(feature_by_id(conn, served(collection_id.value), Scope(user), feature_id), media_type=_GEOJSON)
+    return Response(feature_by_id(conn, served(collection_id), Scope(user), feature_id), media_type=_GEOJSON)
 
 

@@ -50,3 +50,38 @@ def test_gdal_oapif_reads_a_layer(live_server, gdal_key, api_engine):
         codes = set(conn.execute(text("SELECT code FROM resource")).scalars())
     assert set(frame["code"]) == codes
     assert frame.geometry.geom_type.eq("Point").all()
+
+
+@pytest.mark.parametrize("url", ["/ogc", "/ogc/collections", "/ogc/collections/cameras",
+                                 "/ogc/collections/cameras/items"])
+def test_unknown_query_parameters_are_400_naming_them(client, auth, url):
+    params = {"sortby": "id", "limit": 2} if url.endswith("/items") else {"sortby": "id"}
+    answer = client.get(url, params=params, headers=auth("analyst"))
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["type"] == "BadRequest" and error["field"] == "sortby"
+    assert "sortby" in error["message"]
+
+
+def test_known_parameters_and_the_key_in_the_query_pass(client, keys):
+    answer = client.get("/ogc/collections/cameras/items",
+                        params={"limit": 2, "offset": 1, "bbox": "-180,-90,180,90", "api_key": keys["analyst"]})
+    assert answer.status_code == 200 and answer.json()["numberReturned"] == 2
+
+
+@pytest.mark.parametrize("url", ["/ogc/collections/nope", "/ogc/collections/nope/items",
+                                 "/ogc/collections/nope/items/1"])
+def test_unknown_collection_is_404(client, auth, url):
+    answer = client.get(url, headers=auth("analyst"))
+    assert answer.status_code == 404
+    assert "cameras" in answer.json()["error"]["message"]
+
+
+def test_crs_parameters_take_only_crs84(client, auth):
+    crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    url = "/ogc/collections/cameras/items"
+    ok = client.get(url, params={"crs": crs84, "bbox-crs": crs84, "limit": 1}, headers=auth("analyst"))
+    assert ok.status_code == 200
+    other = client.get(url, params={"crs": "http://www.opengis.net/def/crs/EPSG/0/4490"}, headers=auth("analyst"))
+    assert other.status_code == 400 and other.json()["error"]["field"] == "crs"
+    assert client.get("/ogc/collections", params={"crs": crs84}, headers=auth("analyst")).status_code == 400
