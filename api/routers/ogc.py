@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from api.deps import ConnDep, Reader
 from api.features import SERVED, Scope, ServedLayer, extent, feature_by_id, feature_page, served
-from api.ogc import CRS84, strict_query
+from api.ogc import CRS84, parse_datetime, strict_query
 from api.params import BBoxDep, BigId, PagingDep
 
 __all__ = ["router", "CONFORMANCE", "CRS84"]
@@ -28,6 +28,10 @@ router = APIRouter(prefix="/ogc", tags=["ogc api features"], dependencies=[Depen
 #: a collection by name: an unknown one is a 404 naming the collections there are (Core), not a 422
 CollectionId = Annotated[str, Path(max_length=100, description="A collection: " + ", ".join(SERVED) + ".",
                                    examples=["cameras"])]
+#: OGC API – Features' ``datetime``: an instant, or an interval with ``..`` (or nothing) for an open end
+DateTimeQuery = Annotated[str | None, Query(alias="datetime", max_length=100, description="An RFC 3339 instant "
+                                            "or interval (start/end, \"..\" for an open end), with a time zone.",
+                                            examples=["2026-11-20T00:00:00+08:00/.."])]
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -90,10 +94,12 @@ def collection(collection_id: CollectionId, request: Request, conn: ConnDep, use
 @router.get("/collections/{collection_id}/items", response_class=Response,
             responses={200: {"content": {_GEOJSON: {}}}}, summary="Features of a collection")
 def items(collection_id: CollectionId, request: Request, conn: ConnDep, user: Reader,
-          box: BBoxDep, page: PagingDep) -> Response:
-    """A page of features with ``numberMatched``, ``numberReturned`` and a ``next`` link while more follow."""
+          box: BBoxDep, page: PagingDep, when: DateTimeQuery = None) -> Response:
+    """A page of features with ``numberMatched``, ``numberReturned`` and a ``next`` link while more follow;
+    ``datetime`` filters a time-bearing layer (events: reported, workers: placed, cameras: last seen)."""
     sl = served(collection_id)
-    result = feature_page(conn, sl, Scope(user, box.box), limit=page.limit, offset=page.offset)
+    scope = Scope(user, box.box, period=parse_datetime(when, sl.time, sl.name))
+    result = feature_page(conn, sl, scope, limit=page.limit, offset=page.offset)
     links = [_link(str(request.url), "self", _GEOJSON, "This page")]
     if result.has_next:
         nxt = str(request.url.include_query_params(offset=page.offset + page.limit, limit=page.limit))

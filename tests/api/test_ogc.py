@@ -85,3 +85,41 @@ def test_crs_parameters_take_only_crs84(client, auth):
     other = client.get(url, params={"crs": "http://www.opengis.net/def/crs/EPSG/0/4490"}, headers=auth("analyst"))
     assert other.status_code == 400 and other.json()["error"]["field"] == "crs"
     assert client.get("/ogc/collections", params={"crs": crs84}, headers=auth("analyst")).status_code == 400
+
+
+def _count(api_engine, where: str, **values) -> int:
+    with api_engine.connect() as conn:
+        return conn.execute(text(f"SELECT count(*) FROM event WHERE {where}"), values).scalar_one()
+
+
+def test_datetime_instant_and_intervals_on_events(client, auth, api_engine):
+    with api_engine.connect() as conn:
+        middle = conn.execute(text("SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY reported_at) FROM event")
+                              ).scalar_one()
+    url, headers = "/ogc/collections/events/items", auth("admin")
+
+    def matched(value: str) -> int:
+        answer = client.get(url, params={"datetime": value, "limit": 1}, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["numberMatched"]
+
+    stamp = middle.isoformat()
+    assert matched(f"{stamp}/..") == _count(api_engine, "reported_at >= :t", t=middle)
+    assert matched(f"../{stamp}") == _count(api_engine, "reported_at <= :t", t=middle)
+    assert matched(f"{stamp}/") == matched(f"{stamp}/..")
+    assert matched(stamp) == _count(api_engine, "reported_at = :t", t=middle) >= 1
+    assert matched(f"{stamp}/{stamp}") == matched(stamp)
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-11-20T08:00:00", "../..",
+                                   "2026-11-21T00:00:00Z/2026-11-20T00:00:00Z",
+                                   "2026-11-20T00:00:00Z/2026-11-21T00:00:00Z/2026-11-22T00:00:00Z"])
+def test_malformed_datetime_is_400(client, auth, value):
+    answer = client.get("/ogc/collections/events/items", params={"datetime": value}, headers=auth("admin"))
+    assert answer.status_code == 400 and answer.json()["error"]["field"] == "datetime"
+
+
+def test_datetime_on_a_layer_without_time_is_400(client, auth):
+    answer = client.get("/ogc/collections/roads/items", params={"datetime": "2026-11-20T00:00:00Z/.."},
+                        headers=auth("analyst"))
+    assert answer.status_code == 400 and "roads" in answer.json()["error"]["message"]
