@@ -63,6 +63,7 @@ __all__ = [
     "feature_page",
     "feature_by_id",
     "extent",
+    "time_extent",
     "clusters",
     "tile",
     "tile_query",
@@ -337,6 +338,16 @@ def extent(conn: Connection, layer: ServedLayer, scope: Scope) -> list[float] | 
         .where(*_conditions(layer, scope))
     ).one()
     return None if row[0] is None else [float(v) for v in row]
+
+
+def time_extent(conn: Connection, layer: ServedLayer, scope: Scope) -> list[str | None] | None:
+    """[first, last] of the layer's time (RFC 3339) over what the scope sees, ``None`` for a layer without time;
+    ``[None, None]`` when it sees no row with a time (OGC API – Features' ``extent.temporal.interval``)."""
+    if layer.time is None:
+        return None
+    col = layer.table.c[layer.time]
+    first, last = conn.execute(select(func.min(col), func.max(col)).where(*_conditions(layer, scope))).one()
+    return [None if t is None else t.isoformat() for t in (first, last)]
 
 
 def _lonlat(x: float, y: float) -> list[float]:

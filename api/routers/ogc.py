@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from api.deps import ConnDep, Reader
-from api.features import SERVED, Scope, ServedLayer, extent, feature_by_id, feature_page, served
+from api.features import SERVED, Scope, ServedLayer, extent, feature_by_id, feature_page, served, time_extent
 from api.ogc import CRS84, parse_datetime, strict_query
 from api.params import BBoxDep, BigId, PagingDep
 
@@ -49,12 +49,20 @@ def _link(href: str, rel: str, kind: str, title: str) -> dict:
     return {"href": href, "rel": rel, "type": kind, "title": title}
 
 
+def _temporal(conn, sl: ServedLayer, scope: Scope) -> dict:
+    """``temporal`` of a time-bearing collection's extent (what ``datetime`` filters on), else nothing."""
+    interval = time_extent(conn, sl, scope)
+    if interval is None:
+        return {}
+    return {"temporal": {"interval": [interval], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}}
+
+
 def _collection(request: Request, conn, sl: ServedLayer, scope: Scope) -> dict:
     box = extent(conn, sl, scope) or [-180.0, -90.0, 180.0, 90.0]
     here = f"{_base(request)}/collections/{sl.name}"
     return {
         "id": sl.name, "title": sl.title, "itemType": "feature", "crs": [CRS84], "storageCrs": CRS84,
-        "extent": {"spatial": {"bbox": [box], "crs": CRS84}},
+        "extent": {"spatial": {"bbox": [box], "crs": CRS84}, **_temporal(conn, sl, scope)},
         "links": [_link(here, "self", _JSON, sl.title), _link(f"{here}/items", "items", _GEOJSON, "Features")],
     }
 

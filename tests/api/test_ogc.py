@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pyogrio
 import pytest
 from sqlalchemy import text
@@ -123,3 +125,12 @@ def test_datetime_on_a_layer_without_time_is_400(client, auth):
     answer = client.get("/ogc/collections/roads/items", params={"datetime": "2026-11-20T00:00:00Z/.."},
                         headers=auth("analyst"))
     assert answer.status_code == 400 and "roads" in answer.json()["error"]["message"]
+
+
+def test_time_bearing_collections_give_their_temporal_extent(client, auth, api_engine):
+    events = client.get("/ogc/collections/events", headers=auth("admin")).json()
+    first, last = events["extent"]["temporal"]["interval"][0]
+    with api_engine.connect() as conn:
+        low, high = conn.execute(text("SELECT min(reported_at), max(reported_at) FROM event")).one()
+    assert (datetime.fromisoformat(first), datetime.fromisoformat(last)) == (low, high)
+    assert "temporal" not in client.get("/ogc/collections/roads", headers=auth("admin")).json()["extent"]
