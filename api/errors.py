@@ -7,6 +7,7 @@ what only HTTP has::
 
     GridwallError                      (layers.errors)
     ├── ...                            the store's and the event loop's errors
+    ├── BadRequest (LoadError)         a query a standard says to refuse    → 400
     ├── Unauthorized                   no key, or a key nobody issued        → 401
     ├── Forbidden                      a known key whose role may not do it  → 403
     ├── PayloadTooLarge                a body over ``max_body_bytes``        → 413
@@ -58,6 +59,7 @@ from layers.errors import (
 )
 
 __all__ = [
+    "BadRequest",
     "Unauthorized",
     "Forbidden",
     "PayloadTooLarge",
@@ -71,6 +73,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+class BadRequest(LoadError):
+    """A request a standard says to answer 400 (OGC API – Features: a query parameter it does not know)."""
 
 
 class Unauthorized(GridwallError):
@@ -93,7 +99,8 @@ class HeadersTooLarge(GridwallError):
     """The request carries more header lines, or header bytes, than the service accepts."""
 
 
-STATUS_CODES: dict[type[GridwallError], int] = {
+STATUS_CODES: dict[type[GridwallError], int] = {  # first match wins: a subclass before its base
+    BadRequest: 400,
     LoadError: 422,
     NotFound: 404,
     Conflict: 409,

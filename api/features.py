@@ -63,6 +63,7 @@ __all__ = [
     "feature_page",
     "feature_by_id",
     "extent",
+    "time_extent",
     "clusters",
     "tile",
     "tile_query",
@@ -94,6 +95,8 @@ class ServedLayer:
         Below this zoom there is no tile (``/tiles`` answers 204): 50,000 buildings are no map at z10, and a
         z8 tile of a city's 30,000 cameras is megabytes nobody can read. The layers a district's outline needs
         (areas, roads, water) start at 0; the things in it from 10 to 14.
+    time:
+        The column OGC API – Features' ``datetime`` filters on (:data:`_TIMES`), or ``None`` for a layer without time.
     """
 
     name: str
@@ -104,6 +107,7 @@ class ServedLayer:
     scoped: bool = False
     versioned: bool = False
     minzoom: int = 0
+    time: str | None = None
 
     @property
     def geom(self) -> Column:
@@ -137,6 +141,10 @@ _TITLES = {
 }
 
 
+#: a time-bearing layer's time: when an event was reported, a worker last placed, a camera last seen
+_TIMES = {"events": "reported_at", "workers": "updated_at", "cameras": "last_seen"}
+
+
 def _served() -> dict[str, ServedLayer]:
     out = {}
     for name, (title, minzoom) in _TITLES.items():
@@ -145,7 +153,7 @@ def _served() -> dict[str, ServedLayer]:
             name=name, title=title, table=ld.table, properties=_plain(ld.table),
             tile_properties=tuple(c for c in ("id", *ld.columns, "grid_id", "version_id", "worker_id")
                                   if c in ld.table.c and c not in ("description", "external_id")),
-            scoped=name in SCOPED_LAYERS, versioned=name == "grids", minzoom=minzoom,
+            scoped=name in SCOPED_LAYERS, versioned=name == "grids", minzoom=minzoom, time=_TIMES.get(name),
         )
     return out
 
@@ -177,6 +185,9 @@ class Scope:
     recent_since:
         Events tiles only: besides the open events, only those reported at or after this time (``None``: every
         event). Feature pages ignore it.
+    period:
+        ``(start, end)`` on the layer's :attr:`ServedLayer.time`, both ends included, either ``None`` (open): OGC
+        API – Features' ``datetime``; ``None`` for no time filter.
     """
 
     principal: Principal
@@ -184,6 +195,7 @@ class Scope:
     filters: dict[str, tuple] = field(default_factory=dict)
     version: int | None = None
     recent_since: datetime | None = None
+    period: tuple[datetime | None, datetime | None] | None = None
 
 
 def _parse_value(col: Column, raw: str, layer: str):
@@ -250,6 +262,10 @@ def _conditions(layer: ServedLayer, scope: Scope) -> list[ColumnElement]:
     for name, values in scope.filters.items():
         col = t.c[name]
         conds.append(col == values[0] if len(values) == 1 else col.in_(values))
+    if scope.period is not None and layer.time is not None:
+        start, end = scope.period
+        conds += [t.c[layer.time] >= start] if start is not None else []
+        conds += [t.c[layer.time] <= end] if end is not None else []
     if scope.bbox is not None:
         env = func.ST_MakeEnvelope(*scope.bbox, 4326)
         conds.append(func.ST_Intersects(layer.geom, env))
@@ -322,6 +338,16 @@ def extent(conn: Connection, layer: ServedLayer, scope: Scope) -> list[float] | 
         .where(*_conditions(layer, scope))
     ).one()
     return None if row[0] is None else [float(v) for v in row]
+
+
+def time_extent(conn: Connection, layer: ServedLayer, scope: Scope) -> list[str | None] | None:
+    """[first, last] of the layer's time (RFC 3339) over what the scope sees, ``None`` for a layer without time;
+    ``[None, None]`` when it sees no row with a time (OGC API – Features' ``extent.temporal.interval``)."""
+    if layer.time is None:
+        return None
+    col = layer.table.c[layer.time]
+    first, last = conn.execute(select(func.min(col), func.max(col)).where(*_conditions(layer, scope))).one()
+    return [None if t is None else t.isoformat() for t in (first, last)]
 
 
 def _lonlat(x: float, y: float) -> list[float]:

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 from api.deps import StoreGate, document_security
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.live import LiveFeed
 from api.middleware import BodyLimit, HeaderLimit, KeyThrottle
@@ -149,12 +150,15 @@ def create_app(settings: ApiSettings | None = None, db: DatabaseSettings | None 
             await app.state.feed.stop()
             app.state.engine.dispose()
 
-    app = FastAPI(title=settings.title, lifespan=lifespan,
-                  description="The command platform of grid governance (网格化管理): map layers, tiles, OGC API – "
+    app = FastAPI(title=settings.title, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="网格化管理指挥平台：地图图层、瓦片、OGC API – Features、Open311、事件闭环、"
+                              "派单与实时推送。\n\n"
+                              "The command platform of grid governance (网格化管理): map layers, tiles, OGC API – "
                               "Features, Open311, the event loop, dispatch and the live feed.")
     app.state.settings = settings
     app.state.db_settings = db
     install_error_handlers(app)
+    install_docs(app)  # /docs and /redoc from the package's own files: no CDN
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(KeyThrottle, max_failures=settings.key_failures_max, window_s=settings.key_failures_window_s)
     app.add_middleware(HeaderLimit, max_count=settings.max_headers, max_bytes=settings.max_header_bytes)
