@@ -137,9 +137,9 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path, bound_s: float = 9
 
 
 @pytest.fixture(scope="module")
-def servers(installed, cluster) -> Iterator[str]:
+def servers(installed, cluster) -> Iterator[tuple[str, str]]:
     """The installed API and wall on a store of their own (the small demo district, one admin person); the wall's
-    URL."""
+    URL and the API's."""
     store = {"GRIDWALL_DATABASE_URL": cluster.create_database("packaging")}
     installed.run("gridwall", "db", "up", **store)
     installed.run("gridwall", "demo", "--scale", "small", "--end", "reference", **store)
@@ -158,7 +158,7 @@ def servers(installed, cluster) -> Iterator[str]:
                 procs.append(subprocess.Popen([str(installed.venv / "bin" / "gridwall"), command], cwd=installed.cwd,
                                               env=installed.env(**settings), stdout=out, stderr=subprocess.STDOUT))
             _wait_for(url, procs[-1], log)
-        yield f"http://127.0.0.1:{wall_port}"
+        yield f"http://127.0.0.1:{wall_port}", f"http://127.0.0.1:{api_port}"
     finally:
         for proc in procs:
             proc.terminate()
@@ -166,7 +166,17 @@ def servers(installed, cluster) -> Iterator[str]:
             proc.wait(timeout=30)
 
 
+def test_the_installed_api_serves_its_docs_from_the_wheel(servers):
+    _, api = servers
+    page = httpx.get(f"{api}/docs", timeout=30)
+    assert page.status_code == 200 and "/docs/static/swagger-ui-bundle.js" in page.text
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"):
+        got = httpx.get(f"{api}/docs/static/{name}", timeout=30)
+        assert got.status_code == 200 and len(got.content) > 10_000, name
+
+
 def test_the_installed_wall_renders_with_its_styles(servers, browser):
+    servers, _ = servers
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     try:
         pg = context.new_page()
