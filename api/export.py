@@ -27,7 +27,8 @@ from sqlalchemy import Connection, DateTime
 from api.features import Scope, ServedLayer, feature_page
 from layers.errors import LoadError
 
-__all__ = ["FORMATS", "TABLE_FORMATS", "ExportFile", "check_format", "layer_frame", "export_layer", "export_table"]
+__all__ = ["FORMATS", "TABLE_FORMATS", "ExportFile", "check_format", "layer_frame", "export_layer", "export_table",
+           "export_area_figures"]
 
 #: format → (media type, file suffix)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -39,6 +40,8 @@ FORMATS: dict[str, tuple[str, str]] = {
 }
 #: the formats of a table without geometry (area figures)
 TABLE_FORMATS = ("csv", "xlsx")
+#: the columns of an area's figures (``command.kpi.area_kpis``), in the order of the file
+_AREA_COLUMNS = ["id", "code", "name", "total", "closed", "overdue", "closure_rate", "on_time_rate"]
 _PAGE = 10_000
 
 
@@ -146,3 +149,8 @@ def export_table(columns: list[str], rows, name: str, fmt: str) -> ExportFile:
     buf = io.BytesIO()
     book.save(buf)
     return ExportFile(buf.getvalue(), media, f"{name}.{suffix}")
+
+
+def export_area_figures(areas, level: str, fmt: str) -> ExportFile:
+    """Every area's figures (``area_kpis(...).areas``) of ``level`` as one table, a row an area."""
+    return export_table(_AREA_COLUMNS, [[getattr(a, c) for c in _AREA_COLUMNS] for a in areas], f"kpis_{level}", fmt)

@@ -922,15 +922,14 @@ def _export_kpis(conn, principal, fmt: str, level: str | None, start, end):
     from zoneinfo import ZoneInfo
 
     from api.access import kpi_departments
-    from api.export import TABLE_FORMATS, check_format, export_table
+    from api.export import TABLE_FORMATS, check_format, export_area_figures
     from command.kpi import area_kpis
     from command.taxonomy import current_taxonomy
 
     check_format(fmt, TABLE_FORMATS)
     if level is None or start is None or end is None:
         raise click.UsageError("kpis needs --level, --start and --end")
-    columns = ["id", "code", "name", "total", "closed", "overdue", "closure_rate", "on_time_rate"]
     zone = ZoneInfo(current_taxonomy(conn).calendar.timezone)  # the days are the district's days
     figures = area_kpis(conn, level, start.replace(tzinfo=zone), end.replace(tzinfo=zone),
                         departments=kpi_departments(principal))
-    return export_table(columns, [[getattr(a, c) for c in columns] for a in figures.areas], f"kpis_{level}", fmt)
+    return export_area_figures(figures.areas, level, fmt)

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from api.access import kpi_departments
 from api.deps import Analyst, ConnDep, Reader
-from api.export import TABLE_FORMATS, ExportFile, check_format, export_layer, export_table, layer_frame
+from api.export import TABLE_FORMATS, ExportFile, check_format, export_area_figures, export_layer, layer_frame
 from api.features import SERVED, Scope, parse_filters, served
 from api.params import BBoxDep, FiltersDep, Version, WindowDep
 from command.kpi import AreaLevel, area_kpis
@@ -23,7 +23,6 @@ Format = Annotated[str, Query(max_length=20, description="csv, xlsx, gpkg, shp (
 TableFormat = Annotated[str, Query(max_length=20, description="csv or xlsx.")]
 Layer = Annotated[str, Path(max_length=64, description="A served map layer: " + ", ".join(SERVED) + ".")]
 _FILE = {200: {"content": {"application/octet-stream": {}}, "description": "The file, as an attachment."}}
-_KPI_COLUMNS = ["id", "code", "name", "total", "closed", "overdue", "closure_rate", "on_time_rate"]
 
 
 def _download(file: ExportFile) -> Response:
@@ -38,8 +37,7 @@ def export_kpis(window: WindowDep, conn: ConnDep, user: Analyst, level: AreaLeve
     """The table of ``/kpis/areas`` (one row per street, community or grid), scoped the same way."""
     check_format(format, TABLE_FORMATS)
     figures = area_kpis(conn, level, window.start, window.end, as_of=as_of, departments=kpi_departments(user))
-    rows = [[getattr(a, c) for c in _KPI_COLUMNS] for a in figures.areas]
-    return _download(export_table(_KPI_COLUMNS, rows, f"kpis_{level}", format))
+    return _download(export_area_figures(figures.areas, level, format))
 
 
 @router.get("/{layer}", response_class=Response, responses=_FILE, summary="A whole layer as a file")
