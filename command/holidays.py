@@ -176,6 +176,15 @@ def _changed(conn: Connection) -> None:
     conn.execute(_BUMP)
 
 
+def _upsert_days(conn: Connection, days: list[dict], actor: str) -> None:
+    """Write ``days`` (``day``, ``working``, ``name``) as set by ``actor`` now, over what the store held."""
+    cd = m.CalendarDay.__table__
+    stmt = pg_insert(cd).values([{**d, "set_by": actor} for d in days])
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=[cd.c.day],
+        set_={"working": stmt.excluded.working, "name": stmt.excluded.name, "set_by": actor, "set_at": text("now()")}))
+
+
 def _actor(actor: str) -> str:
     actor = (actor or "").strip()
     if not actor:
@@ -189,10 +198,7 @@ def set_day(conn: Connection, day: date, *, working: bool, name: str = "", actor
     cd = m.CalendarDay.__table__
     conn.execute(_LOCK)
     before = conn.execute(select(cd.c.working, cd.c.name).where(cd.c.day == day)).one_or_none()
-    stmt = pg_insert(cd).values(day=day, working=working, name=name.strip(), set_by=actor)
-    conn.execute(stmt.on_conflict_do_update(
-        index_elements=[cd.c.day],
-        set_={"working": stmt.excluded.working, "name": stmt.excluded.name, "set_by": actor, "set_at": text("now()")}))
+    _upsert_days(conn, [dict(day=day, working=working, name=name.strip())], actor)
     _changed(conn)
     audit(conn, actor=actor, action="calendar_set", entity="calendar_day", entity_id=day.isoformat(),
           detail={"working": working, "name": name.strip(),
@@ -259,10 +265,7 @@ def load_year(conn: Connection, path: Path, *, actor: str, year: int | None = No
     conn.execute(_LOCK)
     removed = conn.execute(delete(cd).where(cd.c.day.between(date(year, 1, 1), date(year, 12, 31)))).rowcount
     if rows:
-        stmt = pg_insert(cd).values([dict(day=d, working=w, name=n, set_by=actor) for _, d, w, n in rows])
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=[cd.c.day], set_={"working": stmt.excluded.working, "name": stmt.excluded.name,
-                                             "set_by": actor, "set_at": text("now()")}))
+        _upsert_days(conn, [dict(day=d, working=w, name=n) for _, d, w, n in rows], actor)
     stmt = pg_insert(cy).values(year=year, source=source, declared_by=actor)
     conn.execute(stmt.on_conflict_do_update(
         index_elements=[cy.c.year], set_={"source": source, "declared_by": actor, "declared_at": text("now()")}))
